@@ -1,0 +1,157 @@
+"""The one configuration file (archiefstroom.yaml): brokers, topics, S3, data directory,
+retention defaults and pipeline options. Validated at start-up; see deploy/archiefstroom.example.yaml.
+
+Secrets (SASL password, S3 keys) may come from environment variables, which win
+over the file, so that production files hold no secrets.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from archiefstroom.settings import ConfigError, check, load_yaml, secret
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "archiefstroom.yaml"
+CONFIG_ENV = "ARCHIEFSTROOM_CONFIG"
+
+_host_port = re.compile(r"^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
+_bucket = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_topic = re.compile(r"^[A-Za-z0-9._\-]{1,249}$")
+
+
+@dataclass
+class KafkaSettings:
+    bootstrap_servers: list[str] = check(
+        lambda v: bool(v) and all(_host_port.match(s) for s in v), "a non-empty list of host:port",
+        default_factory=lambda: ["127.0.0.1:19092"])
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", None] = None
+    sasl_username: str | None = secret("ARCHIEFSTROOM_KAFKA_USERNAME")
+    sasl_password: str | None = secret("ARCHIEFSTROOM_KAFKA_PASSWORD")
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    client_id: str = "archiefstroom"
+    consumer_group: str = "archiefstroom-archiver"
+
+    def validate(self):
+        if self.security_protocol.startswith("SASL") and not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
+            raise ValueError("sasl_mechanism: expected a mechanism, username and password when security_protocol is SASL_*")
+
+
+@dataclass
+class Topics:
+    raw: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.raw")
+    dead_letter: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.deadletter")
+    partitions: int = check(lambda v: 1 <= v <= 1000, "an integer 1..1000", default=3)
+
+
+@dataclass
+class S3Settings:
+    endpoint_url: str | None = check(lambda v: v is None or v.startswith(("http://", "https://")),
+                                     "an http(s) URL or null for AWS", default="http://127.0.0.1:8333")
+    region: str = "us-east-1"
+    bucket: str = check(_bucket.match, "an S3 bucket name (3-63 lowercase letters, digits, dots, dashes)",
+                        default="archiefstroom-archive")
+    prefix: str = check(lambda v: not v.startswith("/") and not v.endswith("/"), "a key prefix without leading or trailing '/'",
+                        default="archive")
+    access_key_id: str | None = secret("ARCHIEFSTROOM_S3_ACCESS_KEY_ID", default="archiefstroom")
+    secret_access_key: str | None = secret("ARCHIEFSTROOM_S3_SECRET_ACCESS_KEY", default="archiefstroom-dev-secret")
+    object_lock: Literal["auto", "on", "off"] = "auto"
+    create_bucket: bool = True
+
+
+@dataclass
+class Category:
+    retention_class: Literal["B", "V"]
+    years: int | None = None
+    description: str = ""
+
+    def validate(self):
+        if self.retention_class == "V" and (self.years is None or self.years < 0):
+            raise ValueError("years: expected a number of years >= 0 for a V (vernietigen) category")
+        if self.retention_class == "B" and self.years is not None:
+            raise ValueError("years: expected no years for a B (bewaren, permanent) category")
+
+
+@dataclass
+class RetentionSettings:
+    """Selectielijst categories and the default choice; the rules (issue 4) refine the choice."""
+    categories: dict[str, Category] = field(default_factory=lambda: {
+        "1.1": Category("B", None, "Publicaties van de organisatie op sociale media (kernfunctie)"),
+        "1.2": Category("V", 10, "Publicaties van de organisatie op sociale media"),
+        "1.3": Category("V", 5, "Reacties van burgers op sociale media"),
+    })
+    default_category: str = "1.2"
+    by_account_type: dict[str, str] = field(default_factory=dict)
+    by_event_type: dict[str, str] = field(default_factory=dict)
+
+    def validate(self):
+        for name, code in [("default_category", self.default_category),
+                           *((f"by_account_type.{k}", v) for k, v in self.by_account_type.items()),
+                           *((f"by_event_type.{k}", v) for k, v in self.by_event_type.items())]:
+            if code not in self.categories:
+                raise ValueError(f"{name}: expected a category code defined under categories ({', '.join(self.categories)}), got {code!r}")
+
+
+@dataclass
+class PipelineSettings:
+    runner: str = "DirectRunner"
+    beam_options: list[str] = field(default_factory=list)
+    batch_max_records: int = check(lambda v: 1 <= v <= 1_000_000, "an integer 1..1000000", default=1000)
+    batch_max_seconds: float = check(lambda v: 0.05 <= v <= 3600, "seconds between 0.05 and 3600", default=2.0)
+    max_event_bytes: int = check(lambda v: 1024 <= v <= 50_000_000, "bytes between 1 KiB and 50 MB", default=1_000_000)
+    codec: Literal["deflate", "snappy", "zstandard", "null"] = "deflate"
+    poll_max_records: int = check(lambda v: 1 <= v <= 100_000, "an integer 1..100000", default=2000)
+
+
+@dataclass
+class StackSettings:
+    """Ports of the embedded stack; everything binds to 127.0.0.1."""
+    broker_port: int = check(lambda v: 1024 < v < 65536, "a TCP port 1025..65535", default=19092)
+    s3_port: int = check(lambda v: 1024 < v < 55536, "a TCP port 1025..55535 (its gRPC port is +10000)", default=8333)
+    weed_port_base: int = check(lambda v: 1024 < v < 55500, "a TCP port 1025..55499 (uses base..base+6 and +10000)",
+                                default=9333)
+    durable_broker: bool = True
+
+
+@dataclass
+class Config:
+    data_dir: Path = Path("data")
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    topics: Topics = field(default_factory=Topics)
+    s3: S3Settings = field(default_factory=S3Settings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    pipeline: PipelineSettings = field(default_factory=PipelineSettings)
+    stack: StackSettings = field(default_factory=StackSettings)
+    source_file: Path | None = None
+
+    def resolve_paths(self, base: Path) -> "Config":
+        if not self.data_dir.is_absolute():
+            self.data_dir = (base / self.data_dir).resolve()
+        return self
+
+
+def config_path(explicit: str | os.PathLike | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    local = Path.cwd() / "archiefstroom.yaml"
+    return local if local.exists() else DEFAULT_CONFIG
+
+
+def load(path: str | os.PathLike | None = None) -> Config:
+    """Load and validate the configuration; raises ConfigError naming file, line and field."""
+    p = config_path(path)
+    cfg = load_yaml(p, Config)
+    cfg.source_file = p.resolve()
+    # relative data_dir is relative to the repository/working dir the file lives in
+    base = p.resolve().parent.parent if p.resolve().parent.name == "deploy" else p.resolve().parent
+    return cfg.resolve_paths(base)
+
+
+__all__ = ["Config", "ConfigError", "load", "config_path"]

@@ -1,0 +1,117 @@
+"""The one Kafka client factory. Everything speaks the Kafka protocol through kafka-python,
+so production runs on Apache Kafka (TLS/SASL) by configuration alone.
+
+Tansu note: its ListOffsets(latest) answer is unreliable (it lags the log end),
+while the high watermark carried by every Fetch response is right; so
+`high_watermarks()` takes the larger of the two.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Iterable
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+
+from archiefstroom.config import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+def _common(k: KafkaSettings) -> dict:
+    opts = {"bootstrap_servers": list(k.bootstrap_servers), "client_id": k.client_id,
+            "security_protocol": k.security_protocol}
+    if k.sasl_mechanism:
+        opts.update(sasl_mechanism=k.sasl_mechanism, sasl_plain_username=k.sasl_username,
+                    sasl_plain_password=k.sasl_password)
+    for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+        if getattr(k, name):
+            opts[name] = getattr(k, name)
+    return opts
+
+
+def producer(k: KafkaSettings, **overrides) -> KafkaProducer:
+    """Idempotent-safe defaults: wait for all replicas, keep order per partition."""
+    opts = dict(acks="all", linger_ms=5, retries=10, max_in_flight_requests_per_connection=1,
+                max_request_size=16 * 1024 * 1024)
+    opts.update(overrides)
+    return KafkaProducer(**_common(k), **opts)
+
+
+def consumer(k: KafkaSettings, *, group: bool = False, **overrides) -> KafkaConsumer:
+    """A consumer for manual partition assignment (no group rebalance: a group's first
+    join is slow on Tansu, and Beam decides which worker reads which partition).
+    With group=True it carries the configured group id, used to commit and read offsets."""
+    opts = dict(enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=200,
+                max_partition_fetch_bytes=8 * 1024 * 1024, request_timeout_ms=30000)
+    if group:
+        opts["group_id"] = k.consumer_group
+    opts.update(overrides)
+    return KafkaConsumer(**_common(k), **opts)
+
+
+def admin(k: KafkaSettings) -> KafkaAdminClient:
+    return KafkaAdminClient(**_common(k))
+
+
+def ensure_topics(k: KafkaSettings, names: Iterable[str], partitions: int, timeout_s: float = 30) -> None:
+    """Create missing topics; waits until their metadata is visible."""
+    names = list(dict.fromkeys(names))
+    client = admin(k)
+    try:
+        existing = set(client.list_topics())
+        missing = [n for n in names if n not in existing]
+        if missing:
+            try:
+                client.create_topics([NewTopic(n, partitions, 1) for n in missing])
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        client.close()
+    deadline = time.monotonic() + timeout_s
+    c = consumer(k)
+    try:
+        while time.monotonic() < deadline:
+            if all(c.partitions_for_topic(n) for n in names):
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"topics {names} not visible after {timeout_s}s")
+    finally:
+        c.close()
+
+
+def partitions(c: KafkaConsumer, topic: str, timeout_s: float = 30) -> list[TopicPartition]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        parts = c.partitions_for_topic(topic)
+        if parts:
+            return [TopicPartition(topic, p) for p in sorted(parts)]
+        time.sleep(0.2)
+    raise TimeoutError(f"topic {topic!r} has no partitions (does it exist?)")
+
+
+def high_watermarks(c: KafkaConsumer, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+    """Log-end offsets, read from a Fetch response (see module docstring). Leaves `c` unassigned."""
+    listed = c.end_offsets(tps)
+    c.assign(tps)
+    for tp in tps:
+        c.seek(tp, max(0, listed.get(tp, 0) - 1))
+    c.poll(timeout_ms=500, max_records=1)
+    out = {tp: max(listed.get(tp, 0), c.highwater(tp) or 0) for tp in tps}
+    c.unsubscribe()
+    return out
+
+
+def committed(k: KafkaSettings, tps: list[TopicPartition]) -> dict[TopicPartition, int | None]:
+    c = consumer(k, group=True)
+    try:
+        return {tp: c.committed(tp) for tp in tps}
+    finally:
+        c.close()
+
+
+def commit(c: KafkaConsumer, offsets: dict[TopicPartition, int], metadata: str = "") -> None:
+    c.commit({tp: OffsetAndMetadata(off, metadata, -1) for tp, off in offsets.items()})
