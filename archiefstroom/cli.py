@@ -1,26 +1,25 @@
 """`archiefstroom` command line. Each subcommand lives in archiefstroom/commands/<name>.py
-and exposes `register(subparsers)`; add a module name to COMMANDS to plug one in."""
+and exposes `register(subparsers)`; dropping a module there plugs it in."""
 from __future__ import annotations
 
 import argparse
 import importlib
 import logging
+import pkgutil
 import sys
 
+from archiefstroom import commands
 from archiefstroom.settings import ConfigError
-
-COMMANDS = [
-    "stack", "replay", "run", "demo", "archive",
-]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="archiefstroom", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="configuration file (default: $ARCHIEFSTROOM_CONFIG, ./archiefstroom.yaml, deploy/archiefstroom.yaml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name in COMMANDS:
-        importlib.import_module(f"archiefstroom.commands.{name}").register(sub)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"archiefstroom.commands.{info.name}").register(sub)
     return parser
 
 
