@@ -46,6 +46,7 @@ class KafkaSettings:
 class Topics:
     raw: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.raw")
     dead_letter: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.deadletter")
+    quarantine: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.quarantine")
     partitions: int = check(lambda v: 1 <= v <= 1000, "an integer 1..1000", default=3)
 
 

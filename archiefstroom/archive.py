@@ -1,0 +1,213 @@
+"""The archive bucket: writing committed batches, and reading them back (ls, cat, lookup).
+
+Order of a batch write, the basis of "nothing lost, nothing duplicated":
+  1. ledger (intent): the batch's offset range, its objects and every offset's fate;
+  2. Avro objects, named by partition and offset range (idempotent puts);
+  3. dead letters / quarantine to their Kafka topics (flushed);
+  4. the consumer group's offset commit (end + 1).
+A crash before 4 makes the next run read the batch again; the ledger tells it
+the same boundaries, so the same object names are overwritten with the same
+bytes. Event ids of committed batches are known, so re-sent events are
+recognised and recorded as duplicates instead of being archived twice.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import fastavro
+
+from archiefstroom import kafka as kafka_clients
+from archiefstroom import s3 as s3io
+from archiefstroom import schemas
+from archiefstroom.config import Config
+from archiefstroom.core import layout
+from archiefstroom.core.envelope import Disposition, position_of
+
+log = logging.getLogger(__name__)
+
+SCHEMA_NAME = "archive_record"
+SCHEMA_VERSION = "1"
+TOPIC_FOR_KIND = {"dead_letter": "dead_letter", "quarantine": "quarantine"}
+
+
+def schema_version() -> str:
+    return SCHEMA_VERSION
+
+
+def encode_avro(records: list[dict], key: str, codec: str = "deflate") -> bytes:
+    """Deterministic Avro container bytes: the sync marker derives from the object key."""
+    buf = io.BytesIO()
+    fastavro.writer(buf, schemas.load(SCHEMA_NAME), records, codec=codec,
+                    sync_marker=hashlib.md5(key.encode()).digest(),
+                    metadata={"archiefstroom.schema_version": SCHEMA_VERSION, "archiefstroom.key": key})
+    return buf.getvalue()
+
+
+def decode_avro(body: bytes) -> list[dict]:
+    return list(fastavro.reader(io.BytesIO(body)))
+
+
+@dataclass
+class BatchResult:
+    topic: str
+    partition: int
+    start: int
+    end: int
+    counts: Counter = field(default_factory=Counter)
+    objects: list[str] = field(default_factory=list)
+
+
+def _entry(item, kind: str | None = None, key: str | None = None) -> dict:
+    pos = position_of(item)
+    if isinstance(item, Disposition):
+        return {"offset": pos.offset, "event_id": item.event_id, "kind": item.kind, "reason": item.reason,
+                "detail": item.detail}
+    return {"offset": pos.offset, "event_id": item["event"]["event_id"], "kind": kind or "archived",
+            "object": key}
+
+
+class BatchWriter:
+    """Writes planned batches of one topic; one per sink worker."""
+
+    def __init__(self, cfg: Config, topic: str):
+        self.cfg, self.topic = cfg, topic
+        self.s3 = s3io.Writer(cfg.s3)
+        self.producer = kafka_clients.producer(cfg.kafka)
+        self.committer = kafka_clients.consumer(cfg.kafka, group=True)
+        self.extra_topics = {"dead_letter": cfg.topics.dead_letter, "quarantine": cfg.topics.quarantine}
+        self.archived_ids: set[str] = set()
+        self._committed: dict[int, int | None] = {}
+
+    def close(self):
+        self.producer.close()
+        self.committer.close()
+
+    # -- recovery -------------------------------------------------------------
+    def committed(self, partition: int) -> int | None:
+        from kafka import TopicPartition
+        if partition not in self._committed:
+            self._committed[partition] = self.committer.committed(TopicPartition(self.topic, partition))
+        return self._committed[partition]
+
+    def recovered_boundary(self, partition: int, start: int) -> int | None:
+        """End offset of a batch a crashed run started writing at `start`, if any."""
+        body = self.s3.get(layout.ledger_key(self.topic, partition, start))
+        return json.loads(body)["end"] if body else None
+
+    def load_archived_ids(self) -> None:
+        """Event ids of every committed batch (ledgers past the committed offset are redone)."""
+        prefix = f"{layout.LEDGER_PREFIX}/{layout.safe(self.topic)}/"
+        for obj in self.s3.list(prefix):
+            ledger = json.loads(self.s3.get(obj["Key"]) or b"{}")
+            committed = self.committed(ledger.get("partition", -1))
+            if committed is None or ledger.get("end", 0) >= committed:
+                continue
+            self.archived_ids.update(e["event_id"] for e in ledger.get("entries", [])
+                                     if e["kind"] == "archived" and e.get("event_id"))
+
+    # -- writing --------------------------------------------------------------
+    def write(self, partition: int, start: int, end: int, items: list, *, late: bool = False) -> BatchResult:
+        result = BatchResult(self.topic, partition, start, end)
+        entries, groups = [], defaultdict(list)
+        seen_here: set[str] = set()
+        for item in items:
+            if isinstance(item, Disposition):
+                entries.append(_entry(item))
+                result.counts[item.kind] += 1
+                continue
+            eid = item["event"]["event_id"]
+            if eid in self.archived_ids or eid in seen_here:
+                dup = Disposition(position_of(item), "duplicate", "event id already archived", event_id=eid)
+                entries.append(_entry(dup))
+                result.counts["duplicate"] += 1
+                continue
+            seen_here.add(eid)
+            group = layout.group_of(item)
+            key = layout.object_key(self.cfg.s3.prefix, group, self.topic, partition, start, end)
+            groups[key].append(item)
+            entries.append(_entry(item, key=key))
+            result.counts["archived"] += 1
+        ledger = {"topic": self.topic, "partition": partition, "start": start, "end": end, "late": late,
+                  "objects": sorted(groups), "entries": entries,
+                  "counts": dict(result.counts)}
+        ledger_key = layout.ledger_key(self.topic, partition, start)
+        if late:
+            ledger_key = ledger_key.replace(".json", f".late-{end}.json")
+        self.s3.put(ledger_key, json.dumps(ledger, sort_keys=True, default=str).encode(),
+                    content_type="application/json")
+        for key, records in sorted(groups.items()):
+            records.sort(key=lambda r: r["source"]["offset"])
+            ret = records[0]["retention"]
+            self.s3.put(key, encode_avro(records, key, self.cfg.pipeline.codec),
+                        tags=layout.object_tags(records[0], SCHEMA_VERSION),
+                        retain_until=ret.get("destroy_after"), legal_hold=ret["retention_class"] == "B",
+                        content_type="avro/binary")
+            result.objects.append(key)
+        sent = []
+        for item in items:
+            if isinstance(item, Disposition) and item.kind in TOPIC_FOR_KIND:
+                pos = item.position
+                headers = [("reason", item.reason.encode()), ("source", f"{pos.topic}/{pos.partition}/{pos.offset}".encode()),
+                           ("code", str(item.detail.get("code", item.kind)).encode())]
+                sent.append(self.producer.send(self.extra_topics[item.kind], value=item.payload or b"",
+                                               key=f"{pos.topic}/{pos.partition}/{pos.offset}".encode(),
+                                               headers=headers))
+        if sent:
+            self.producer.flush()
+            for fut in sent:
+                fut.get(timeout=30)  # raise if the broker did not take it: no commit then
+        if not late:
+            from kafka import TopicPartition
+            kafka_clients.commit(self.committer, {TopicPartition(self.topic, partition): end + 1},
+                                 metadata=ledger_key)
+            self._committed[partition] = end + 1
+        self.archived_ids.update(seen_here)
+        return result
+
+
+# -- reading -------------------------------------------------------------------
+
+def reader(cfg: Config) -> s3io.Writer:
+    return s3io.Writer(cfg.s3)
+
+
+def list_objects(cfg: Config, prefix: str = "") -> list[dict]:
+    w = reader(cfg)
+    base = cfg.s3.prefix + "/" + prefix.lstrip("/") if prefix else cfg.s3.prefix + "/"
+    return [o for o in w.list(base) if o["Key"].endswith(".avro")]
+
+
+def read_object(cfg: Config, key: str) -> list[dict]:
+    body = reader(cfg).get(key)
+    if body is None:
+        raise FileNotFoundError(key)
+    return decode_avro(body)
+
+
+def ledgers(cfg: Config, topic: str | None = None) -> list[dict]:
+    w = reader(cfg)
+    prefix = f"{layout.LEDGER_PREFIX}/" + (f"{layout.safe(topic)}/" if topic else "")
+    return [json.loads(w.get(o["Key"]) or b"{}") for o in w.list(prefix)]
+
+
+def lookup(cfg: Config, event_id: str) -> list[dict]:
+    """Everything the archive knows of an event id: archived records and ledger entries."""
+    found = []
+    for ledger in ledgers(cfg):
+        for e in ledger.get("entries", []):
+            if e.get("event_id") != event_id:
+                continue
+            source = {"topic": ledger["topic"], "partition": ledger["partition"], "offset": e["offset"]}
+            if e["kind"] == "archived":
+                for rec in read_object(cfg, e["object"]):
+                    if rec["event"]["event_id"] == event_id and rec["source"]["offset"] == e["offset"]:
+                        found.append({"kind": "archived", "object": e["object"], "record": rec, "source": source})
+            else:
+                found.append({"kind": e["kind"], "reason": e.get("reason"), "detail": e.get("detail", {}),
+                              "source": source})
+    return found

@@ -1,0 +1,25 @@
+"""`archiefstroom stack up|down|status`: the embedded Kafka-compatible broker and S3 server."""
+from __future__ import annotations
+
+from archiefstroom import config, stack
+
+
+def register(sub):
+    p = sub.add_parser("stack", help="start, stop or inspect the embedded broker (Tansu) and S3 server (SeaweedFS)")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    cfg = config.load(args.config)
+    if args.action == "up":
+        stack.up(cfg)
+        print(f"stack is up: Kafka {cfg.kafka.bootstrap_servers[0]}, S3 {cfg.s3.endpoint_url}, data in {cfg.data_dir}")
+    elif args.action == "down":
+        stack.down(cfg)
+    else:
+        services = stack.status(cfg)
+        for s in services:
+            print(f"{s.name:10} {'up' if s.alive else 'down':5} 127.0.0.1:{s.port}  pid {s.pid or '-'}")
+        return 0 if all(s.alive for s in services) else 1
+    return 0

@@ -1,0 +1,110 @@
+"""The one S3 writer (and reader): boto3 with a configurable endpoint.
+
+Writes are idempotent: an object whose bytes are already there (same MD5 ETag)
+is not written again, so a replay after a crash neither duplicates records nor
+piles up locked versions in an Object Lock bucket.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import urllib.parse
+from typing import Iterator
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError
+
+from archiefstroom.config import S3Settings
+
+log = logging.getLogger(__name__)
+
+
+def client(s: S3Settings):
+    return boto3.client(
+        "s3", endpoint_url=s.endpoint_url, region_name=s.region,
+        aws_access_key_id=s.access_key_id, aws_secret_access_key=s.secret_access_key,
+        config=BotoConfig(retries={"max_attempts": 8, "mode": "standard"}, connect_timeout=5,
+                          read_timeout=60, s3={"addressing_style": "path"}))
+
+
+def _code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def ensure_bucket(s: S3Settings, bucket: str | None = None, *, object_lock: bool | None = None) -> bool:
+    """Create the bucket if allowed; returns whether Object Lock is enabled on it."""
+    bucket = bucket or s.bucket
+    c = client(s)
+    want_lock = {"on": True, "off": False, "auto": True}[s.object_lock] if object_lock is None else object_lock
+    try:
+        c.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if _code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+            raise
+        if not s.create_bucket:
+            raise RuntimeError(f"bucket {bucket!r} does not exist and s3.create_bucket is false") from None
+        c.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=want_lock)
+    locked = lock_enabled(c, bucket)
+    if s.object_lock == "on" and object_lock is None and not locked:
+        raise RuntimeError(f"s3.object_lock is 'on' but bucket {bucket!r} has no Object Lock")
+    return locked
+
+
+def lock_enabled(c, bucket: str) -> bool:
+    try:
+        conf = c.get_object_lock_configuration(Bucket=bucket)
+    except ClientError:
+        return False
+    return conf.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+
+
+class Writer:
+    """Puts objects with tags and, where the bucket has it, a COMPLIANCE lock."""
+
+    def __init__(self, s: S3Settings, bucket: str | None = None, *, object_lock: bool | None = None):
+        self.settings = s
+        self.bucket = bucket or s.bucket
+        self.client = client(s)
+        self.locked = ensure_bucket(s, self.bucket, object_lock=object_lock) and s.object_lock != "off"
+
+    def put(self, key: str, body: bytes, *, tags: dict[str, str] | None = None,
+            retain_until: dt.date | None = None, legal_hold: bool = False,
+            content_type: str = "application/octet-stream") -> bool:
+        """Returns False when identical bytes were already stored under `key`."""
+        md5 = hashlib.md5(body).hexdigest()
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+            if head.get("ETag", "").strip('"') == md5:
+                return False
+        except ClientError as exc:
+            if _code(exc) not in ("404", "NoSuchKey", "NotFound"):
+                raise
+        args = dict(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+        if tags:
+            args["Tagging"] = urllib.parse.urlencode(tags)
+        if self.locked and retain_until is not None:
+            args["ObjectLockMode"] = "COMPLIANCE"
+            args["ObjectLockRetainUntilDate"] = dt.datetime.combine(retain_until, dt.time(), dt.timezone.utc)
+        if self.locked and legal_hold:
+            args["ObjectLockLegalHoldStatus"] = "ON"
+        self.client.put_object(**args)
+        return True
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if _code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def tags(self, key: str) -> dict[str, str]:
+        resp = self.client.get_object_tagging(Bucket=self.bucket, Key=key)
+        return {t["Key"]: t["Value"] for t in resp.get("TagSet", [])}
+
+    def list(self, prefix: str = "") -> Iterator[dict]:
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            yield from page.get("Contents", [])
+
