@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from archiefstroom.core.burgerbrief.settings import BurgerbriefSettings
+from archiefstroom.core.pseudonymise.settings import PseudonymisationSettings
+from archiefstroom.core.rules.settings import RulesSettings
 from archiefstroom.settings import ConfigError, check, load_yaml, secret
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "archiefstroom.yaml"
@@ -128,6 +131,10 @@ class Config:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     stack: StackSettings = field(default_factory=StackSettings)
+    # stage sections: each stage owns its settings dataclass next to its core logic
+    rules: RulesSettings = field(default_factory=RulesSettings)
+    pseudonymisation: PseudonymisationSettings = field(default_factory=PseudonymisationSettings)
+    burgerbrief: BurgerbriefSettings = field(default_factory=BurgerbriefSettings)
     source_file: Path | None = None
 
     def resolve_paths(self, base: Path) -> "Config":

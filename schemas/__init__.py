@@ -21,7 +21,7 @@ SCHEMA_DIR = Path(__file__).resolve().parent
 HISTORY_DIR = SCHEMA_DIR / "history"
 
 # Files in dependency order: later files may reference named types of earlier ones.
-SCHEMA_FILES = ("social_event", "archive_record")
+SCHEMA_FILES = ("social_event", "decision", "pseudonymisation", "burgerbrief", "archive_record")
 
 
 class WireError(ValueError):
@@ -32,10 +32,16 @@ class WireError(ValueError):
         self.path = path
 
 
+def all_files() -> list[str]:
+    """SCHEMA_FILES first (dependency order), then any other schemas/*.avsc alphabetically."""
+    rest = sorted(p.stem for p in SCHEMA_DIR.glob("*.avsc") if p.stem not in SCHEMA_FILES)
+    return [*SCHEMA_FILES, *rest]
+
+
 @functools.lru_cache(maxsize=None)
 def _named() -> dict[str, Any]:
     named: dict[str, Any] = {}
-    for name in SCHEMA_FILES:
+    for name in all_files():
         raw = json.loads((SCHEMA_DIR / f"{name}.avsc").read_text(encoding="utf-8"))
         fastavro.parse_schema(raw, named_schemas=named)
     return named
