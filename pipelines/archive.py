@@ -30,9 +30,9 @@ class ArchiveSocialMedia(beam.PTransform):
         cfg = self.cfg
         raw = pbegin | "ReadRawTopic" >> ReadFromKafka(cfg.kafka, cfg.topics.raw, stop_at=self.stop_at,
                                                        poll_max_records=cfg.pipeline.poll_max_records)
-        checked = raw | "Validate" >> ValidateEvents(cfg.pipeline.max_event_bytes)
+        checked = raw.records | "Validate" >> ValidateEvents(cfg.pipeline.max_event_bytes)
         tagged = checked.valid | "RetentionTags" >> TagRetention(cfg.retention)
-        return ((tagged, checked.dead_letter)
+        return ((tagged, checked.dead_letter, raw.ticks)
                 | "AllOutcomes" >> beam.Flatten()
                 | "WriteArchive" >> WriteArchive(cfg, cfg.topics.raw))
 

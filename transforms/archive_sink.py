@@ -1,37 +1,35 @@
 """Batch records per Kafka partition, write them to the archive, then commit offsets.
 
 A stateful DoFn keyed by partition: it buffers every item (records and
-dispositions), and flushes a contiguous offset range when it is big enough,
-when `batch_max_seconds` have passed (processing-time timer), or when input
-ends (watermark timer: bounded runs and drains). The writing itself is
-archiefstroom.archive.BatchWriter; the offset arithmetic is core.batching.
+dispositions) and flushes a contiguous offset range when it is big enough,
+when the oldest buffered item is `batch_max_seconds` old, or when the source
+said the partition is finished (bounded runs, drains). Time is checked on every
+arrival, and the source sends a `Tick` per partition at least every second, so
+no processing-time timers are needed: the same code runs on every Beam runner.
+The writing itself is archiefstroom.archive.BatchWriter; the offset arithmetic
+is core.batching.
 """
 from __future__ import annotations
 
 import logging
 import time
+import typing
 
 import apache_beam as beam
-from apache_beam.coders import PickleCoder, VarIntCoder
+from apache_beam.coders import PickleCoder
 from apache_beam.metrics import Metrics
-from apache_beam.transforms.timeutil import TimeDomain
-from apache_beam.transforms.userstate import (BagStateSpec, CombiningValueStateSpec,
-                                              ReadModifyWriteStateSpec, TimerSpec, on_timer)
-from apache_beam.utils.timestamp import Timestamp
+from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec
 
 from archiefstroom.core import batching
 from archiefstroom.core.envelope import position_of
+from archiefstroom.transforms.kafka_source import Tick
 
 log = logging.getLogger(__name__)
 
 
 class _BatchAndCommit(beam.DoFn):
     BUFFER = BagStateSpec("buffer", PickleCoder())
-    COUNT = CombiningValueStateSpec("count", VarIntCoder(), sum)
-    NEXT = ReadModifyWriteStateSpec("next", PickleCoder())          # next offset to commit
-    STALLED = ReadModifyWriteStateSpec("stalled", PickleCoder())    # since when a gap blocks
-    FLUSH = TimerSpec("flush", TimeDomain.REAL_TIME)
-    FINAL = TimerSpec("final", TimeDomain.WATERMARK)
+    META = ReadModifyWriteStateSpec("meta", PickleCoder())  # count, since, next, stalled, drain_to
 
     def __init__(self, cfg, topic: str):
         self.cfg, self.topic = cfg, topic
@@ -51,42 +49,38 @@ class _BatchAndCommit(beam.DoFn):
         if getattr(self, "writer", None):
             self.writer.close()
 
-    def process(self, element, window=beam.DoFn.WindowParam,
-                buffer=beam.DoFn.StateParam(BUFFER), count=beam.DoFn.StateParam(COUNT),
-                next_=beam.DoFn.StateParam(NEXT), stalled=beam.DoFn.StateParam(STALLED),
-                flush=beam.DoFn.TimerParam(FLUSH), final=beam.DoFn.TimerParam(FINAL)):
+    def process(self, element, buffer=beam.DoFn.StateParam(BUFFER), meta=beam.DoFn.StateParam(META)):
         partition, item = element
-        buffer.add(item)
-        count.add(1)
-        if count.read() == 1:
-            flush.set(Timestamp.now() + self.cfg.pipeline.batch_max_seconds)
-            final.set(window.max_timestamp())
-        if count.read() >= self.cfg.pipeline.batch_max_records:
-            yield from self._flush(partition, buffer, count, next_, stalled, flush, final_=False)
+        m = meta.read() or {"count": 0, "since": None, "next": None, "stalled": None, "drain_to": None}
+        if isinstance(item, Tick):
+            if item.final:
+                m["drain_to"] = max(item.position, m["drain_to"] or 0)
+        else:
+            buffer.add(item)
+            m["count"] += 1
+            if m["since"] is None:
+                m["since"] = time.monotonic()
+        due = m["count"] and (
+            m["count"] >= self.cfg.pipeline.batch_max_records
+            or time.monotonic() - m["since"] >= self.cfg.pipeline.batch_max_seconds
+            or m["drain_to"] is not None)
+        if due:
+            yield from self._flush(partition, buffer, m)
+        meta.write(m)
 
-    @on_timer(FLUSH)
-    def on_flush(self, key=beam.DoFn.KeyParam, buffer=beam.DoFn.StateParam(BUFFER),
-                 count=beam.DoFn.StateParam(COUNT), next_=beam.DoFn.StateParam(NEXT),
-                 stalled=beam.DoFn.StateParam(STALLED), flush=beam.DoFn.TimerParam(FLUSH)):
-        yield from self._flush(key, buffer, count, next_, stalled, flush, final_=False)
-
-    @on_timer(FINAL)
-    def on_final(self, key=beam.DoFn.KeyParam, buffer=beam.DoFn.StateParam(BUFFER),
-                 count=beam.DoFn.StateParam(COUNT), next_=beam.DoFn.StateParam(NEXT),
-                 stalled=beam.DoFn.StateParam(STALLED), flush=beam.DoFn.TimerParam(FLUSH)):
-        yield from self._flush(key, buffer, count, next_, stalled, flush, final_=True)
-
-    def _flush(self, partition, buffer, count, next_, stalled, flush, *, final_: bool):
+    def _flush(self, partition, buffer, m):
         items = list(buffer.read())
         while items:
-            nxt = next_.read()
+            nxt = m["next"]
             if nxt is None:
                 committed = self.writer.committed(partition)
                 nxt = committed if committed is not None else min(position_of(i).offset for i in items)
             boundary = self._boundary(partition, nxt)
-            waited = stalled.read()
+            waited = m["stalled"]
+            # Kafka itself may leave offset gaps (compaction, transactions): accept them
+            # only after waiting long enough for an item still in flight
             gap_timeout = max(30.0, 10 * self.cfg.pipeline.batch_max_seconds)
-            accept_gaps = final_ or (waited is not None and time.monotonic() - waited > gap_timeout)
+            accept_gaps = waited is not None and time.monotonic() - waited > gap_timeout
             p = batching.plan(items, nxt, max_records=self.cfg.pipeline.batch_max_records,
                               boundary=boundary, accept_gaps=accept_gaps)
             for item in p.late:
@@ -96,22 +90,22 @@ class _BatchAndCommit(beam.DoFn):
             if not p.batch:
                 items = p.rest
                 if items and waited is None:
-                    stalled.write(time.monotonic())
+                    m["stalled"] = time.monotonic()
                 break
             if p.gaps:
                 log.warning("partition %s: committing past missing offsets %s", partition, p.gaps)
             res = self.writer.write(partition, p.start, p.end, p.batch)
             yield from self._report(res)
-            next_.write(p.end + 1)
-            stalled.clear()
+            m["next"] = p.end + 1
+            m["stalled"] = None
             items = p.rest
         buffer.clear()
-        count.clear()
         for item in items:
             buffer.add(item)
-            count.add(1)
-        if items:
-            flush.set(Timestamp.now() + self.cfg.pipeline.batch_max_seconds)
+        m["count"] = len(items)
+        m["since"] = time.monotonic() if items else None
+        if m["drain_to"] is not None and m["next"] is not None and m["next"] >= m["drain_to"]:
+            m["drain_to"] = None
 
     def _boundary(self, partition: int, start: int) -> int | None:
         key = (partition, start)
@@ -128,8 +122,13 @@ class _BatchAndCommit(beam.DoFn):
         yield res
 
 
+def _keyed(item):
+    return (item.partition if isinstance(item, Tick) else position_of(item).partition, item)
+
+
 class WriteArchive(beam.PTransform):
-    """Input: archive record datums and Dispositions of one topic. Output: BatchResults."""
+    """Input: archive record datums, Dispositions and the source's Ticks of one topic.
+    Output: BatchResults."""
 
     def __init__(self, cfg, topic: str):
         super().__init__()
@@ -137,5 +136,5 @@ class WriteArchive(beam.PTransform):
 
     def expand(self, items):
         return (items
-                | "KeyByPartition" >> beam.Map(lambda i: (position_of(i).partition, i))
+                | "KeyByPartition" >> beam.Map(_keyed).with_output_types(typing.Tuple[int, typing.Any])
                 | "BatchWriteCommit" >> beam.ParDo(_BatchAndCommit(self.cfg, self.topic)))

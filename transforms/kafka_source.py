@@ -41,6 +41,16 @@ class KafkaRecord(NamedTuple):
     value: bytes | None
 
 
+class Tick(NamedTuple):
+    """Progress marker of one partition, sent straight to the sink: every offset below
+    `position` has been emitted. Lets the sink flush by age without processing-time
+    timers (portable to every runner) and, when `final`, drain without waiting."""
+    topic: str
+    partition: int
+    position: int
+    final: bool = False
+
+
 class PartitionSpec(NamedTuple):
     topic: str
     partition: int
@@ -97,40 +107,47 @@ class _ReadPartition(beam.DoFn):
     def process(self, spec: PartitionSpec, tracker):
         from kafka import TopicPartition
         restriction = tracker.current_restriction()
-        if STOP.is_set():
+        position = restriction.start
+        if STOP.is_set() or restriction.start >= restriction.stop:
             tracker.try_claim(restriction.stop)  # nothing more: the restriction is done
+            yield Tick(spec.topic, spec.partition, position, final=True)
             return
         tp = TopicPartition(spec.topic, spec.partition)
         self.consumer.assign([tp])
         self.consumer.seek(tp, restriction.start)
         deadline = time.monotonic() + 1.0  # hand control back to the runner regularly
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not STOP.is_set():
             batch = self.consumer.poll(timeout_ms=200, max_records=self.poll_max_records).get(tp, [])
             hw = self.consumer.highwater(tp)
             if not batch:
                 if restriction.stop != INFINITY and hw is not None and hw >= restriction.stop and \
                         self.consumer.position(tp) >= restriction.stop:
                     tracker.try_claim(restriction.stop)
+                    yield Tick(spec.topic, spec.partition, position, final=True)
                     return
                 break
             for msg in batch:
                 if not tracker.try_claim(msg.offset):
+                    yield Tick(spec.topic, spec.partition, position, final=True)
                     return
                 self.read.inc()
+                position = msg.offset + 1
                 yield KafkaRecord(msg.topic, msg.partition, msg.offset, msg.timestamp,
                                   msg.key, msg.value)
             if hw is not None:
-                self.lag.set(max(0, hw - batch[-1].offset - 1))
-            if STOP.is_set():
-                break
+                self.lag.set(max(0, hw - position))
         if STOP.is_set():
             tracker.try_claim(restriction.stop)
+            yield Tick(spec.topic, spec.partition, position, final=True)
             return
+        yield Tick(spec.topic, spec.partition, position)
         tracker.defer_remainder(Duration.of(self.idle_resume_s))
 
 
 class ReadFromKafka(beam.PTransform):
     """All partitions of `topic`, from the group's committed offsets.
+
+    Outputs `records` (KafkaRecord) and `ticks` (Tick: route them straight to the sink).
 
     `stop_at` maps partition -> exclusive end offset; partitions not in it are read
     unbounded. Partitions are discovered when the pipeline is built."""
@@ -152,7 +169,16 @@ class ReadFromKafka(beam.PTransform):
                  for p in parts]
         return (pbegin
                 | "Partitions" >> beam.Create(specs)
-                | "Poll" >> beam.ParDo(_splittable_reader(self.settings, self.poll_max_records)))
+                | "Poll" >> beam.ParDo(_splittable_reader(self.settings, self.poll_max_records))
+                | "SplitTicks" >> beam.ParDo(_SplitTicks()).with_outputs(TICKS, main="records"))
+
+
+TICKS = "ticks"
+
+
+class _SplitTicks(beam.DoFn):
+    def process(self, item):
+        yield beam.pvalue.TaggedOutput(TICKS, item) if isinstance(item, Tick) else item
 
 
 def _splittable_reader(settings: KafkaSettings, poll_max_records: int) -> beam.DoFn:
