@@ -2,12 +2,41 @@
 
 Owned by core/rules. Loaded as section `rules:` of the main configuration through
 archiefstroom.settings (the one loader), so mistakes name file, line and field.
+Registry paths are relative to the directory of the configuration file, so a
+deployment carries its configuration and registries together.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
+
+from archiefstroom.settings import check
+
+_topic = re.compile(r"^[A-Za-z0-9._\-]{1,249}$")
+
+DEFAULT_DISCLAIMER = (
+    "Dit bericht bevat inhoud van een derde partij die persoonsgegevens kan bevatten. "
+    "Niet openbaar maken (Woo) zonder voorafgaande beoordeling.")
 
 
 @dataclass
 class RulesSettings:
     enabled: bool = True
+    # registry files, relative to the configuration file's directory
+    accounts: Path = Path("registry/accounts.yaml")
+    platforms: Path = Path("registry/platforms.yaml")
+    selectielijst: Path = Path("registry/selectielijst.yaml")
+    hotspots: Path = Path("registry/hotspots.yaml")
+    # rule 5/7/8: how long (event time) a citizen post waits for a government reaction
+    hold_window_hours: float = check(lambda v: 0 < v <= 24 * 366, "hours between 0 and 8784", default=72.0)
+    # compacted topic where the sink keeps held items, so a hold survives a crash after commit
+    held_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.held")
+    restore_holds: bool = True
+    # rule 6: text attached to government reposts of third-party content
+    disclaimer: str = check(lambda v: bool(v.strip()), "a non-empty disclaimer text", default=DEFAULT_DISCLAIMER)
+
+    def path(self, name: str, base: Path | None) -> Path:
+        """Registry file `name` (accounts, platforms, selectielijst, hotspots) resolved against `base`."""
+        p = Path(getattr(self, name))
+        return p if p.is_absolute() or base is None else (base / p)

@@ -1,0 +1,338 @@
+"""The four registries the rules run on: accounts, platform capabilities, selectielijst, hotspots.
+
+Each is a YAML file read through archiefstroom.settings.load_yaml, so a mistake
+names file, line, field and what was expected. Cross-entry checks (duplicate
+accounts, unknown organisations or categories) find the offending line
+themselves. Loading also settles the *effective* route of every account: route 1
+is only honoured on platforms where reactions can be switched off.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from archiefstroom.settings import ConfigError, check, load_yaml
+
+log = logging.getLogger(__name__)
+
+PLATFORMS = ("x", "facebook", "instagram", "linkedin", "youtube", "mastodon", "bluesky")
+EVENT_TYPES = ("post", "reply", "repost", "quote", "edit", "delete", "reaction", "direct_message")
+AUTHOR_ROLES = ("account", "government", "hybrid", "private", "citizen")
+
+
+def _tag(v: str) -> str:
+    return v.strip().lstrip("#").casefold()
+
+
+def _handle(v: str) -> str:
+    return v.strip().lstrip("@").casefold()
+
+
+# -- accounts -------------------------------------------------------------------
+
+@dataclass
+class Organisation:
+    domains: list[str] = field(default_factory=list)   # links to these hosts "link the organisation" (rule 5)
+
+
+@dataclass
+class Account:
+    platform: Literal["x", "facebook", "instagram", "linkedin", "youtube", "mastodon", "bluesky"]
+    id: str = check(lambda v: bool(v.strip()), "a non-empty account id")
+    type: Literal["corporate", "hybrid", "private"] = "corporate"
+    organisation: str | None = None
+    handle: str | None = None
+    key_function: bool = False
+    route: Literal[1, 2, None] = None
+    hashtags: list[str] = field(default_factory=list)   # hybrid accounts: the filter (rule 8)
+
+    def validate(self):
+        if self.type in ("corporate", "hybrid"):
+            if not self.organisation:
+                raise ValueError("organisation: expected the organisation of a corporate or hybrid account")
+            if self.route is None:
+                raise ValueError("route: expected 1 (one-way) or 2 (two-way) for a corporate or hybrid account")
+        if self.type == "private" and (self.route is not None or self.hashtags or self.key_function):
+            raise ValueError("type: expected no route, hashtags or key_function on a private account")
+        if self.key_function and self.type != "corporate":
+            raise ValueError("key_function: expected only on corporate accounts")
+        if self.hashtags and self.type != "hybrid":
+            raise ValueError("hashtags: expected a hashtag filter only on hybrid accounts")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.platform, self.id)
+
+    @property
+    def government(self) -> bool:
+        return self.type in ("corporate", "hybrid")
+
+
+@dataclass
+class AccountsFile:
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+    accounts: list[Account] = field(default_factory=list)
+
+
+# -- platforms ------------------------------------------------------------------
+
+@dataclass
+class PlatformCapability:
+    reactions_can_be_switched_off: bool
+    harvest_reactions: bool = True
+    harvest_edits: bool = True
+    harvest_deletes: bool = True
+
+
+@dataclass
+class PlatformsFile:
+    platforms: dict[str, PlatformCapability] = field(default_factory=dict)
+
+    def validate(self):
+        for name in self.platforms:
+            if name not in PLATFORMS:
+                raise ValueError(f"platforms: expected platform names from schemas/social_event.avsc "
+                                 f"({', '.join(PLATFORMS)}), got {name!r}")
+
+
+# -- selectielijst ----------------------------------------------------------------
+
+@dataclass
+class Category:
+    retention_class: Literal["B", "V"]
+    years: int | None = None
+    description: str = ""
+
+    def validate(self):
+        if self.retention_class == "V" and (self.years is None or self.years < 0):
+            raise ValueError("years: expected a number of years >= 0 for a V (vernietigen) category")
+        if self.retention_class == "B" and self.years is not None:
+            raise ValueError("years: expected no years for a B (bewaren, permanent) category")
+
+
+@dataclass
+class Mapping:
+    """One line of the choice table: every condition given must hold (empty = any); first match wins."""
+    category: str
+    account_type: list[Literal["corporate", "hybrid", "private"]] = field(default_factory=list)
+    key_function: bool | None = None
+    event_type: list[Literal["post", "reply", "repost", "quote", "edit", "delete", "reaction",
+                             "direct_message"]] = field(default_factory=list)
+    author: list[Literal["account", "government", "hybrid", "private", "citizen"]] = field(default_factory=list)
+    burgerbrief: list[str] = field(default_factory=list)   # outcomes of the burgerbrief stage (issue 5)
+
+    def matches(self, *, account_type: str, key_function: bool, event_type: str, author: str,
+                burgerbrief: str | None) -> bool:
+        return ((not self.account_type or account_type in self.account_type)
+                and (self.key_function is None or self.key_function == key_function)
+                and (not self.event_type or event_type in self.event_type)
+                and (not self.author or author in self.author)
+                and (not self.burgerbrief or burgerbrief in self.burgerbrief))
+
+
+@dataclass
+class Selectielijst:
+    categories: dict[str, Category]
+    default_category: str
+    hotspot_category: str
+    mapping: list[Mapping] = field(default_factory=list)
+    # duck-typing for archiefstroom.core.retention.choose_category
+    by_account_type: dict[str, str] = field(default_factory=dict)
+    by_event_type: dict[str, str] = field(default_factory=dict)
+
+    def validate(self):
+        for name in ("default_category", "hotspot_category"):
+            if getattr(self, name) not in self.categories:
+                raise ValueError(f"{name}: expected a category code defined under categories "
+                                 f"({', '.join(self.categories)})")
+        if self.categories[self.hotspot_category].retention_class != "B":
+            raise ValueError("hotspot_category: expected a B (bewaren) category: hotspot records are kept permanently")
+
+    def choose(self, **facts) -> str:
+        for m in self.mapping:
+            if m.matches(**facts):
+                return m.category
+        return self.default_category
+
+
+# -- hotspots -------------------------------------------------------------------
+
+@dataclass
+class Hotspot:
+    name: str = check(lambda v: bool(re.fullmatch(r"[A-Za-z0-9._\-]+", v)), "a name of letters, digits, . _ -")
+    start: dt.date = dt.date.min
+    end: dt.date = dt.date.max
+    description: str = ""
+    terms: list[str] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
+    accounts: list[str] = check(lambda v: all(":" in a for a in v), "accounts as 'platform:account id'",
+                                default_factory=list)
+
+    def validate(self):
+        if self.end < self.start:
+            raise ValueError("end: expected a date on or after start")
+        if not (self.terms or self.hashtags or self.accounts):
+            raise ValueError("terms: expected at least one of terms, hashtags or accounts")
+
+    def matches(self, event: dict) -> bool:
+        day = event["created_at"].date()
+        if not (self.start <= day <= self.end):
+            return False
+        if {_tag(h) for h in event.get("hashtags") or []} & {_tag(h) for h in self.hashtags}:
+            return True
+        who = {f"{event['platform']}:{event['account']['id']}", f"{event['platform']}:{event['author']['id']}"}
+        if who & set(self.accounts):
+            return True
+        text = (event.get("text") or "").casefold()
+        return any(re.search(r"(?<!\w)" + re.escape(t.casefold()) + r"(?!\w)", text) for t in self.terms)
+
+
+@dataclass
+class HotspotsFile:
+    hotspots: list[Hotspot] = field(default_factory=list)
+
+
+# -- the bundle -----------------------------------------------------------------
+
+def _line_of(path: Path, keys: list) -> int | None:
+    """Line of the YAML node at `keys` (mapping keys and list indexes) in `path`."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        return None
+    for k in keys:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for kn, v in node.value if kn.value == str(k)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(k, int) and k < len(node.value):
+            node = node.value[k]
+        else:
+            node = None
+        if node is None:
+            return None
+    return node.start_mark.line + 1
+
+
+@dataclass
+class Registry:
+    """Everything the rules need to know about the world, validated and indexed."""
+    accounts: AccountsFile
+    platforms: PlatformsFile
+    selectielijst: Selectielijst
+    hotspots: HotspotsFile
+    version: str = ""
+    warnings: list[str] = field(default_factory=list)
+    _by_key: dict = field(default_factory=dict, repr=False)
+    _by_handle: dict = field(default_factory=dict, repr=False)
+    _route: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        for a in self.accounts.accounts:
+            self._by_key[a.key] = a
+            for h in {a.id, a.handle or a.id}:
+                self._by_handle[(a.platform, _handle(h))] = a
+            self._route[a.key] = self._effective_route(a)
+
+    def _effective_route(self, a: Account) -> int | None:
+        if a.route != 1:
+            return a.route
+        cap = self.platforms.platforms.get(a.platform)
+        if cap is None or not cap.reactions_can_be_switched_off:
+            self.warnings.append(f"account {a.platform}:{a.id}: route 1 configured, but reactions cannot be "
+                                 f"switched off on {a.platform}; route 2 applies")
+            return 2
+        return 1
+
+    def account(self, platform: str, account_id: str) -> Account | None:
+        return self._by_key.get((platform, account_id))
+
+    def by_handle(self, platform: str, handle: str) -> Account | None:
+        return self._by_handle.get((platform, _handle(handle)))
+
+    def route(self, a: Account) -> int | None:
+        return self._route.get(a.key)
+
+    def capability(self, platform: str) -> PlatformCapability | None:
+        return self.platforms.platforms.get(platform)
+
+    def domains(self) -> dict[str, str]:
+        """host -> organisation."""
+        return {d.casefold(): org for org, o in self.accounts.organisations.items() for d in o.domains}
+
+
+def _cross_check(reg: Registry, files: dict[str, Path]) -> None:
+    acc_file = files["accounts"]
+    seen: dict[tuple, int] = {}
+    for i, a in enumerate(reg.accounts.accounts):
+        if a.key in seen:
+            raise ConfigError(acc_file, _line_of(acc_file, ["accounts", i, "id"]), f"accounts[{i}].id",
+                              f"a unique platform+id (already at accounts[{seen[a.key]}])", a.id)
+        seen[a.key] = i
+        if a.organisation and a.organisation not in reg.accounts.organisations:
+            raise ConfigError(acc_file, _line_of(acc_file, ["accounts", i, "organisation"]),
+                              f"accounts[{i}].organisation",
+                              f"an organisation listed under organisations ({', '.join(reg.accounts.organisations)})",
+                              a.organisation)
+        if a.platform not in reg.platforms.platforms:
+            pf = files["platforms"]
+            raise ConfigError(pf, _line_of(pf, ["platforms"]), f"platforms.{a.platform}",
+                              f"capabilities of platform {a.platform!r}, used by accounts[{i}] in {acc_file}")
+    sl, sl_file = reg.selectielijst, files["selectielijst"]
+    for i, m in enumerate(sl.mapping):
+        if m.category not in sl.categories:
+            raise ConfigError(sl_file, _line_of(sl_file, ["mapping", i, "category"]), f"mapping[{i}].category",
+                              f"a category code defined under categories ({', '.join(sl.categories)})", m.category)
+    hs_file = files["hotspots"]
+    names: set[str] = set()
+    for i, h in enumerate(reg.hotspots.hotspots):
+        if h.name in names:
+            raise ConfigError(hs_file, _line_of(hs_file, ["hotspots", i, "name"]), f"hotspots[{i}].name",
+                              "a unique hotspot name", h.name)
+        names.add(h.name)
+
+
+def load(settings, base: Path | None) -> Registry:
+    """Read and check all four registries named in RulesSettings; log the start-up warnings."""
+    files = {name: settings.path(name, base) for name in ("accounts", "platforms", "selectielijst", "hotspots")}
+    reg = Registry(accounts=load_yaml(files["accounts"], AccountsFile),
+                   platforms=load_yaml(files["platforms"], PlatformsFile),
+                   selectielijst=load_yaml(files["selectielijst"], Selectielijst),
+                   hotspots=load_yaml(files["hotspots"], HotspotsFile))
+    _cross_check(reg, files)
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(files[name].read_bytes())
+    reg.version = digest.hexdigest()[:12]
+    for w in reg.warnings:
+        log.warning("rules registry: %s", w)
+    return reg
+
+
+def load_for(cfg) -> Registry:
+    """The registries of a loaded archiefstroom Config (paths relative to its file)."""
+    from archiefstroom.config import DEFAULT_CONFIG
+    base = Path(cfg.source_file).parent if getattr(cfg, "source_file", None) else DEFAULT_CONFIG.parent
+    return load(cfg.rules, base)
+
+
+def build(accounts: dict, platforms: dict, selectielijst: dict, hotspots: dict | None = None) -> Registry:
+    """A registry from plain dicts (tests, diagrams), with the same checks as files."""
+    from archiefstroom.settings import from_dict
+    reg = Registry(accounts=from_dict(accounts, AccountsFile, source="<accounts>"),
+                   platforms=from_dict(platforms, PlatformsFile, source="<platforms>"),
+                   selectielijst=from_dict(selectielijst, Selectielijst, source="<selectielijst>"),
+                   hotspots=from_dict(hotspots or {}, HotspotsFile, source="<hotspots>"))
+    reg.version = "inline"
+    return reg
+
+
+def replace_accounts(reg: Registry, accounts: list[Account]) -> Registry:
+    return Registry(dataclasses.replace(reg.accounts, accounts=accounts), reg.platforms, reg.selectielijst,
+                    reg.hotspots, reg.version)
