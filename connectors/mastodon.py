@@ -1,0 +1,165 @@
+"""Mastodon: REST statuses, contexts and notifications, and streaming frames (SSE and WebSocket).
+
+Event types: a status is a post, a reply (in_reply_to_id), a repost (reblog),
+a quote (4.4+ `quote.quoted_status`) or a direct message (visibility direct);
+`edited_at` makes it an edit; the streaming `delete` event is a delete;
+favourite notifications are reactions.
+"""
+from __future__ import annotations
+
+import json
+from urllib.parse import urlparse
+
+from archiefstroom.connectors.base import (Body, Context, Items, NormaliseError, actor, event, html_to_text,
+                                           parse_time, referenced, s)
+
+PLATFORM = "mastodon"
+
+
+def normalise(body: Body, ctx: Context) -> list[dict]:
+    items = Items(body)
+    doc = body.doc
+    if body.frame_event == "delete" or (body.frame_event and isinstance(doc, (str, int))):
+        if body.frame_event != "delete":
+            raise NormaliseError(f"SSE event {body.frame_event!r} without a JSON payload")
+        items.add((), lambda raw: _delete(ctx, raw, s(doc)))
+    elif isinstance(doc, dict) and "event" in doc and "payload" in doc:
+        _frame(items, ctx, doc)
+    elif isinstance(doc, dict) and ("ancestors" in doc or "descendants" in doc):
+        _context(items, ctx, doc)
+    elif isinstance(doc, list):
+        for i, entry in enumerate(doc):
+            _entity(items, ctx, entry, (i,), body.frame_event)
+    elif isinstance(doc, dict):
+        _entity(items, ctx, doc, (), body.frame_event)
+    else:
+        raise NormaliseError("expected a Mastodon Status, Notification, Context or streaming frame")
+    return items.build()
+
+
+def _entity(items: Items, ctx: Context, doc, path, frame_event=None) -> None:
+    if not isinstance(doc, dict) or "id" not in doc:
+        raise NormaliseError("expected a Mastodon entity with an id")
+    if "last_status" in doc and "accounts" in doc:           # Conversation (direct messages)
+        if doc.get("last_status"):
+            items.add(path + ("last_status",), lambda raw: status(ctx, raw, doc["last_status"], direct=True))
+    elif "type" in doc and "account" in doc and "content" not in doc:   # Notification
+        items.add(path, lambda raw: notification(ctx, raw, doc))
+    elif "created_at" in doc:
+        items.add(path, lambda raw: status(ctx, raw, doc, edit=frame_event == "status.update"))
+    else:
+        raise NormaliseError("expected a Mastodon Status, Notification or Conversation")
+
+
+def _frame(items: Items, ctx: Context, frame: dict) -> None:
+    name, payload = frame.get("event"), frame.get("payload")
+    if name == "delete":
+        items.add((), lambda raw: _delete(ctx, raw, s(payload)))
+        return
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except json.JSONDecodeError:
+            raise NormaliseError(f"WebSocket frame {name!r}: payload is not JSON") from None
+    if name in ("update", "status.update", "notification", "conversation"):
+        _entity(items, ctx, payload, (), name)
+    # filters_changed, announcement, encrypted_message: no content to archive
+
+
+def _context(items: Items, ctx: Context, doc: dict) -> None:
+    ancestors = doc.get("ancestors") or []
+    root = ctx.thread_root or (s(ancestors[0].get("id")) if ancestors else None)
+    sub = ctx.with_(thread_root=root)
+    for key in ("ancestors", "descendants"):
+        for i, st in enumerate(doc.get(key) or []):
+            items.add((key, i), lambda raw, st=st: status(sub, raw, st))
+
+
+def author_of(acc: dict | None) -> dict:
+    if not acc:
+        return actor(None)
+    handle = acc.get("acct") or acc.get("username")
+    host = urlparse(acc.get("url") or "").hostname
+    if handle and "@" not in handle and host:
+        handle = f"{handle}@{host}"
+    return actor(acc.get("id"), handle, acc.get("display_name") or None, acc.get("url"), acc.get("avatar"))
+
+
+def _account(acc: dict | None) -> dict | None:
+    if not acc:
+        return None
+    a = author_of(acc)
+    return {"id": a["id"], "handle": a["handle"] or a["id"], "display_name": a["display_name"]}
+
+
+def status(ctx: Context, raw: str, st: dict, *, edit: bool = False, direct: bool = False) -> dict:
+    sid = s(st.get("id"))
+    if not sid:
+        raise NormaliseError("Status without id")
+    author = author_of(st.get("account"))
+    text, links = html_to_text(st.get("content"))
+    if st.get("spoiler_text"):
+        text = f"{st['spoiler_text']}\n\n{text}" if text else st["spoiler_text"]
+    created = parse_time(st.get("created_at"))
+    edited = parse_time(st.get("edited_at"))
+    reply_to = s(st.get("in_reply_to_id"))
+    ref, kind = None, "reply" if reply_to else "post"
+    inner = st.get("reblog")
+    quote = st.get("quote") if isinstance(st.get("quote"), dict) else None
+    if inner:
+        kind, text = "repost", None
+        ref = _ref(inner)
+    elif quote and quote.get("quoted_status"):
+        kind, ref = "quote", _ref(quote["quoted_status"])
+    if direct or st.get("visibility") == "direct":
+        kind = "direct_message"
+    if edited or edit:
+        kind = "edit"
+        edited = edited or parse_time(st.get("updated_at")) or ctx.now()
+    root = ctx.thread_root or (sid if not reply_to else None)
+    card = st.get("card") or {}
+    return event(
+        ctx, raw=raw, native_id=sid, event_type=kind, author=author, created_at=created,
+        account=_account(st.get("account")), in_reply_to=reply_to, thread_root=root, referenced=ref,
+        edited_at=edited if kind == "edit" else None, text=text or None, language=st.get("language"),
+        url=st.get("url") or st.get("uri"),
+        hashtags=[t.get("name") for t in st.get("tags") or [] if t.get("name")],
+        mentions=[m.get("acct") for m in st.get("mentions") or [] if m.get("acct")],
+        urls=links + ([card["url"]] if card.get("url") else []),
+        media=[{"url": m.get("url") or m.get("remote_url"), "media_type": m.get("type") or "unknown",
+                "alt_text": m.get("description")}
+               for m in st.get("media_attachments") or [] if m.get("url") or m.get("remote_url")])
+
+
+def _ref(st: dict) -> dict:
+    text, _ = html_to_text(st.get("content"))
+    return referenced(PLATFORM, s(st.get("id")), author_of(st.get("account")), text or None,
+                      st.get("url") or st.get("uri"))
+
+
+def notification(ctx: Context, raw: str, n: dict) -> dict | None:
+    kind, st = n.get("type"), n.get("status")
+    who = author_of(n.get("account"))
+    when = parse_time(n.get("created_at"))
+    if kind in ("mention", "status") and st:
+        return status(ctx, raw, st)
+    if kind == "update" and st:
+        return status(ctx, raw, st, edit=True)
+    if kind == "favourite" and st:
+        sid = s(st["id"])
+        return event(ctx, raw=raw, native_id=sid, event_type="reaction", author=who, created_at=when,
+                     account=_account(st.get("account")), in_reply_to=sid,
+                     thread_root=ctx.thread_root, reaction_kind="favourite", url=st.get("url"))
+    if kind == "reblog" and st:
+        sid = s(st["id"])
+        return event(ctx, raw=raw, native_id=f"{sid}:reblog:{who['id']}", event_type="repost", author=who,
+                     created_at=when, account=_account(st.get("account")), referenced=_ref(st),
+                     thread_root=ctx.thread_root)
+    return None   # follow, poll, admin.sign_up, ...: not content
+
+
+def _delete(ctx: Context, raw: str, sid: str | None) -> dict:
+    if not sid:
+        raise NormaliseError("delete event without a status id")
+    return event(ctx, raw=raw, native_id=sid, event_type="delete", author=actor(None), created_at=None,
+                 thread_root=ctx.thread_root)
