@@ -205,15 +205,20 @@ def _r1(f: Facts, ev, s):
     return None
 
 
+def _is_reaction(f: Facts, ev) -> bool:
+    """A reply in a thread, or a version of one; a citizen's own top-level post is not a reaction."""
+    return f.event_type in ("reply", "edit", "delete") or bool(ev.get("in_reply_to") or ev.get("thread_root"))
+
+
 def _r3(f: Facts, ev, s):
-    if f.route == 1:
+    if f.route == 1 and _is_reaction(f, ev):
         return Effect("reaction on a route-1 account", "drop", {**_account_inputs(f), "author": f.author_role},
                       misconfigured=True)
     return None
 
 
 def _r4(f: Facts, ev, s):
-    if f.route == 2:
+    if f.route == 2 and _is_reaction(f, ev):
         return Effect("reaction on a route-2 account", "archive",
                       {**_account_inputs(f), "author": f.author_role, "event_type": f.event_type})
     return None

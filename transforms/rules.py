@@ -1,0 +1,226 @@
+"""Apply the archiving rules (issue 4) between validation and the later stages.
+
+    records ─▶ EvaluateRules ─┬─ archived ────────────────────────────────▶ records
+                              ├─ dropped ─────────────────────────────────▶ dispositions
+                              └─ thread items ─▶ Threads (keyed by thread, ─┬▶ records (released, reactions)
+         RestoreHolds ─────────────────────────▶  state + event-time timer) └▶ dispositions (held, expired)
+
+EvaluateRules is the pure engine (core/rules/engine.py) per record. Threads keeps
+the holds of rules 5/7/8 in Beam state with an event-time timer per thread: a hold
+expires when the watermark passes created_at + hold window. A hold leaves the flow
+as a `held` Disposition carrying the record, so the sink can commit its offset and
+keep the payload on the compacted held topic; RestoreHolds reads that topic back
+at start so no hold is lost in a crash. Metrics: namespace "archiefstroom.rules".
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import typing
+
+import apache_beam as beam
+from apache_beam.coders import PickleCoder
+from apache_beam.metrics import Metrics
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
+from apache_beam.transforms.window import TimestampedValue
+from apache_beam.utils.timestamp import Timestamp
+
+from archiefstroom.core.envelope import Disposition, Position
+from archiefstroom.core.rules import engine, holds
+from archiefstroom.core.rules import registry as registry_core
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "archiefstroom.rules"
+RECORDS, DISPOSITIONS, THREADS = "records", "dispositions", "threads"
+
+
+def _count(name: str, n: int = 1) -> None:
+    Metrics.counter(NAMESPACE, name).inc(n)
+
+
+class _Evaluate(beam.DoFn):
+    def __init__(self, registry, settings):
+        self.registry, self.settings = registry, settings
+        self.window = dt.timedelta(hours=settings.hold_window_hours)
+
+    def setup(self):
+        self._reported: set[str] = set()
+
+    def process(self, record: dict):
+        event = record["event"]
+        v = engine.evaluate(event, self.registry, self.settings)
+        _count(f"{v.rule}.{v.action}")
+        if v.rule == "R2-sentiment":
+            _count(f"sentiment.{v.detail.get('reaction_kind', 'unknown')}")
+        if v.misconfigured:
+            self._misconfigured(v)
+        pos = Position.of(record)
+        if v.action == "drop":
+            disposition = Disposition(pos, "dropped", v.reason, event_id=event["event_id"], detail=v.detail)
+            if v.via_thread:
+                yield beam.pvalue.TaggedOutput(THREADS, (v.facts.thread, holds.ThreadItem(
+                    "root", None, v.rule, disposition=disposition, matched=False)))
+            else:
+                yield beam.pvalue.TaggedOutput(DISPOSITIONS, disposition)
+            return
+        done = engine.apply(record, v)
+        if not v.via_thread:
+            yield done
+            return
+        expires = event["created_at"] + self.window
+        if v.action == "hold":
+            item = holds.ThreadItem("hold", done, v.rule, v.organisations, expires)
+        elif v.action == "await_root":
+            item = holds.ThreadItem("await_root", done, v.rule, (), expires, detail={"waits_for": "root"})
+        elif v.rule == "R8-hybrid":
+            item = holds.ThreadItem("root", done, v.rule, matched=True)
+        else:
+            item = holds.ThreadItem("government", done, v.rule, detail={"author_org": v.facts.author_org or ""})
+        yield beam.pvalue.TaggedOutput(THREADS, (v.facts.thread, item))
+
+    def _misconfigured(self, v: engine.Verdict) -> None:
+        account = f"{v.facts.account.platform}:{v.facts.account.id}"
+        _count("route1_misconfigured")
+        _count(f"route1_misconfigured.{account}")
+        if account not in self._reported:   # one line per account and worker, not one per reaction
+            self._reported.add(account)
+            log.warning("route-1 account %s receives reactions: switch reactions off or register it as route 2",
+                        account)
+
+
+def _event_time(kv):
+    key, item = kv
+    created = item.record["event"]["created_at"] if item.record is not None else None
+    if created is None:
+        return kv
+    return TimestampedValue(kv, Timestamp.from_utc_datetime(created.astimezone(dt.timezone.utc)))
+
+
+class _Threads(beam.DoFn):
+    STATE = ReadModifyWriteStateSpec("thread", PickleCoder())
+    EXPIRY = TimerSpec("expiry", TimeDomain.WATERMARK)
+
+    def __init__(self, window_hours: float):
+        self.window = dt.timedelta(hours=window_hours)
+
+    def process(self, kv, state=beam.DoFn.StateParam(STATE), timer=beam.DoFn.TimerParam(EXPIRY)):
+        _, item = kv
+        st = state.read() or holds.ThreadState()
+        outs = holds.step(st, item, self.window)
+        self._save(st, state, timer)
+        yield from self._emit(outs)
+
+    @on_timer(EXPIRY)
+    def expired(self, ts=beam.DoFn.TimestampParam, state=beam.DoFn.StateParam(STATE),
+                timer=beam.DoFn.TimerParam(EXPIRY)):
+        st = state.read() or holds.ThreadState()
+        outs = holds.expire(st, ts.to_utc_datetime(has_tz=True), self.window)
+        self._save(st, state, timer)
+        yield from self._emit(outs)
+
+    @staticmethod
+    def _save(st: holds.ThreadState, state, timer) -> None:
+        if st.pending or st.root is not None:
+            state.write(st)
+        else:
+            state.clear()
+        nxt = st.next_expiry()
+        if nxt is not None:
+            timer.set(Timestamp.from_utc_datetime(nxt.astimezone(dt.timezone.utc)))
+
+    @staticmethod
+    def _emit(outs):
+        for o in outs:
+            if o.metric:
+                _count(o.metric)
+            if o.record is not None:
+                yield o.record
+            else:
+                yield beam.pvalue.TaggedOutput(DISPOSITIONS, o.disposition)
+
+
+def read_held(kafka_settings, topic: str, window: dt.timedelta, timeout_s: float = 10.0):
+    """Pending holds from the compacted held topic: last value per key, tombstones removed."""
+    from archiefstroom import kafka as kafka_clients
+    c = kafka_clients.consumer(kafka_settings)
+    try:
+        try:
+            tps = kafka_clients.partitions(c, topic, timeout_s=timeout_s)
+        except TimeoutError:
+            log.warning("held topic %s not found: no holds to restore", topic)
+            return []
+        ends = kafka_clients.high_watermarks(c, tps)
+        c.assign(tps)
+        c.seek_to_beginning(*tps)
+        latest: dict[bytes, bytes | None] = {}
+        todo = {tp for tp in tps if ends.get(tp, 0) > c.position(tp)}
+        while todo:
+            batch = c.poll(timeout_ms=1000)
+            for tp, msgs in batch.items():
+                for msg in msgs:
+                    latest[msg.key] = msg.value
+            todo = {tp for tp in todo if c.position(tp) < ends[tp]}
+            if not batch and todo:
+                # nothing came although the log says more exists: compaction may have removed the tail
+                todo = {tp for tp in todo if c.position(tp) < ends[tp] - 1}
+    finally:
+        c.close()
+    items = []
+    for value in latest.values():
+        if value:
+            item = holds.decode_hold(value, window)
+            items.append((engine.thread_key(item.record["event"]), item))
+    log.info("restored %d pending holds from %s", len(items), topic)
+    return items
+
+
+class RestoreHolds(beam.PTransform):
+    """Pending holds kept by the sink on `rules.held_topic`, as thread items (read once at start)."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+
+    def expand(self, pbegin):
+        cfg = self.cfg
+        window = dt.timedelta(hours=cfg.rules.hold_window_hours)
+        return (pbegin
+                | "Once" >> beam.Create([cfg.rules.held_topic])
+                | "ReadHeldTopic" >> beam.FlatMap(lambda topic: read_held(cfg.kafka, topic, window)))
+
+
+class ApplyRules(beam.PTransform):
+    """Input: archive record datums. Output: dict with `records` (archived: decision and retention
+    filled) and `dispositions` (dropped with the rule's reason; held for rule 5/7/8 waits).
+
+    The registries are read and checked when the transform is built (start-up validation):
+    a wrong file raises ConfigError naming file, line and field. `restore`: None = read the
+    held topic if configured, False = don't, or a PCollection of (thread, ThreadItem) (tests)."""
+
+    def __init__(self, cfg, *, registry=None, restore=None):
+        super().__init__()
+        self.cfg = cfg
+        self.registry = registry if registry is not None else registry_core.load_for(cfg)
+        self.restore = restore
+
+    def expand(self, records):
+        s = self.cfg.rules
+        if not s.enabled:  # rules off: everything passes, TagRetention gives default tags
+            return {RECORDS: records, DISPOSITIONS: records.pipeline | "NoDispositions" >> beam.Create([])}
+        ev = records | "EvaluateRules" >> beam.ParDo(_Evaluate(self.registry, s)).with_outputs(
+            DISPOSITIONS, THREADS, main=RECORDS)
+        items = [ev[THREADS]]
+        if self.restore is None and s.restore_holds:
+            items.append(records.pipeline | "RestoreHolds" >> RestoreHolds(self.cfg))
+        elif self.restore not in (None, False):
+            items.append(self.restore)
+        threads = (tuple(items)
+                   | "ThreadItems" >> beam.Flatten()
+                   | "EventTime" >> beam.Map(_event_time).with_output_types(typing.Tuple[str, typing.Any])
+                   | "Threads" >> beam.ParDo(_Threads(s.hold_window_hours)).with_outputs(DISPOSITIONS, main=RECORDS))
+        return {
+            RECORDS: (ev[RECORDS], threads[RECORDS]) | "ArchivedByRules" >> beam.Flatten(),
+            DISPOSITIONS: (ev[DISPOSITIONS], threads[DISPOSITIONS]) | "NotArchivedByRules" >> beam.Flatten(),
+        }
