@@ -96,12 +96,6 @@ class PlatformCapability:
 class PlatformsFile:
     platforms: dict[str, PlatformCapability] = field(default_factory=dict)
 
-    def validate(self):
-        for name in self.platforms:
-            if name not in PLATFORMS:
-                raise ValueError(f"platforms: expected platform names from schemas/social_event.avsc "
-                                 f"({', '.join(PLATFORMS)}), got {name!r}")
-
 
 # -- selectielijst ----------------------------------------------------------------
 
@@ -268,6 +262,11 @@ class Registry:
 
 
 def _cross_check(reg: Registry, files: dict[str, Path]) -> None:
+    pf = files["platforms"]
+    for name in reg.platforms.platforms:
+        if name not in PLATFORMS:
+            raise ConfigError(pf, _line_of(pf, ["platforms", name]), f"platforms.{name}",
+                              f"a platform of schemas/social_event.avsc ({', '.join(PLATFORMS)})", name)
     acc_file = files["accounts"]
     seen: dict[tuple, int] = {}
     for i, a in enumerate(reg.accounts.accounts):
