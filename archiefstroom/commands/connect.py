@@ -1,0 +1,73 @@
+"""`archiefstroom connect PLATFORM --config FILE`: a long-running connector that captures the
+configured accounts and produces canonical events into the raw Kafka topic."""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def register(sub):
+    from archiefstroom.connectors.settings import PLATFORMS
+    p = sub.add_parser("connect", help="run a platform connector (long-running) that feeds the raw topic")
+    p.add_argument("platform", choices=PLATFORMS)
+    p.add_argument("--config", dest="connector_config", type=Path, required=True,
+                   help="connector configuration YAML (see deploy/connectors/*.example.yaml)")
+    p.add_argument("--once", action="store_true", help="one poll cycle, then exit (cron-style runs, tests)")
+    p.add_argument("--dry-run", action="store_true", help="print events as JSON lines instead of producing to Kafka")
+    p.set_defaults(func=run)
+
+
+def build(settings, cfg, sink, stop: threading.Event):
+    """The connector object for a settings file (poller, stream, webhook receiver or importer)."""
+    from archiefstroom.connectors.pollers import POLLERS
+    from archiefstroom.connectors.runtime import Checkpoint, Metrics
+    from archiefstroom.connectors.streams import STREAMS
+    from archiefstroom.connectors.webhook import MetaWebhook
+
+    data_dir = settings.data_dir or cfg.data_dir
+    checkpoint = Checkpoint(Path(data_dir) / "connectors" / f"{settings.connector_name}.json")
+    metrics = Metrics(settings.connector_name)
+    if settings.mode == "webhook":
+        return MetaWebhook(settings, sink, metrics)
+    cls = STREAMS[settings.platform] if settings.mode == "stream" else POLLERS[settings.platform]
+    return cls(settings, sink, checkpoint, metrics=metrics, stop=stop)
+
+
+def run(args) -> int:
+    from archiefstroom import config
+    from archiefstroom.connectors.runtime import KafkaSink, StdoutSink
+    from archiefstroom.connectors.settings import ConnectorSettings
+    from archiefstroom.settings import ConfigError, load_yaml
+
+    settings = load_yaml(args.connector_config, ConnectorSettings)
+    if settings.platform != args.platform:
+        raise ConfigError(args.connector_config, None, "platform", f"'{args.platform}' (as on the command line)",
+                          settings.platform)
+    cfg = config.load(args.config)
+    sink = StdoutSink(sys.stdout) if args.dry_run else KafkaSink(cfg)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    connector = build(settings, cfg, sink, stop)
+    if settings.metrics_port is not None:
+        connector.metrics.serve("127.0.0.1", settings.metrics_port)
+    try:
+        if settings.mode == "webhook":
+            server = connector.serve()
+            print(f"listening for Meta webhooks on {server.server_address[0]}:{server.server_address[1]}"
+                  f"{settings.webhook.path}", file=sys.stderr)
+            stop.wait()
+            connector.close()
+        elif args.once:
+            n = connector.poll_once()
+            print(f"{settings.connector_name}: {n} events", file=sys.stderr)
+        else:
+            connector.run()
+    finally:
+        sink.close()
+    return 0
