@@ -1,9 +1,44 @@
-"""Settings of burgerbrief detection and webcare (issue 5). Section `burgerbrief:` of the main configuration."""
+"""Settings of burgerbrief detection and webcare (issue 5). Section `burgerbrief:` of the main configuration.
+
+Example (deploy/archiefstroom.yaml):
+
+    burgerbrief:
+      enabled: true
+      threshold: 0.5                 # calibrated score at or above which a reaction is a possible burgerbrief
+      alert_topic: archiefstroom.burgerbrief.alerts
+      feedback_topic: archiefstroom.burgerbrief.feedback
+      model_path: null               # null = the model shipped in core/burgerbrief/model/
+      selectielijst_category: "2.1"  # category a confirmed burgerbrief gets (defined in the selectielijst registry)
+      keep_in_social_archive: true   # a confirmed burgerbrief also stays in the social-media archive
+      government_authors: []         # extra author ids/handles that count as government (never scored)
+      alert_format: avro             # avro (schemaless, schemas/burgerbrief_alert.avsc) or json (wire form)
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from archiefstroom.settings import check
+
+_topic = re.compile(r"^[A-Za-z0-9._\-]{1,249}$")
+_category = re.compile(r"^[0-9]+(\.[0-9]+)*[a-z]?$")
 
 
 @dataclass
 class BurgerbriefSettings:
     enabled: bool = True
+    threshold: float = check(lambda v: 0.0 < v < 1.0, "a number between 0 and 1 (exclusive)", default=0.5)
+    alert_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.burgerbrief.alerts")
+    feedback_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.burgerbrief.feedback")
+    model_path: Path | None = None
+    selectielijst_category: str = check(_category.match, "a selectielijst category code such as \"2.1\"", default="2.1")
+    keep_in_social_archive: bool = True
+    government_authors: list[str] = field(default_factory=list)
+    alert_format: Literal["avro", "json"] = "avro"
+    batch_size: int = check(lambda v: 1 <= v <= 100_000, "an integer 1..100000", default=256)
+
+    def validate(self):
+        if self.alert_topic == self.feedback_topic:
+            raise ValueError("feedback_topic: expected a topic different from alert_topic")
