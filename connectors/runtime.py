@@ -351,7 +351,7 @@ class HttpClient:
             reset = reset.strip()
             if reset.replace(".", "", 1).isdigit():
                 value = float(reset)
-                return max(0.0, value - now) if value > 1e9 else value   # epoch (X) or seconds
+                return max(0.0, value - now) if value > now - 365 * 86400 else value   # epoch (X) or delta
             try:  # Mastodon: ISO-8601 time
                 return max(0.0, dt.datetime.fromisoformat(reset.replace("Z", "+00:00")).timestamp() - now)
             except ValueError:
