@@ -1,0 +1,96 @@
+"""Keyed pseudonyms: HMAC-SHA256 over (label, normalised value) with a secret from a key ring.
+
+The same value under the same key always gives the same token, so a thread stays
+readable ("[PERSOON-7f3a2c] replied to [PERSOON-7f3a2c]"); without the key the token
+cannot be linked back to the value. Every record carries the id of the key that
+made its tokens; rotating means adding a new key and making it active: old records
+keep their key id, new records get the new one (tokens then differ across the
+rotation by design: that limits linking over long periods).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+
+from archiefstroom.core.pseudonymise.entities import LABELS
+
+# The embedded development stack's key. NOT A SECRET: never use it for real data
+# (settings.allow_dev_key must be false in production; see docs/pseudonymisation.md).
+DEV_KEY_ID = "dev-insecure"
+DEV_KEY = b"archiefstroom-DEVELOPMENT-ONLY-pseudonym-key-not-secret"
+
+_SPACE = re.compile(r"\s+")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def normalise(label: str, value: str) -> str:
+    """One spelling per real value, so different notations of a number or a name share a token."""
+    v = unicodedata.normalize("NFKC", value.translate(_INVISIBLE)).strip()
+    if label in ("TEL",):
+        digits = re.sub(r"\D", "", v)
+        if digits.startswith("0031"):
+            digits = "0" + digits[4:].removeprefix("0")
+        elif digits.startswith("31") and v.lstrip("( ").startswith(("+", "00")):
+            digits = "0" + digits[2:].removeprefix("0")
+        return digits
+    if label in ("BSN", "IBAN", "POSTCODE", "KENTEKEN", "DOSSIER"):
+        return re.sub(r"[^0-9A-Za-z]", "", v).upper()
+    if label == "EMAIL":
+        v = re.sub(r"(?i)\s*[\(\[\{<]?\s*\b(?:at|apenstaartje)\b\s*[\)\]\}>]?\s*|\s*[\(\[\{<]\s*@\s*[\)\]\}>]\s*", "@", v)
+        v = re.sub(r"(?i)\s*[\(\[\{<]?\s*\b(?:punt|dot)\b\s*[\)\]\}>]?\s*", ".", v)
+        return _SPACE.sub("", v).lower()
+    if label == "ACCOUNT":
+        return v.lstrip("@").lower()
+    return _SPACE.sub(" ", v).casefold()
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """Pseudonymisation keys by id; `active` makes new tokens, the others are kept for the record."""
+    keys: dict[str, bytes]
+    active: str
+    token_hex: int = 6
+
+    def __post_init__(self):
+        if self.active not in self.keys:
+            raise ValueError(f"active: expected one of the key ids {sorted(self.keys)}")
+        if not 6 <= self.token_hex <= 32:
+            raise ValueError("token_hex: expected 6..32 hex characters")
+        for kid, key in self.keys.items():
+            if len(key) < 16:
+                raise ValueError(f"keys.{kid}: expected at least 16 bytes of key material")
+
+    @property
+    def is_dev(self) -> bool:
+        return self.keys[self.active] == DEV_KEY
+
+    def token(self, label: str, value: str, key_id: str | None = None) -> str:
+        key = self.keys[key_id or self.active]
+        msg = f"{label}\x1f{normalise(label, value)}".encode("utf-8")
+        digest = hmac.new(key, msg, hashlib.sha256).hexdigest()[: self.token_hex]
+        return f"[{LABELS.get(label, label)}-{digest}]"
+
+    def rotated(self, new_id: str, new_key: bytes | None = None) -> "KeyRing":
+        """A ring with a fresh key made active; old keys stay (for reading, not for new tokens)."""
+        if new_id in self.keys:
+            raise ValueError(f"key id {new_id!r} already exists: key ids are never reused")
+        return KeyRing({**self.keys, new_id: new_key or secrets.token_bytes(32)}, new_id, self.token_hex)
+
+
+def decode_key(text: str) -> bytes:
+    """Key material as written in config or a key file: 'base64:...', 'hex:...' or a long passphrase."""
+    text = text.strip()
+    if text.startswith("base64:"):
+        return base64.b64decode(text[7:])
+    if text.startswith("hex:"):
+        return bytes.fromhex(text[4:])
+    return text.encode("utf-8")
+
+
+def encode_key(key: bytes) -> str:
+    return "base64:" + base64.b64encode(key).decode("ascii")
