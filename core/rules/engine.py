@@ -111,6 +111,8 @@ class Rule:
     summary: str       # what it says, one line
     question: str      # the question in the team's flow chart (Dutch)
     check: Callable[["Facts", dict, object], Effect | None]
+    yes: str = ""      # what follows when it applies, for the flow chart (Dutch)
+    annotates: bool = False  # adds flags/links and evaluation goes on (no decision of its own)
 
 
 def _account_inputs(f: Facts) -> dict:
@@ -160,6 +162,11 @@ def _r6(f: Facts, ev, s):
     return None
 
 
+def _is_reaction(f: Facts, ev) -> bool:
+    """A reply in a thread, or a version of one; a citizen's own top-level post is not a reaction."""
+    return f.event_type in ("reply", "edit", "delete") or bool(ev.get("in_reply_to") or ev.get("thread_root"))
+
+
 def _r8(f: Facts, ev, s):
     a = f.account
     if a.type != "hybrid":
@@ -171,11 +178,13 @@ def _r8(f: Facts, ev, s):
     if f.author_role == "account":
         if f.filter_hits:
             return Effect("carries filter hashtag", "archive", {**inputs, "matched": ",".join(f.filter_hits)})
-        if f.event_type in ("edit", "delete"):
-            return Effect("version of a hybrid post: follows its root", "await_root", inputs)
+        if f.event_type in ("edit", "delete") or not f.is_root:
+            return Effect("follows the thread's root post", "await_root", inputs)
         return Effect("no filter hashtag", "drop", inputs)
-    if f.route == 2:
+    if f.route == 2 and _is_reaction(f, ev):
         return Effect("reaction: follows its root post's filter", "await_root", inputs)
+    if f.route == 2:
+        return Effect("not a reaction under a filtered post", "drop", inputs)
     return None
 
 
@@ -205,11 +214,6 @@ def _r1(f: Facts, ev, s):
     return None
 
 
-def _is_reaction(f: Facts, ev) -> bool:
-    """A reply in a thread, or a version of one; a citizen's own top-level post is not a reaction."""
-    return f.event_type in ("reply", "edit", "delete") or bool(ev.get("in_reply_to") or ev.get("thread_root"))
-
-
 def _r3(f: Facts, ev, s):
     if f.route == 1 and _is_reaction(f, ev):
         return Effect("reaction on a route-1 account", "drop", {**_account_inputs(f), "author": f.author_role},
@@ -226,29 +230,41 @@ def _r4(f: Facts, ev, s):
 
 RULES: tuple[Rule, ...] = (
     Rule("R0-registry", 0, "Only accounts in the account registry are harvested; private accounts never.",
-         "Staat het account in het accountregister (niet privé)?", _r0),
+         "Is het account onbekend of privé?", _r0,
+         yes='niet veiligstellen (geteld)'),
     Rule("R9-direct-message", 9, "Direct messages are out of scope: never archived, counted.",
-         "Is het een privébericht (DM)?", _r9),
+         "Is het een privébericht (DM)?", _r9,
+         yes='niet archiveren (geteld)'),
     Rule("R2-sentiment", 2, "Likes and other sentiment buttons are not reactions: not archived.",
-         "Is het een like of andere sentimentknop?", _r2),
+         "Is het een like of andere sentimentknop?", _r2,
+         yes='niet archiveren; aantallen tellen'),
     Rule("R10-versions", 10, "An edit is a new version linked to the original; a delete a tombstone; nothing archived is removed.",
-         "Is het een bewerking of verwijdering?", _r10),
+         "Is het een bewerking of verwijdering?", _r10,
+         yes='nieuwe versie / tombstone, gekoppeld aan het origineel; niets verwijderen',
+         annotates=True),
     Rule("R6-government-repost", 6, "A government repost of third-party content is archived with that content, "
          "flagged, with a disclaimer, not publishable without review.",
-         "Deelt de overheid een bericht van een derde?", _r6),
+         "Deelt de overheid een bericht van een derde?", _r6,
+         yes='archiveren mét inhoud derde, disclaimer, niet openbaar zonder toets', annotates=True),
     Rule("R8-hybrid", 8, "Hybrid accounts are not harvested, unless a hashtag filter is set: then posts with "
-         "the hashtag (and on route 2 their reactions).", "Is het een hybride account (met hashtagfilter)?", _r8),
+         "the hashtag (and on route 2 their reactions).", "Is het een hybride account (met hashtagfilter)?", _r8,
+         yes='zonder filter: niet; met filter: berichten met de hashtag (en reacties bij route 2)'),
     Rule("R7-private-repost", 7, "A private repost of a government post is not archived; a government reaction "
-         "to it is, with the repost as context.", "Deelt een burger een overheidsbericht?", _r7),
+         "to it is, with the repost as context.", "Deelt een burger een overheidsbericht?", _r7,
+         yes='vasthouden; archiveren als context als de overheid reageert'),
     Rule("R5-citizen-mention", 5, "A citizen post mentioning or linking an organisation is archived only if that "
          "organisation reacts within the hold window (then both are).",
-         "Noemt een burger de organisatie in een eigen bericht?", _r5),
+         "Noemt een burger de organisatie in een eigen bericht?", _r5,
+         yes='vasthouden; archiveren (met reactie) als de organisatie reageert, anders vervalt'),
     Rule("R1-corporate-post", 1, "A post by a corporate account is archived.",
-         "Is het een bericht van een corporate account?", _r1),
+         "Is het een bericht van een corporate account?", _r1,
+         yes='archiveren'),
     Rule("R3-route-1", 3, "Route 1 (one-way): only posts; reactions are not archived and the account is "
-         "reported as misconfigured.", "Route 1 (eenrichtingsverkeer)?", _r3),
+         "reported as misconfigured.", "Route 1 (eenrichtingsverkeer)?", _r3,
+         yes='reactie niet archiveren; account melden als verkeerd ingesteld'),
     Rule("R4-route-2", 4, "Route 2 (two-way): the post and all reactions under it are archived.",
-         "Route 2 (interactie)?", _r4),
+         "Route 2 (interactie)?", _r4,
+         yes='archiveren (reacties en reacties op reacties)'),
 )
 RULE_IDS = tuple(r.id for r in RULES)
 NO_RULE = "R0-no-rule"
