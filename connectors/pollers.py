@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import threading
 import time
 
@@ -40,6 +39,7 @@ class Connector:
                                        backoff_base=h.backoff_base_seconds, backoff_max=h.backoff_max_seconds,
                                        max_wait=h.max_rate_limit_wait_seconds, headers=self.auth_headers(),
                                        metrics=self.metrics, stop=self.stop)
+        self.http.metrics = self.metrics
         self.seen = Seen(checkpoint)
 
     # -- plumbing
