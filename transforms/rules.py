@@ -26,7 +26,6 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
-from archiefstroom.core.envelope import Disposition, Position
 from archiefstroom.core.rules import engine, holds
 from archiefstroom.core.rules import registry as registry_core
 
@@ -56,29 +55,14 @@ class _Evaluate(beam.DoFn):
             _count(f"sentiment.{v.detail.get('reaction_kind', 'unknown')}")
         if v.misconfigured:
             self._misconfigured(v)
-        pos = Position.of(record)
-        if v.action == "drop":
-            disposition = Disposition(pos, "dropped", v.reason, event_id=event["event_id"], detail=v.detail)
-            if v.via_thread:
-                yield beam.pvalue.TaggedOutput(THREADS, (v.facts.thread, holds.ThreadItem(
-                    "root", None, v.rule, disposition=disposition, matched=False)))
+        routed = holds.route(record, v, self.window)
+        if isinstance(routed, holds.Out):
+            if routed.record is not None:
+                yield routed.record
             else:
-                yield beam.pvalue.TaggedOutput(DISPOSITIONS, disposition)
-            return
-        done = engine.apply(record, v)
-        if not v.via_thread:
-            yield done
-            return
-        expires = event["created_at"] + self.window
-        if v.action == "hold":
-            item = holds.ThreadItem("hold", done, v.rule, v.organisations, expires)
-        elif v.action == "await_root":
-            item = holds.ThreadItem("await_root", done, v.rule, (), expires, detail={"waits_for": "root"})
-        elif v.rule == "R8-hybrid":
-            item = holds.ThreadItem("root", done, v.rule, matched=True)
+                yield beam.pvalue.TaggedOutput(DISPOSITIONS, routed.disposition)
         else:
-            item = holds.ThreadItem("government", done, v.rule, detail={"author_org": v.facts.author_org or ""})
-        yield beam.pvalue.TaggedOutput(THREADS, (v.facts.thread, item))
+            yield beam.pvalue.TaggedOutput(THREADS, routed)
 
     def _misconfigured(self, v: engine.Verdict) -> None:
         account = f"{v.facts.account.platform}:{v.facts.account.id}"

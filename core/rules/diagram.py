@@ -49,8 +49,6 @@ def _row(label: str, verdict: engine.Verdict, outs: list[holds.Out], sl, window_
             or (o.disposition is not None and o.disposition.event_id == label[1])]
     rec = next((o.record for o in mine if o.record is not None), None)
     disp = next((o.disposition for o in mine if o.disposition is not None), None)
-    if verdict.action == "archive" and not verdict.via_thread:
-        rec = engine.apply(scenarios.record(verdict_event(verdict, label)), verdict)
     if rec is not None:
         c = {"veiligstellen": "ja", "archiveren": f"ja ({verdict.rule})", "openbaar maken": _publish(rec, verdict),
              "overbrengen": _overbrengen(rec["retention"], sl)}
@@ -69,10 +67,6 @@ def _row(label: str, verdict: engine.Verdict, outs: list[holds.Out], sl, window_
     return Row(label[0], verdict.rule, c)
 
 
-def verdict_event(verdict, label):
-    return label[2]
-
-
 def scenario_rows(reg: Registry, settings) -> list[tuple[str, list[Row]]]:
     window = dt.timedelta(hours=settings.hold_window_hours)
     out = []
@@ -81,21 +75,9 @@ def scenario_rows(reg: Registry, settings) -> list[tuple[str, list[Row]]]:
         rows = []
         for offset, (label, ev) in enumerate(items):
             v = engine.evaluate(ev, reg, settings)
-            outs: list[holds.Out] = []
-            if v.via_thread:
-                rec = engine.apply(scenarios.record(ev, offset), v) if v.action != "drop" else None
-                if v.action == "hold":
-                    item = holds.ThreadItem("hold", rec, v.rule, v.organisations, ev["created_at"] + window)
-                elif v.action == "await_root":
-                    item = holds.ThreadItem("await_root", rec, v.rule, (), ev["created_at"] + window,
-                                            detail={"waits_for": "root"})
-                elif v.rule == "R8-hybrid":
-                    disp = None if rec else holds.Disposition(holds.Position("t", 0, offset), "dropped", v.reason,
-                                                              ev["event_id"])
-                    item = holds.ThreadItem("root", rec, v.rule, matched=rec is not None, disposition=disp)
-                else:
-                    item = holds.ThreadItem("government", rec, v.rule, detail={"author_org": v.facts.author_org})
-                outs = holds.step(states.setdefault(v.facts.thread, holds.ThreadState()), item, window)
+            routed = holds.route(scenarios.record(ev, offset), v, window)
+            outs = [routed] if isinstance(routed, holds.Out) else \
+                holds.step(states.setdefault(routed[0], holds.ThreadState()), routed[1], window)
             rows.append(_row((label, ev["event_id"], ev), v, outs, reg.selectielijst, settings.hold_window_hours))
         out.append((title, rows))
     return out

@@ -371,3 +371,10 @@ def thread_of(event: dict) -> str:
 
 def utc(ts: dt.datetime) -> dt.datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=dt.timezone.utc)
+
+
+def retention_for(reg: Registry, record: dict, *, burgerbrief: str | None = None) -> dict:
+    """Retention datum for an archived record, re-chosen with a burgerbrief outcome (issue 5):
+    the selectielijst may map `burgerbrief: [...]` outcomes to their own category."""
+    event = record["event"]
+    return choose_retention(reg, event, facts_of(event, reg), burgerbrief).datum()

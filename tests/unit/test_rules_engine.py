@@ -166,3 +166,15 @@ def test_shipped_registries_load_and_cover_sample_accounts():
         assert reg.account(a.platform, a.id) is not None, a
     assert reg.account("x", "burgemeester_halsema").type == "hybrid"
     assert reg.account("x", "jan_burger").type == "private"
+
+
+def test_burgerbrief_outcome_can_choose_its_own_category():
+    from archiefstroom import config
+    cfg = config.load(config.DEFAULT_CONFIG)
+    reg = registry.load_for(cfg)
+    ev = event("reply", platform="x", account="GemeenteAmsterdam", author=citizen(), in_reply_to="x:9",
+               thread_root="x:9", created=dt.datetime(2026, 11, 5, tzinfo=dt.timezone.utc))
+    rec = {"event": ev}
+    assert engine.retention_for(reg, rec)["category"] == "1.3"
+    tagged = engine.retention_for(reg, rec, burgerbrief="burgerbrief")
+    assert (tagged["category"], tagged["destroy_after"]) == ("1.5", dt.date(2036, 11, 5))

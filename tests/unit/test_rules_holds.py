@@ -15,16 +15,9 @@ ACC = "GemeenteTweeweg"
 
 def item_for(ev, offset):
     """What EvaluateRules hands the thread step for this event."""
-    v = engine.evaluate(ev, example_registry(), S)
-    done = engine.apply(record(ev, offset), v)
-    if v.action == "hold":
-        return holds.ThreadItem("hold", done, v.rule, v.organisations, ev["created_at"] + W)
-    if v.action == "await_root":
-        return holds.ThreadItem("await_root", done, v.rule, (), ev["created_at"] + W, detail={"waits_for": "root"})
-    if v.rule == "R8-hybrid":
-        return holds.ThreadItem("root", done if v.action == "archive" else None, v.rule, matched=v.action == "archive")
-    assert v.via_thread, v
-    return holds.ThreadItem("government", done, v.rule, detail={"author_org": v.facts.author_org})
+    routed = holds.route(record(ev, offset), engine.evaluate(ev, example_registry(), S), W)
+    assert not isinstance(routed, holds.Out), routed
+    return routed[1]
 
 
 def mention(minutes=0):
@@ -70,7 +63,8 @@ def test_expiry_without_reaction_is_counted_and_dropped():
     assert holds.expire(st, mention()["created_at"] + W - dt.timedelta(seconds=1), W) == []
     (out,) = holds.expire(st, mention()["created_at"] + W, W)
     assert out.metric == "R5-citizen-mention.expired"
-    assert out.disposition.reason.startswith("R5-citizen-mention: expired: no reaction from Gemeente Voorbeeld")
+    assert out.disposition.reason == "R5-citizen-mention: expired: no reaction from the organisation within 48h"
+    assert out.disposition.detail["organisations"] == ["Gemeente Voorbeeld"]
     assert "u4711" not in repr(out.disposition.detail)
 
 
@@ -88,7 +82,8 @@ def test_private_repost_released_as_context_of_the_government_reaction():
                   referenced={"object_id": "x:1", "text": "Bericht", "url": None, "author": {**GOV, "id": ACC}})
     st = holds.ThreadState()
     (held,) = holds.step(st, item_for(quote, 20), W)
-    assert held.disposition.reason.startswith("R7-private-repost: held until Gemeente Voorbeeld reacts")
+    assert held.disposition.reason.startswith("R7-private-repost: held until the organisation reacts")
+    assert held.disposition.detail["organisations"] == ["Gemeente Voorbeeld"]
     reply = event("reply", account=ACC, native_id="601", author={**GOV, "id": ACC}, in_reply_to="x:600",
                   thread_root="x:600", minutes=90)
     outs = holds.step(st, item_for(reply, 21), W)
@@ -138,10 +133,8 @@ def test_hybrid_reactions_follow_their_root_post():
 
     post, reply = hybrid_thread(["weekend"])
     st = holds.ThreadState()
-    v = engine.evaluate(post, example_registry(), S)
-    drop = holds.ThreadItem("root", None, v.rule, matched=False,
-                            disposition=holds.Disposition(holds.Position("t", 0, 1), "dropped", v.reason, "x:700"))
-    holds.step(st, drop, W)
+    (dropped,) = holds.step(st, item_for(post, 1), W)
+    assert dropped.disposition.reason == "R8-hybrid: no filter hashtag"
     (o,) = holds.step(st, item_for(reply, 2), W)
     assert o.disposition.kind == "dropped" and "lacks the filter hashtag" in o.disposition.reason
 
