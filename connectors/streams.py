@@ -280,20 +280,17 @@ class Jetstream(StreamConnector):
             touched = {bluesky._did(u) for u in (uri, _strip(ev["object_id"]), _strip(ev.get("in_reply_to")),
                                                  _strip(ev.get("thread_root")),
                                                  _strip((ev.get("referenced") or {}).get("object_id")))}
+            owner = next(iter(sorted(touched & self.dids)), None)
             if ev["event_type"] == "delete":
-                keep = uri in self.known or bluesky._did(uri) in self.dids
-            else:
-                keep = bool(touched & self.dids)
-            if keep:
-                if len(self.dids) > 0:
-                    owner = next(iter(touched & self.dids), None)
-                    acct = next((a for a in self.settings.accounts if a.id == owner), None)
-                    if acct:
-                        ev["account"] = acct.as_dict()
-                out.append(ev)
-                self.known[uri] = True
-                if len(self.known) > 100_000:
-                    self.known.popitem(last=False)
+                owner = self.known.get(uri) or owner
+            if not owner:
+                continue
+            acct = next(a for a in self.settings.accounts if a.id == owner)
+            ev["account"] = acct.as_dict()
+            out.append(ev)
+            self.known[uri] = owner
+            if len(self.known) > 100_000:
+                self.known.popitem(last=False)
         return out
 
 

@@ -72,7 +72,7 @@ class MetaWebhook:
                 if known:
                     ev["account"] = dict(known)
                 check_event(ev)
-        except (UnicodeDecodeError, ValueError, NormaliseError, KeyError, TypeError) as exc:
+        except (UnicodeDecodeError, ValueError, NormaliseError, KeyError, TypeError, AttributeError, IndexError) as exc:
             self.metrics.inc("errors")
             log.warning("webhook delivery not readable (%s)", type(exc).__name__)
             return 400, b"unreadable delivery"
