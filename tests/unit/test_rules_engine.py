@@ -5,8 +5,9 @@ import datetime as dt
 
 import pytest
 
+from archiefstroom import schemas
 from archiefstroom.core.rules import engine, registry
-from archiefstroom.core.rules.scenarios import GOV, citizen, event, example_registry
+from archiefstroom.core.rules.scenarios import GOV, citizen, event, example_registry, record
 from archiefstroom.core.rules.settings import RulesSettings
 
 R1, R2 = "GemeenteVoorbeeld", "GemeenteTweeweg"   # route 1 / route 2 (key function) corporate accounts
@@ -79,6 +80,7 @@ def test_rule_table(ev, action, rule):
         assert v.reason.startswith(rule + ": ")
     else:
         assert v.retention is not None
+        schemas.validate(engine.apply(record(ev), v), "archive_record")   # fits the archive contract
 
 
 def test_trace_and_detail_never_name_private_authors():
