@@ -226,8 +226,10 @@ class Registry:
     _by_key: dict = field(default_factory=dict, repr=False)
     _by_handle: dict = field(default_factory=dict, repr=False)
     _route: dict = field(default_factory=dict, repr=False)
+    _domains: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
+        self._domains = {d.casefold(): org for org, o in self.accounts.organisations.items() for d in o.domains}
         for a in self.accounts.accounts:
             self._by_key[a.key] = a
             for h in {a.id, a.handle or a.id}:
@@ -258,7 +260,7 @@ class Registry:
 
     def domains(self) -> dict[str, str]:
         """host -> organisation."""
-        return {d.casefold(): org for org, o in self.accounts.organisations.items() for d in o.domains}
+        return self._domains
 
 
 def _cross_check(reg: Registry, files: dict[str, Path]) -> None:
