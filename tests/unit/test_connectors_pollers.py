@@ -320,3 +320,20 @@ def test_example_configs_load():
     assert len(files) >= 7
     for f in files:
         assert load_yaml(f, ConnectorSettings).platform in f.name
+
+
+# ------------------------------------------------------------------ connect command
+
+def test_connect_once_dry_run_prints_events_and_checkpoints(mastodon, tmp_path, capsys, monkeypatch):
+    from archiefstroom.cli import main
+    monkeypatch.setenv("TEST_MASTODON_TOKEN", "secret-token-value")
+    conf = tmp_path / "mastodon.yaml"
+    conf.write_text(f"platform: mastodon\nbase_url: {mastodon.platform.url}\ntoken: {{env: TEST_MASTODON_TOKEN}}\n"
+                    f"data_dir: {tmp_path}\naccounts:\n  - {{id: '1', handle: gemeente@social.example}}\n")
+    assert main(["connect", "mastodon", "--config", str(conf), "--once", "--dry-run"]) == 0
+    out = capsys.readouterr()
+    assert len(out.out.splitlines()) == 7 and "secret-token-value" not in out.out + out.err
+    assert mastodon.platform.requests[0][3]["Authorization"] == "Bearer secret-token-value"
+    assert (tmp_path / "connectors" / "mastodon-poll.json").exists()
+    assert main(["connect", "x", "--config", str(conf), "--once", "--dry-run"]) == 2   # platform mismatch
+    assert "field 'platform'" in capsys.readouterr().err
