@@ -3,7 +3,7 @@
     from archiefstroom.core.burgerbrief.classifier import classify, classify_batch
     classify("Kunnen jullie mij bellen over mijn huurtoeslag?").label   # True
 
-Pipeline: spaCy blank("nl") tokenizer + sentencizer, rule cues (cues.py) and three
+Pipeline: spaCy blank("nl") tokenizer, rule cues (cues.py) and three
 linear heads over the same binary features (linear.py):
   label    possible burgerbrief or not; its margin is Platt-calibrated into `score`
   category vraag / verzoek / klacht / bezwaar / melding / woo-verzoek (softmax, trained on burgerbrieven)
@@ -34,38 +34,38 @@ _digits = re.compile(r"\d")
 _LEN_BUCKETS = (1, 3, 7, 15, 31)
 
 
-def _norm(tok) -> str:
-    text = tok.lower_
-    if tok.like_url:
+def _norm(text: str) -> str:
+    """Lower-cased token with URLs, mentions and digits folded, so that numbers and handles don't become features."""
+    if text.startswith(("http", "www.")):
         return "<url>"
     if text.startswith("@") and len(text) > 1:
         return "<@>"
-    if tok.like_num or _digits.search(text):
+    if _digits.search(text):
         return _digits.sub("0", text)[:8]
     return text
 
 
 def features(doc, hits: cue_mod.CueHits) -> list[str]:
-    """Binary feature names of one reaction (deduplicated by the caller's vocabulary lookup)."""
-    toks = [t for t in doc if not t.is_space]
-    norms = [_norm(t) for t in toks]
+    """Binary feature names of one reaction: words, word pairs, word prefixes (robust to typos and
+    inflection), cues and cue pairs, length bucket, question ending, opening mention."""
+    texts = [t.text for t in doc if not t.is_space]
+    norms = [_norm(x.lower()) for x in texts]
     out = [f"w:{n}" for n in norms]
     out += [f"b:{a}_{b}" for a, b in zip(norms, norms[1:])]
     out += [f"p:{n[:5]}" for n in norms if len(n) >= 7 and n.isalpha()]
     out += [f"c:{c}" for c in hits.names]
     names = sorted(hits.names)
     out += [f"cc:{a}&{b}" for i, a in enumerate(names) for b in names[i + 1:]]
-    n = len(toks)
+    n = len(norms)
     out.append("len:" + str(next((i for i, b in enumerate(_LEN_BUCKETS) if n <= b), len(_LEN_BUCKETS))))
     if norms:
         out.append(f"start:{norms[0]}")
-        alpha = [t for t in toks if not (t.is_punct or t.is_space) and any(ch.isalpha() for ch in t.text)]
-        if not alpha:
+        if not any(ch.isalpha() for x in texts for ch in x):
             out.append("no_words")
-    if toks and any(t.text.startswith("?") or t.text.endswith("?") for t in toks[-4:]):
-        out.append("ends_question")
-    if toks and norms[0] == "<@>":
-        out.append("starts_mention")
+        if any("?" in x for x in texts[-4:]):
+            out.append("ends_question")
+        if norms[0] == "<@>":
+            out.append("starts_mention")
     out.append("bias_feature")
     return out
 

@@ -203,64 +203,63 @@ PHRASES: dict[str, list[str]] = {
                "👍", "👏", "❤️", "💪", "chapeau", "fantastisch", "geweldig", "eindelijk", "fijn", "complimenten",
                "respect", "great", "nice", "well done", "goed geregeld", "netjes", "helder", "duidelijk uitgelegd"],
 }
-WOO_PATTERNS = [[{"LOWER": {"IN": ["woo", "wob"]}}]]
+PARTICIPLES = ["aangevraagd", "ingediend", "aangegeven", "betaald", "gebeld", "gemaild", "opgestuurd", "gestuurd",
+               "ontvangen", "gekregen", "gedaan", "aangetekend", "applied", "doorgegeven", "ingevuld", "geüpload"]
+ORG_MENTION = ("gemeente", "overheid", "dienst", "politie", "ministerie", "uwv", "duo", "svb", "toeslagen", "cjib",
+               "rdw", "stad")
 
 
 def _token_patterns() -> dict[str, list[list[dict]]]:
+    """Multi-token patterns for the Matcher. Single words and fixed phrases go to the PhraseMatcher
+    (much cheaper per token); what needs a look at characters is done in CueFinder."""
     case_words = sorted(CASE_WORD)
     return {
         # "mijn aanvraag", "m'n huurtoeslag", "onze WW", also one word in between: "mijn nieuwe aanvraag"
         "personal_case": [
             [{"LOWER": {"IN": MY}}, {"LOWER": {"IN": case_words}}],
             [{"LOWER": {"IN": MY}}, {"IS_ALPHA": True}, {"LOWER": {"IN": case_words}}],
-            [{"LOWER": {"IN": ["ik", "wij", "we", "i"]}}, {"LOWER": {"IN": ["heb", "hebben", "had", "have"]}},
-             {"OP": "*", "IS_PUNCT": False, "LENGTH": {"<": 20}},
-             {"LOWER": {"IN": ["aangevraagd", "ingediend", "aangegeven", "betaald", "gebeld", "gemaild", "opgestuurd",
-                               "gestuurd", "ontvangen", "gekregen", "gedaan", "aangetekend", "applied"]}}],
             [{"LOWER": {"IN": ["ik", "wij", "we"]}}, {"LOWER": {"IN": ["krijg", "krijgen", "kreeg", "ontvang", "ontvingen"]}},
              {"OP": "?"}, {"LOWER": {"IN": ["geen", "niks", "niets", "nog", "steeds"]}}],
         ],
-        "addresses_org": [
-            [{"LOWER": {"IN": ADDRESS_WORDS}}],
-            [{"ORTH": {"REGEX": r"^@[A-Za-z]*(gemeente|Gemeente|overheid|Overheid|dienst|Dienst|politie|Politie|"
-                                r"ministerie|Ministerie|UWV|uwv|DUO|duo|SVB|svb)"}}],
-        ],
-        "greeting": [[{"IS_SENT_START": True, "LOWER": {"IN": GREETINGS}}],
-                     [{"LOWER": {"IN": GREETINGS}}, {"LOWER": {"IN": ["gemeente", "belastingdienst", "rijksoverheid",
-                                                                       "uwv", "duo", "svb", "politie", "allemaal",
-                                                                       "team", "webcare", "meneer", "mevrouw"]}}]],
-        "question": [[{"ORTH": {"REGEX": r"\?"}}]],
         "question_how": [
             [{"LOWER": {"IN": ["hoe", "wanneer", "waar", "welke", "hoelang", "how", "when", "where", "wat"]}},
              {"LOWER": {"IN": ["kan", "kun", "kunt", "moet", "moeten", "mag", "krijg", "krijgen", "wordt", "worden",
                                "is", "zijn", "komt", "gaat", "ga", "doe", "vraag", "vind", "meld", "regel", "can",
-                               "do", "should", "will", "is", "lang", "kunnen", "ontvang", "heb", "hoort", "moeten"]}},
+                               "do", "should", "will", "lang", "kunnen", "ontvang", "heb", "hoort"]}},
              {"LOWER": {"IN": ["ik", "we", "wij", "mijn", "mn", "m'n", "de", "het", "dat", "dit", "u", "i", "my",
                                "je", "men", "die", "er", "daarvoor", "terecht", "duren", "dan", "geld", "uitbetaling"]}}],
             [{"LOWER": {"IN": ["kan", "kun", "mag", "moet", "krijg", "heb", "ben", "can", "do", "should", "am"]}},
              {"LOWER": {"IN": ["ik", "i", "we", "wij"]}}],
-            [{"LOWER": {"IN": ["weet", "weten"]}}, {"LOWER": {"IN": ["jullie", "u", "iemand"]}}],
-            [{"LOWER": "klopt"}, {"LOWER": {"IN": ["het", "dit", "dat"]}}, {"LOWER": {"IN": ["dat", "?"]}, "OP": "?"}],
         ],
     }
+
+
+# single words and fixed phrases that belong to token-level cues, matched by the PhraseMatcher
+PHRASE_CUES = {
+    "addresses_org": ADDRESS_WORDS,
+    "question_how": ["weet jullie", "weten jullie", "weet u", "weet iemand", "klopt het", "klopt dit", "klopt dat"],
+    "woo": ["woo", "wob"],
+}
 
 
 def build_matchers(nlp) -> tuple[Matcher, PhraseMatcher]:
     matcher = Matcher(nlp.vocab)
     for name, patterns in _token_patterns().items():
         matcher.add(name, patterns)
-    matcher.add("woo", WOO_PATTERNS)
     phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
-    for name, words in PHRASES.items():
+    for name, words in {**PHRASES}.items():
         phrases.add(name, list(nlp.tokenizer.pipe(words)))
+    for name, words in PHRASE_CUES.items():
+        phrases.add(name, list(nlp.tokenizer.pipe(words)))
+    greet = [f"{g} {o}" for g in GREETINGS for o in ["gemeente", "belastingdienst", "rijksoverheid", "uwv", "duo",
+                                                      "svb", "politie", "allemaal", "team", "webcare", "meneer", "mevrouw"]]
+    phrases.add("greeting", list(nlp.tokenizer.pipe(greet)))
     return matcher, phrases
 
 
 def make_nlp():
-    """Blank Dutch pipeline with a sentencizer (for IS_SENT_START in the greeting cue)."""
-    nlp = spacy.blank("nl")
-    nlp.add_pipe("sentencizer")
-    return nlp
+    """Blank Dutch pipeline: the tokenizer is all the cues and features need."""
+    return spacy.blank("nl")
 
 
 @dataclass
@@ -289,7 +288,24 @@ class CueFinder:
                     case[key] = None
         for match_id, _, _ in self.phrases(doc):
             names[self.strings[match_id]] = None
+        lowers = [t.lower_ for t in doc]
+        if lowers and lowers[0] in _GREETING_SET:
+            names["greeting"] = None
+        if any("?" in w for w in lowers):
+            names["question"] = None
+        if any(w.startswith("@") and any(o in w for o in ORG_MENTION) for w in lowers):
+            names["addresses_org"] = None
+        # "ik heb <up to 6 words> aangevraagd": own action in an own case
+        for i, w in enumerate(lowers):
+            if w in ("heb", "hebben", "had", "have") and i and lowers[i - 1] in ("ik", "wij", "we", "i", "k"):
+                if any(x in _PARTICIPLE_SET for x in lowers[i + 1:i + 8]):
+                    names["personal_case"] = None
+                    break
         return CueHits(list(names), list(case))
+
+
+_GREETING_SET = frozenset(GREETINGS)
+_PARTICIPLE_SET = frozenset(PARTICIPLES)
 
 
 def reasons(hits: CueHits) -> list[str]:

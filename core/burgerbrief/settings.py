@@ -8,7 +8,7 @@ Example (deploy/archiefstroom.yaml):
       alert_topic: archiefstroom.burgerbrief.alerts
       feedback_topic: archiefstroom.burgerbrief.feedback
       model_path: null               # null = the model shipped in core/burgerbrief/model/
-      selectielijst_category: "2.1"  # category a confirmed burgerbrief gets (defined in the selectielijst registry)
+      selectielijst_category: "1.5"  # category of a confirmed burgerbrief: a code under categories in deploy/registry/selectielijst.yaml
       keep_in_social_archive: true   # a confirmed burgerbrief also stays in the social-media archive
       government_authors: []         # extra author ids/handles that count as government (never scored)
       alert_format: avro             # avro (schemaless, schemas/burgerbrief_alert.avsc) or json (wire form)
@@ -33,7 +33,7 @@ class BurgerbriefSettings:
     alert_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.burgerbrief.alerts")
     feedback_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.burgerbrief.feedback")
     model_path: Path | None = None
-    selectielijst_category: str = check(_category.match, "a selectielijst category code such as \"2.1\"", default="2.1")
+    selectielijst_category: str = check(_category.match, "a selectielijst category code such as \"1.5\"", default="1.5")
     keep_in_social_archive: bool = True
     government_authors: list[str] = field(default_factory=list)
     alert_format: Literal["avro", "json"] = "avro"

@@ -1,0 +1,241 @@
+"""Burgerbrief detection in the pipeline, alerts to webcare, and webcare's verdicts back onto the archive.
+
+Wiring (pipelines/archive.py), after the rules and BEFORE pseudonymisation (the classifier needs clear text):
+
+    bb = ruled.records | "Burgerbrief" >> DetectBurgerbrief(cfg)
+    bb.alerts | "PublishAlerts" >> PublishAlerts(cfg)        # straight to Kafka, not via the sink's batches
+    bb.records | "Pseudonymise" >> ...
+
+and a second branch for the feedback topic:
+
+    fb = p | ReadFromKafka(cfg.kafka, cfg.burgerbrief.feedback_topic)
+    applied = fb.records | "WebcareFeedback" >> ApplyWebcareFeedback(cfg)
+    (applied.records, applied.dispositions, fb.ticks) | Flatten() | WriteArchive(cfg, feedback_topic)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import apache_beam as beam
+from apache_beam.utils.windowed_value import WindowedValue
+
+from archiefstroom import __version__
+from archiefstroom.core.burgerbrief import alerts as alerts_core
+from archiefstroom.core.envelope import Disposition, Position
+from archiefstroom.transforms import metrics
+
+log = logging.getLogger(__name__)
+
+RECORDS, ALERTS = "records", "alerts"
+DISPOSITIONS, HANDOVER = "dispositions", "handover"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def government_authors(cfg) -> frozenset[str]:
+    """Lower-cased ids/handles never scored: settings + government accounts of the rules registry."""
+    names = {a.lower().lstrip("@") for a in cfg.burgerbrief.government_authors}
+    try:
+        from archiefstroom.core.rules import registry
+        reg = registry.load_for(cfg)
+        for a in reg.accounts.accounts:
+            if a.government:
+                names.update(x.lower().lstrip("@") for x in (a.id, a.handle) if x)
+    except Exception as exc:  # no registry in this deployment: settings only
+        log.info("burgerbrief: accounts registry not used (%s)", type(exc).__name__)
+    return frozenset(names)
+
+
+class _Detect(beam.DoFn):
+    """Buffers a bundle and classifies it in one nlp.pipe pass; flushes at `batch_size` and at bundle end,
+    so latency is bounded by the bundle, never by the sink's batching."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.settings = cfg.burgerbrief
+
+    def setup(self):
+        from archiefstroom.core.burgerbrief.classifier import Classifier
+        s = self.settings
+        self.classifier = Classifier(model_path=s.model_path, threshold=s.threshold)
+        self.government = government_authors(self.cfg)
+        self.scored = metrics.counter("archiefstroom", "burgerbrief_scored")
+        self.flagged = metrics.counter("archiefstroom", "burgerbrief_alerts")
+        self.failed = metrics.counter("archiefstroom", "burgerbrief_failed")
+
+    def start_bundle(self):
+        self.buffer: list[tuple[dict, object, object]] = []
+
+    def process(self, record, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam):
+        if not self.settings.enabled or not alerts_core.is_reaction(record["event"], self.government):
+            yield record
+            return
+        self.buffer.append((record, timestamp, window))
+        if len(self.buffer) >= self.settings.batch_size:
+            yield from self._flush()
+
+    def finish_bundle(self):
+        yield from self._flush()
+
+    def _flush(self):
+        items, self.buffer = self.buffer, []
+        if not items:
+            return
+        try:
+            results = self.classifier.classify_batch(
+                [r["event"]["text"] for r, _, _ in items],
+                [(r.get("decision") or {}).get("organisation") or r["event"]["account"].get("display_name")
+                 for r, _, _ in items])
+        except Exception as exc:  # detection must never stop archiving: records pass on unscored
+            self.failed.inc(len(items))
+            log.error("burgerbrief: classifier failed on a batch of %d (%s)", len(items), type(exc).__name__)
+            for record, ts, win in items:
+                yield WindowedValue(record, ts, [win])
+            return
+        detected = _now()
+        self.scored.inc(len(items))
+        for (record, ts, win), res in zip(items, results):
+            bb = res.datum()
+            out = {**record, "burgerbrief": bb}
+            yield WindowedValue(out, ts, [win])
+            if alerts_core.should_alert(bb):
+                self.flagged.inc()
+                alert = alerts_core.alert_datum(out, bb, detected)
+                key = alert["thread_key"].encode("utf-8")
+                value = alerts_core.encode(alert, alerts_core.ALERT_SCHEMA, self.settings.alert_format)
+                yield beam.pvalue.TaggedOutput(ALERTS, WindowedValue((key, value), ts, [win]))
+
+
+class DetectBurgerbrief(beam.PTransform):
+    """Outputs `records` (reactions get `burgerbrief` filled; other records unchanged) and
+    `alerts` ((thread key bytes, alert value bytes) per schemas/burgerbrief_alert.avsc)."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+
+    def expand(self, records):
+        return records | beam.ParDo(_Detect(self.cfg)).with_outputs(ALERTS, main=RECORDS)
+
+
+class _Publish(beam.DoFn):
+    def __init__(self, cfg):
+        self.cfg = cfg
+
+    def setup(self):
+        from archiefstroom import kafka as kafka_clients
+        self.producer = kafka_clients.producer(self.cfg.kafka, linger_ms=0)
+        self.topic = self.cfg.burgerbrief.alert_topic
+        self.sent = metrics.counter("archiefstroom", "burgerbrief_alerts_published")
+        self.pending = []
+
+    def teardown(self):
+        if getattr(self, "producer", None):
+            self.producer.close()
+
+    def process(self, item):
+        key, value = item
+        self.pending.append(self.producer.send(self.topic, key=key, value=value))
+        yield key
+
+    def finish_bundle(self):
+        if self.pending:
+            self.producer.flush()
+            for fut in self.pending:
+                fut.get(timeout=30)  # fail the bundle (and retry it) if the broker did not take an alert
+            self.sent.inc(len(self.pending))
+            self.pending = []
+
+
+class PublishAlerts(beam.PTransform):
+    """Produce alerts to the alert topic, keyed by thread (one partition per thread: in order);
+    flushed at the end of every bundle. Output: the keys sent (for counting/tests)."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+
+    def expand(self, alerts):
+        return alerts | beam.ParDo(_Publish(self.cfg))
+
+
+class _ApplyFeedback(beam.DoFn):
+    def __init__(self, cfg, lookup=None, registry=None):
+        self.cfg, self._lookup, self._registry = cfg, lookup, registry
+
+    def setup(self):
+        from archiefstroom.settings import ConfigError
+        s = self.cfg.burgerbrief
+        if self._lookup is None:
+            from archiefstroom import archive
+            self._lookup = lambda event_id: archive.lookup(self.cfg, event_id)
+        reg = self._registry
+        if reg is None:
+            try:
+                from archiefstroom.core.rules import registry
+                reg = registry.load_for(self.cfg)
+            except Exception as exc:
+                log.info("burgerbrief feedback: registry not used (%s); selectielijst from retention settings",
+                         type(exc).__name__)
+        self.selectielijst = reg.selectielijst if reg is not None else self.cfg.retention
+        self.rechoose = None
+        if reg is not None:
+            from archiefstroom.core.rules.engine import retention_for
+            self.rechoose = lambda record: retention_for(reg, record, burgerbrief=None)
+        if s.selectielijst_category not in self.selectielijst.categories:
+            raise ConfigError(self.cfg.source_file or "<config>", None, "burgerbrief.selectielijst_category",
+                              "a category defined in the selectielijst (" + ", ".join(self.selectielijst.categories) + ")",
+                              s.selectielijst_category)
+        self.applied = metrics.counter("archiefstroom", "webcare_verdicts_applied")
+
+    def process(self, rec):
+        pos = Position(rec.topic, rec.partition, rec.offset)
+        try:
+            fb = alerts_core.decode(rec.value or b"", alerts_core.FEEDBACK_SCHEMA)
+        except Exception:
+            yield beam.pvalue.TaggedOutput(DISPOSITIONS, Disposition(
+                pos, "dead_letter", "feedback is not a webcare_feedback datum", payload=rec.value,
+                detail={"code": "bad_feedback"}))
+            return
+        found = self._lookup(fb["event_id"])
+        versions = [f["record"] for f in found if f.get("kind") == "archived"]
+        if not versions:
+            yield beam.pvalue.TaggedOutput(DISPOSITIONS, Disposition(
+                pos, "dead_letter", "feedback for an event id with no archived version", event_id=fb["event_id"],
+                payload=rec.value, detail={"code": "unknown_event"}))
+            return
+        s = self.cfg.burgerbrief
+        new = alerts_core.apply_verdict(
+            versions, fb, burgerbrief_category=s.selectielijst_category, selectielijst=self.selectielijst,
+            source=pos.datum(), archived_at=dt.datetime.fromtimestamp(rec.timestamp_ms / 1000, dt.timezone.utc),
+            pipeline_version=__version__, rechoose=self.rechoose)
+        self.applied.inc()
+        confirmed = fb["decision"] == "burgerbrief"
+        if confirmed:
+            yield beam.pvalue.TaggedOutput(HANDOVER, new)
+        if confirmed and not s.keep_in_social_archive:
+            yield beam.pvalue.TaggedOutput(DISPOSITIONS, Disposition(
+                pos, "dropped", "confirmed burgerbrief handed over to the burgerbrief procedure",
+                event_id=fb["event_id"], detail={"code": "burgerbrief_handover"}))
+            return
+        yield new
+
+
+class ApplyWebcareFeedback(beam.PTransform):
+    """Feedback-topic Kafka records in. Outputs: `records` (a new version of each archive record,
+    record_version + 1, with burgerbrief.verdict and, when confirmed, the burgerbrief retention
+    category; its `source` is the feedback message's position, so the sink commits the feedback
+    topic), `dispositions` (undecodable feedback or unknown event id: dead letter; confirmed and
+    `keep_in_social_archive: false`: dropped) and `handover` (confirmed burgerbrieven, for the
+    burgerbrief procedure). `lookup(event_id)` defaults to archiefstroom.archive.lookup."""
+
+    def __init__(self, cfg, lookup=None, registry=None):
+        super().__init__()
+        self.cfg, self.lookup, self.registry = cfg, lookup, registry
+
+    def expand(self, feedback):
+        return feedback | beam.ParDo(_ApplyFeedback(self.cfg, self.lookup, self.registry)).with_outputs(
+            DISPOSITIONS, HANDOVER, main=RECORDS)
