@@ -8,7 +8,7 @@ object is that like or repost, never the post it pointed at).
 from __future__ import annotations
 
 from archiefstroom.connectors.base import (Body, Context, Items, NormaliseError, actor, event, parse_time,
-                                           referenced, s, sha256)
+                                           referenced, sha256)
 
 PLATFORM = "bluesky"
 POST, LIKE, REPOST = "app.bsky.feed.post", "app.bsky.feed.like", "app.bsky.feed.repost"

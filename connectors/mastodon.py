@@ -120,7 +120,7 @@ def status(ctx: Context, raw: str, st: dict, *, edit: bool = False, direct: bool
     card = st.get("card") or {}
     return event(
         ctx, raw=raw, native_id=sid, event_type=kind, author=author, created_at=created,
-        account=_account(st.get("account")), in_reply_to=reply_to, thread_root=root, referenced=ref,
+        account=_owner(st), in_reply_to=reply_to, thread_root=root, referenced=ref,
         edited_at=edited if kind == "edit" else None, text=text or None, language=st.get("language"),
         url=st.get("url") or st.get("uri"),
         hashtags=[t.get("name") for t in st.get("tags") or [] if t.get("name")],
@@ -129,6 +129,19 @@ def status(ctx: Context, raw: str, st: dict, *, edit: bool = False, direct: bool
         media=[{"url": m.get("url") or m.get("remote_url"), "media_type": m.get("type") or "unknown",
                 "alt_text": m.get("description")}
                for m in st.get("media_attachments") or [] if m.get("url") or m.get("remote_url")])
+
+
+def _owner(st: dict) -> dict | None:
+    """Without a configured account: a reply belongs to the thread of the account it answers
+    (resolved through the mentions), anything else to its author."""
+    parent_account = s(st.get("in_reply_to_account_id"))
+    author = st.get("account") or {}
+    if parent_account and parent_account != s(author.get("id")):
+        for m in st.get("mentions") or []:
+            if s(m.get("id")) == parent_account:
+                return _account({"id": parent_account, "acct": m.get("acct"), "url": m.get("url")})
+        return {"id": parent_account, "handle": parent_account, "display_name": None}
+    return _account(author)
 
 
 def _ref(st: dict) -> dict:

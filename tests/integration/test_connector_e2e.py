@@ -2,7 +2,6 @@
 topic; the pipeline archives what they captured (or accounts for it with a reason)."""
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import hmac

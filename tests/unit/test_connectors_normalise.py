@@ -11,7 +11,7 @@ import pytest
 from archiefstroom import schemas
 from archiefstroom.cli import main
 from archiefstroom.connectors import base
-from archiefstroom.connectors.base import Body, Context, NormaliseError, json_span
+from archiefstroom.connectors.base import Context, NormaliseError, json_span
 from archiefstroom.connectors.registry import normalise_text
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
@@ -292,3 +292,13 @@ def test_cli_every_sample_directory(capsys):
         assert main(["normalise", "--platform", platform, *files]) == 0, folder
         out = capsys.readouterr().out.splitlines()
         assert len(out) == sum(len(v) for (f, p), v in EXPECTED.items() if f.startswith(folder + "/"))
+
+
+def test_mastodon_reply_belongs_to_the_account_it_answers():
+    (ev,) = run("mastodon/sse-update-reply.json", "mastodon")
+    assert ev["account"]["handle"] == "disarray@pl.nulled.red" and ev["author"]["handle"] == "freon@letsalllovela.in"
+    (self_reply,) = run("mastodon/ws-update-reply-string-payload.json", "mastodon")
+    assert self_reply["account"]["id"] == self_reply["author"]["id"] == "1081104"
+    configured = {"id": "9", "handle": "gemeente@social.example", "display_name": "Gemeente"}
+    (ev,) = run("mastodon/sse-update-reply.json", "mastodon", account=configured)
+    assert ev["account"] == configured

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import random
-import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
