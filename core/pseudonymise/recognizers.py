@@ -102,7 +102,7 @@ def emails(text: str) -> Iterator[Entity]:
         yield Entity(m.start(), m.end(), "EMAIL")
 
 
-_PHONE_NL = re.compile(rf"(?<![\w+])(?:(?:\+|00){_SEP}31{_SEP}(?:\(0\){_SEP})?|\(?0{_SEP})[1-9](?:{_SEP}\d){{8}}{_END}")
+_PHONE_NL = re.compile(rf"(?<![\w+])(?:(?:\+|00){_SEP}31{_SEP}(?:\(0\){_SEP})?|\(?0{_SEP})[1-9](?:{_SEP}\d){{8,9}}{_END}")   # one digit too many is a typo, still a phone
 _PHONE_INTL = re.compile(rf"(?<![\w+])(?:\+|00)(?!31)[1-9]\d{{0,2}}(?:{_SEP}\d){{6,12}}{_END}")
 _SERVICE = ("0800", "0900", "0906", "0909", "088", "14")   # organisations' numbers stay readable
 

@@ -1,9 +1,68 @@
-"""Settings of the pseudonymiser (issue 6). Section `pseudonymisation:` of the main configuration."""
+"""Settings of the pseudonymiser (issue 6). Section `pseudonymisation:` of the main configuration.
+
+Secrets (the pseudonym key, the vault key) come from environment variables or
+files, never from the YAML in production; the embedded stack may use the marked
+development key (allow_dev_key), which makes every record say key_id "dev-insecure".
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from archiefstroom.settings import check, secret
+
+_key_id = r"^[A-Za-z0-9._\-]{1,64}$"
+
+
+def _is_key_id(v: str) -> bool:
+    import re  # noqa: PLC0415
+    return bool(re.match(_key_id, v))
+
+
+@dataclass
+class VaultSettings:
+    """Encrypted pseudonym -> original store for lawful re-identification. Off = irreversible."""
+    enabled: bool = False
+    # a directory OUTSIDE the archive bucket, with its own access rights; relative to data_dir
+    path: Path = Path("vault")
+    key: str | None = secret("ARCHIEFSTROOM_VAULT_KEY")       # base64:<32 bytes> (AES-256-GCM)
+    key_file: Path | None = None
+    audit_log: Path = Path("vault/audit.jsonl")                # relative to data_dir
+    roles: list[str] = check(lambda v: bool(v), "a non-empty list of roles allowed to re-identify",
+                             default_factory=lambda: ["privacy-officer", "woo-coordinator"])
+    # keep the original raw platform payload, encrypted, in the vault (authenticity evidence)
+    store_raw: bool = True
+
+    def validate(self):
+        if self.enabled and not (self.key or self.key_file):
+            raise ValueError("key: expected ARCHIEFSTROOM_VAULT_KEY or key_file when the vault is enabled")
 
 
 @dataclass
 class PseudonymisationSettings:
     enabled: bool = True
+    # active pseudonym key: id + secret (env ARCHIEFSTROOM_PSEUDONYM_KEY, or key_file, or keyring_file)
+    key_id: str = check(_is_key_id, "a key id of letters, digits, '.', '_' or '-'", default="dev-insecure")
+    key: str | None = secret("ARCHIEFSTROOM_PSEUDONYM_KEY")
+    key_file: Path | None = None
+    # a YAML key ring {active: ID, keys: {ID: "base64:..."}} for rotation; wins over key/key_file
+    keyring_file: Path | None = None
+    # the embedded development stack only: fall back to the public, clearly marked development key
+    allow_dev_key: bool = True
+    token_hex: int = check(lambda v: 6 <= v <= 32, "an integer 6..32", default=6)
+    recognizers: Literal["combined", "deduce", "own"] = "combined"
+    # deduce lookup-structure cache (built once); default <data_dir>/cache/deduce
+    deduce_cache: Path | None = None
+    # raw platform payload: pseudonymise its JSON string values, or replace it by a pointer to the vault copy
+    raw_payload: Literal["pseudonymise", "encrypt"] = "pseudonymise"
+    # accounts that stay readable besides the government accounts of the rules' account registry
+    public_accounts: list[str] = field(default_factory=list)
+    # names of officials that stay readable even without an office title in the text
+    public_officials: list[str] = field(default_factory=list)
+    vault: VaultSettings = field(default_factory=VaultSettings)
+
+    def validate(self):
+        if self.raw_payload == "encrypt" and not self.vault.enabled:
+            raise ValueError("raw_payload: expected 'pseudonymise' when the vault is not enabled "
+                             "('encrypt' keeps the original only in the vault)")
