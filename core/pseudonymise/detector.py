@@ -31,19 +31,21 @@ class Detector:
         self.rules = NameRules.from_deduce_lists()
         self.engine = deduce_engine(deduce_cache) if mode in ("combined", "deduce") else None
 
-    def detect(self, text: str) -> list[Entity]:
-        """Resolved, non-overlapping entities with offsets into `text`."""
+    def detect(self, text: str, keep_handle: Callable[[str], bool] | None = None) -> list[Entity]:
+        """Resolved, non-overlapping entities with offsets into `text`. `keep_handle` overrides the
+        detector's public-handle test for this call (per record: the monitored account is public)."""
         if not text:
             return []
+        keep_handle = keep_handle or self.keep_handle
         found: list[Entity] = []
         if self.mode in ("own", "combined"):
-            found += recognizers.find(text, self.keep_handle)
+            found += recognizers.find(text, keep_handle)
             found += self.rules.find(text)
         if self.engine is not None:
             found += deduce_entities(self.engine, text, names_only=self.mode == "combined")
             if self.mode == "deduce":
                 # deduce has no notion of @handles; give it the same handle view so the comparison is about text
-                found += recognizers.find(text, self.keep_handle, labels=("ACCOUNT",))
+                found += recognizers.find(text, keep_handle, labels=("ACCOUNT",))
         return self._post(text, found)
 
     def _post(self, text: str, found: list[Entity]) -> list[Entity]:

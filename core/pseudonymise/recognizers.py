@@ -119,7 +119,8 @@ def phones(text: str) -> Iterator[Entity]:
 
 
 _NINE_DIGITS = re.compile(r"(?<![\w.,\-/])\d(?:[ .\-]?\d){7,8}(?![\w])(?![.\-/]\d)")
-_BSN_CONTEXT = re.compile(r"(?i)\b(?:bsn|burgerservice\s*nummer|burgerservicenr|sofi(?:nummer|nr)?)\b\W{0,25}$")
+_BSN_CONTEXT = re.compile(r"(?i)\b(?:bsn|burgerservice\s*nummer|burgerservicenr|sofi(?:nummer|nr)?)\b"
+                          r"(?:\W+(?:is|was|nummer|nr|van|mijn|m'n|staat|luidt)){0,3}\W{0,6}$")
 
 
 def bsns(text: str) -> Iterator[Entity]:
@@ -154,9 +155,11 @@ def ibans(text: str) -> Iterator[Entity]:
             yield Entity(m.start(), i, "IBAN")
 
 
-_POSTCODE_UPPER = re.compile(r"(?<![\w\-])[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\w\-])")
-_POSTCODE_LOWER = re.compile(r"(?<![\w\-])[1-9]\d{3}(?!sa|sd|ss)[a-z]{2}(?![\w\-])")
-_POSTCODE_SPACED = re.compile(r"(?<![\w\-])[1-9]\d{3} (?!sa|sd|ss)[a-z]{2}(?= [A-Z][a-z])")
+_POSTCODE_UPPER = re.compile(r"(?<![\w\-])(?<!\d[ .\-])[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\w\-])")
+_POSTCODE_LOWER = re.compile(r"(?<![\w\-])(?<!\d[ .\-])[1-9]\d{3}(?!sa|sd|ss)[a-z]{2}(?![\w\-])")
+_POSTCODE_SPACED = re.compile(r"(?<![\w\-])(?<!\d[ .\-])[1-9]\d{3} (?!sa|sd|ss)[a-z]{2}(?= [A-Z][a-z])")
+_SHORT_WORDS = {"is", "en", "op", "in", "de", "te", "of", "na", "al", "nu", "zo", "ik", "je", "we", "ze", "om", "er",
+                "ga", "uw", "ja", "en", "an", "at", "to", "on", "or", "by", "it", "as", "be", "if", "so", "no", "do"}
 _UNITS = {"mg", "kg", "km", "cm", "mm", "ml", "dl", "cl", "gr", "st", "pk", "kw", "mb", "gb", "kb", "th", "nd", "rd",
           "ct", "hz", "am", "pm", "uu", "jr", "mi", "ms", "kj"}
 _POSTCODE_CONTEXT = re.compile(r"(?i)post\s*code\W{0,5}$")
@@ -167,7 +170,7 @@ def postcodes(text: str) -> Iterator[Entity]:
         yield Entity(m.start(), m.end(), "POSTCODE")
     for rx in (_POSTCODE_LOWER, _POSTCODE_SPACED):
         for m in rx.finditer(text):
-            if m.group()[-2:] not in _UNITS:
+            if m.group()[-2:] not in _UNITS and not (rx is _POSTCODE_SPACED and m.group()[-2:] in _SHORT_WORDS):
                 yield Entity(m.start(), m.end(), "POSTCODE")
     for m in re.finditer(r"(?<![\w\-])[1-9]\d{3} ?[a-zA-Z]{2}(?![\w\-])", text):
         if _POSTCODE_CONTEXT.search(text[max(0, m.start() - 15):m.start()]):

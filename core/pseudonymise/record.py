@@ -203,8 +203,7 @@ class RecordPseudonymiser:
         if structured_only:
             from archiefstroom.core.pseudonymise import recognizers  # noqa: PLC0415
             return resolve(recognizers.find(value, keep_handle))
-        self.detector.keep_handle = keep_handle
-        return self.detector.detect(value)
+        return self.detector.detect(value, keep_handle)
 
     def _url(self, value: str, text, keep_handle) -> str:
         from archiefstroom.core.pseudonymise import recognizers  # noqa: PLC0415
