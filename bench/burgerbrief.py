@@ -5,7 +5,8 @@
 Quality: precision/recall/F1 for the label and per category on datasets/burgerbrief/dev.jsonl
 (plus the blind hand-written test.jsonl). Throughput: `classify_batch` (nlp.pipe + one vectorised
 scoring pass) over dev texts repeated to --n reactions, pinned to one CPU with BLAS threads at 1;
-the median of --repeat runs is reported, because other processes on the machine add noise.
+rates are reactions per CPU-second of this process (median of --repeat runs), so other processes on
+a shared machine do not distort them; the wall-clock rate is printed too.
 """
 from __future__ import annotations
 
@@ -44,21 +45,23 @@ def main(argv=None) -> int:
     texts = [r["text"] for r in dev]
     texts = (texts * (args.n // len(texts) + 1))[:args.n]
     clf.classify_batch(texts[:2000])  # warm-up
-    rates = []
+    rates, wall_rates = [], []
     for _ in range(args.repeat):
-        t = time.perf_counter()
+        # CPU time of this process (pinned to one core): other processes on the machine don't count
+        t, w = time.process_time(), time.perf_counter()
         clf.classify_batch(texts)
-        rates.append(len(texts) / (time.perf_counter() - t))
+        rates.append(len(texts) / (time.process_time() - t))
+        wall_rates.append(len(texts) / (time.perf_counter() - w))
     # longer reactions (two dev lines joined, ~30 tokens) to show how throughput scales with length
     longer = [a + " " + b for a, b in zip(texts, texts[1:] + texts[:1])]
-    t = time.perf_counter()
+    t = time.process_time()
     clf.classify_batch(longer)
-    long_rate = len(longer) / (time.perf_counter() - t)
+    long_rate = len(longer) / (time.process_time() - t)
     single_n = min(3000, args.n)
-    t = time.perf_counter()
+    t = time.process_time()
     for text in texts[:single_n]:
         clf.classify(text)
-    single_rate = single_n / (time.perf_counter() - t)
+    single_rate = single_n / (time.process_time() - t)
     mean_tokens = statistics.mean(len(d) for d in clf.nlp.pipe(texts[:2000]))
 
     result = {
@@ -68,6 +71,7 @@ def main(argv=None) -> int:
         "dev_handwritten": {"examples": hand["examples"], "label": hand["label"]},
         "blind_test": {"examples": test["examples"], "label": test["label"], "urgent": test["urgent"]},
         "throughput": {"batch_per_s_median": round(statistics.median(rates)), "batch_per_s_runs": [round(r) for r in rates],
+                       "batch_wall_per_s_median": round(statistics.median(wall_rates)),
                        "single_call_per_s": round(single_rate), "batch_per_s_30_tokens": round(long_rate), "reactions_per_run": len(texts),
                        "mean_tokens": round(mean_tokens, 1), "cpu": "1 core (sched_setaffinity)",
                        "loadavg_1m": round(os.getloadavg()[0], 2)},
@@ -84,10 +88,11 @@ def main(argv=None) -> int:
         lab = test["label"]
         print(f"blind test ({test['examples']}): P {lab['precision']:.3f} R {lab['recall']:.3f} F1 {lab['f1']:.3f}")
         tp = result["throughput"]
-        print(f"throughput on one core: classify_batch {tp['batch_per_s_median']:,} reactions/s (median of "
+        print(f"throughput per CPU-second on one core: classify_batch {tp['batch_per_s_median']:,} reactions/s (median of "
               f"{args.repeat}: {tp['batch_per_s_runs']}), classify one by one {tp['single_call_per_s']:,}/s; "
               f"{tp['batch_per_s_30_tokens']:,}/s for ~30-token reactions; "
-              f"{tp['mean_tokens']} tokens per reaction; load average {tp['loadavg_1m']}")
+              f"{tp['mean_tokens']} tokens per reaction; wall-clock {tp['batch_wall_per_s_median']:,}/s at load average "
+              f"{tp['loadavg_1m']}")
     ok = quality["label"]["f1"] >= 0.85 and result["throughput"]["batch_per_s_median"] >= 5000
     return 0 if ok else 1
 

@@ -31,6 +31,7 @@ MODEL_FILE = MODEL_DIR / "burgerbrief.npz"
 DEFAULT_THRESHOLD = 0.5
 
 _digits = re.compile(r"\d")
+_alpha = re.compile(r"[^\W\d_]")
 _LEN_BUCKETS = (1, 3, 7, 15, 31)
 
 
@@ -48,8 +49,8 @@ def _norm(text: str) -> str:
 def features(doc, hits: cue_mod.CueHits) -> list[str]:
     """Binary feature names of one reaction: words, word pairs, word prefixes (robust to typos and
     inflection), cues and cue pairs, length bucket, question ending, opening mention."""
-    texts = [t.text for t in doc if not t.is_space]
-    norms = [_norm(x.lower()) for x in texts]
+    texts = hits.lowers if hits.lowers is not None else [t.lower_ for t in doc if not t.is_space]
+    norms = [_norm(x) for x in texts]
     out = [f"w:{n}" for n in norms]
     out += [f"b:{a}_{b}" for a, b in zip(norms, norms[1:])]
     out += [f"p:{n[:5]}" for n in norms if len(n) >= 7 and n.isalpha()]
@@ -60,9 +61,9 @@ def features(doc, hits: cue_mod.CueHits) -> list[str]:
     out.append("len:" + str(next((i for i, b in enumerate(_LEN_BUCKETS) if n <= b), len(_LEN_BUCKETS))))
     if norms:
         out.append(f"start:{norms[0]}")
-        if not any(ch.isalpha() for x in texts for ch in x):
+        if not _alpha.search(" ".join(texts)):
             out.append("no_words")
-        if any("?" in x for x in texts[-4:]):
+        if "?" in "".join(texts[-4:]):
             out.append("ends_question")
         if norms[0] == "<@>":
             out.append("starts_mention")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import spacy
+from spacy.attrs import IS_SPACE, LOWER
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
@@ -214,12 +215,9 @@ def _token_patterns() -> dict[str, list[list[dict]]]:
     (much cheaper per token); what needs a look at characters is done in CueFinder."""
     case_words = sorted(CASE_WORD)
     return {
-        # "mijn aanvraag", "m'n huurtoeslag", "onze WW", also one word in between: "mijn nieuwe aanvraag"
+        # "mijn aanvraag", "m'n huurtoeslag", "onze WW" (one word in between is handled in CueFinder)
         "personal_case": [
             [{"LOWER": {"IN": MY}}, {"LOWER": {"IN": case_words}}],
-            [{"LOWER": {"IN": MY}}, {"IS_ALPHA": True}, {"LOWER": {"IN": case_words}}],
-            [{"LOWER": {"IN": ["ik", "wij", "we"]}}, {"LOWER": {"IN": ["krijg", "krijgen", "kreeg", "ontvang", "ontvingen"]}},
-             {"OP": "?"}, {"LOWER": {"IN": ["geen", "niks", "niets", "nog", "steeds"]}}],
         ],
         "question_how": [
             [{"LOWER": {"IN": ["hoe", "wanneer", "waar", "welke", "hoelang", "how", "when", "where", "wat"]}},
@@ -266,6 +264,7 @@ def make_nlp():
 class CueHits:
     names: list[str]             # cue names that fired, in first-seen order
     case_words: list[str]        # closed-list keys of personal-case nouns ("toeslag", ...)
+    lowers: list[str] = None     # lower-cased tokens without whitespace tokens (shared with the features)
 
 
 class CueFinder:
@@ -275,6 +274,19 @@ class CueFinder:
         self.nlp = nlp
         self.matcher, self.phrases = build_matchers(nlp)
         self.strings = nlp.vocab.strings
+        self._lower: dict[int, str] = {}   # hash -> lower form: cheaper than making Token objects
+
+    def lowers(self, doc: Doc) -> list[str]:
+        cache, strings = self._lower, self.strings
+        out = []
+        for h, space in doc.to_array([LOWER, IS_SPACE]).tolist():
+            if space:
+                continue
+            s = cache.get(h)
+            if s is None:
+                s = cache[h] = strings[h]
+            out.append(s)
+        return out
 
     def __call__(self, doc: Doc) -> CueHits:
         names: dict[str, None] = {}
@@ -282,29 +294,38 @@ class CueFinder:
         for match_id, start, end in self.matcher(doc):
             name = self.strings[match_id]
             names[name] = None
-            if name == "personal_case":
-                key = CASE_WORD.get(doc[end - 1].lower_)
-                if key:
-                    case[key] = None
         for match_id, _, _ in self.phrases(doc):
             names[self.strings[match_id]] = None
-        lowers = [t.lower_ for t in doc]
+        lowers = self.lowers(doc)
         if lowers and lowers[0] in _GREETING_SET:
             names["greeting"] = None
-        if any("?" in w for w in lowers):
+        if "?" in doc.text:
             names["question"] = None
-        if any(w.startswith("@") and any(o in w for o in ORG_MENTION) for w in lowers):
+        if any(any(o in w for o in ORG_MENTION) for w in lowers if w[:1] == "@"):
             names["addresses_org"] = None
-        # "ik heb <up to 6 words> aangevraagd": own action in an own case
+        n = len(lowers)
         for i, w in enumerate(lowers):
-            if w in ("heb", "hebben", "had", "have") and i and lowers[i - 1] in ("ik", "wij", "we", "i", "k"):
+            if w in _MY_SET:
+                # "mijn (nieuwe) aanvraag": the case noun is shown in the reason (closed list)
+                for j in (i + 1, i + 2):
+                    key = CASE_WORD.get(lowers[j]) if j < n else None
+                    if key:
+                        case[key] = None
+                        names["personal_case"] = None
+                        break
+            elif w in ("heb", "hebben", "had", "have") and i and lowers[i - 1] in ("ik", "wij", "we", "i", "k"):
+                # "ik heb <up to 6 words> aangevraagd": own action in an own case
                 if any(x in _PARTICIPLE_SET for x in lowers[i + 1:i + 8]):
                     names["personal_case"] = None
-                    break
-        return CueHits(list(names), list(case))
+            elif w in ("krijg", "krijgen", "kreeg", "ontvang", "ontvingen") and i and lowers[i - 1] in ("ik", "wij", "we"):
+                # "ik krijg (nog) geen ..."
+                if any(x in ("geen", "niks", "niets", "nog", "steeds") for x in lowers[i + 1:i + 3]):
+                    names["personal_case"] = None
+        return CueHits(list(names), list(case), lowers)
 
 
 _GREETING_SET = frozenset(GREETINGS)
+_MY_SET = frozenset(MY)
 _PARTICIPLE_SET = frozenset(PARTICIPLES)
 
 
