@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import typing
 
 import apache_beam as beam
+from apache_beam.coders import PickleCoder
+from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 from apache_beam.utils.windowed_value import WindowedValue
 
 from archiefstroom import __version__
@@ -162,7 +165,28 @@ class PublishAlerts(beam.PTransform):
         return alerts | beam.ParDo(_Publish(self.cfg))
 
 
+class _DecodeFeedback(beam.DoFn):
+    """Kafka record -> (event id, feedback with its position), or a dead letter."""
+
+    def process(self, rec):
+        pos = Position(rec.topic, rec.partition, rec.offset)
+        try:
+            fb = alerts_core.decode(rec.value or b"", alerts_core.FEEDBACK_SCHEMA)
+        except Exception:
+            yield beam.pvalue.TaggedOutput(DISPOSITIONS, Disposition(
+                pos, "dead_letter", "feedback is not a webcare_feedback datum", payload=rec.value,
+                detail={"code": "bad_feedback"}))
+            return
+        yield fb["event_id"], (pos, rec.timestamp_ms, fb, rec.value)
+
+
 class _ApplyFeedback(beam.DoFn):
+    """Keyed by event id. State keeps the versions this stage produced, so a second verdict that
+    arrives before the sink has written the first builds on it (record_version keeps counting)."""
+
+    PRODUCED = ReadModifyWriteStateSpec("produced", PickleCoder())
+    KEEP = 3
+
     def __init__(self, cfg, lookup=None, registry=None):
         self.cfg, self._lookup, self._registry = cfg, lookup, registry
 
@@ -171,7 +195,8 @@ class _ApplyFeedback(beam.DoFn):
         s = self.cfg.burgerbrief
         if self._lookup is None:
             from archiefstroom import archive
-            self._lookup = lambda event_id: archive.lookup(self.cfg, event_id)
+            cfg = self.cfg
+            self._lookup = lambda event_id: archive.lookup(cfg, event_id)
         reg = self._registry
         if reg is None:
             try:
@@ -191,27 +216,24 @@ class _ApplyFeedback(beam.DoFn):
                               s.selectielijst_category)
         self.applied = metrics.counter("archiefstroom", "webcare_verdicts_applied")
 
-    def process(self, rec):
-        pos = Position(rec.topic, rec.partition, rec.offset)
-        try:
-            fb = alerts_core.decode(rec.value or b"", alerts_core.FEEDBACK_SCHEMA)
-        except Exception:
-            yield beam.pvalue.TaggedOutput(DISPOSITIONS, Disposition(
-                pos, "dead_letter", "feedback is not a webcare_feedback datum", payload=rec.value,
-                detail={"code": "bad_feedback"}))
-            return
-        found = self._lookup(fb["event_id"])
-        versions = [f["record"] for f in found if f.get("kind") == "archived"]
+    def process(self, element, produced=beam.DoFn.StateParam(PRODUCED)):
+        event_id, (pos, timestamp_ms, fb, raw) = element
+        found = self._lookup(event_id)
+        versions = {(r.get("record_version") or 1): r for r in (f["record"] for f in found if f.get("kind") == "archived")}
+        for r in produced.read() or []:
+            versions.setdefault(r.get("record_version") or 1, r)
         if not versions:
             yield beam.pvalue.TaggedOutput(DISPOSITIONS, Disposition(
-                pos, "dead_letter", "feedback for an event id with no archived version", event_id=fb["event_id"],
-                payload=rec.value, detail={"code": "unknown_event"}))
+                pos, "dead_letter", "feedback for an event id with no archived version", event_id=event_id,
+                payload=raw, detail={"code": "unknown_event"}))
             return
         s = self.cfg.burgerbrief
         new = alerts_core.apply_verdict(
-            versions, fb, burgerbrief_category=s.selectielijst_category, selectielijst=self.selectielijst,
-            source=pos.datum(), archived_at=dt.datetime.fromtimestamp(rec.timestamp_ms / 1000, dt.timezone.utc),
+            list(versions.values()), fb, burgerbrief_category=s.selectielijst_category,
+            selectielijst=self.selectielijst, source=pos.datum(),
+            archived_at=dt.datetime.fromtimestamp(timestamp_ms / 1000, dt.timezone.utc),
             pipeline_version=__version__, rechoose=self.rechoose)
+        produced.write(sorted([*(produced.read() or []), new], key=lambda r: r["record_version"])[-self.KEEP:])
         self.applied.inc()
         confirmed = fb["decision"] == "burgerbrief"
         if confirmed:
@@ -219,16 +241,27 @@ class _ApplyFeedback(beam.DoFn):
         if confirmed and not s.keep_in_social_archive:
             yield beam.pvalue.TaggedOutput(DISPOSITIONS, Disposition(
                 pos, "dropped", "confirmed burgerbrief handed over to the burgerbrief procedure",
-                event_id=fb["event_id"], detail={"code": "burgerbrief_handover"}))
+                event_id=event_id, detail={"code": "burgerbrief_handover"}))
             return
         yield new
+
+
+class _Outputs(dict):
+    """Named outputs, readable as out["records"] or out.records (like a ParDo's outputs)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 class ApplyWebcareFeedback(beam.PTransform):
     """Feedback-topic Kafka records in. Outputs: `records` (a new version of each archive record,
     record_version + 1, with burgerbrief.verdict and, when confirmed, the burgerbrief retention
     category; its `source` is the feedback message's position, so the sink commits the feedback
-    topic), `dispositions` (undecodable feedback or unknown event id: dead letter; confirmed and
+    topic; verdicts are keyed by event id and the stage remembers what it produced, so quick
+    successive verdicts get successive versions), `dispositions` (undecodable feedback or unknown event id: dead letter; confirmed and
     `keep_in_social_archive: false`: dropped) and `handover` (confirmed burgerbrieven, for the
     burgerbrief procedure). `lookup(event_id)` defaults to archiefstroom.archive.lookup."""
 
@@ -237,5 +270,10 @@ class ApplyWebcareFeedback(beam.PTransform):
         self.cfg, self.lookup, self.registry = cfg, lookup, registry
 
     def expand(self, feedback):
-        return feedback | beam.ParDo(_ApplyFeedback(self.cfg, self.lookup, self.registry)).with_outputs(
-            DISPOSITIONS, HANDOVER, main=RECORDS)
+        decoded = feedback | "Decode" >> beam.ParDo(_DecodeFeedback()).with_outputs(DISPOSITIONS, main="ok")
+        applied = (decoded.ok
+                   | "Apply" >> beam.ParDo(_ApplyFeedback(self.cfg, self.lookup, self.registry))
+                   .with_input_types(typing.Tuple[str, typing.Any]).with_outputs(DISPOSITIONS, HANDOVER, main=RECORDS))
+        dispositions = ((decoded[DISPOSITIONS], applied[DISPOSITIONS])
+                        | "AllFeedbackDispositions" >> beam.Flatten())
+        return _Outputs({RECORDS: applied[RECORDS], DISPOSITIONS: dispositions, HANDOVER: applied[HANDOVER]})
