@@ -19,6 +19,10 @@ from archiefstroom.core.pseudonymise.names import NameRules, PublicRole, deduce_
 
 Mode = Literal["combined", "deduce", "own"]
 _HONORIFIC = re.compile(r"(?i)(?:dhr|mevr|mw|mr|hr|mevrouw|meneer|mijnheer|familie|fam|heer|juf|meester|dokter|dr)\.?$")
+_PLACE_NOUNS = {"arena", "stadion", "museum", "school", "basisschool", "college", "ziekenhuis", "universiteit",
+                "plein", "instituut", "fonds", "stichting", "prijs", "zaal", "theater", "kazerne", "tunnel",
+                "bibliotheek", "moskee", "lyceum", "gymnasium", "academie", "kliniek", "gebouw", "festival",
+                "award", "lezing", "brug", "kanaal", "straat", "laan", "gracht", "singel"}
 _ADDRESS_GAP = re.compile(r"^(?:,\s*|\s+(?:in|te)\s+|\s+)$")
 
 
@@ -67,6 +71,10 @@ class Detector:
             return False
         span = text[e.start:e.end]
         words = span.split()
+        after = text[e.end:e.end + 20].split()
+        # "Johan Cruijff Arena", "Jan Steen museum", "Beatrix ziekenhuis": a name inside a place or institution name
+        if words[-1].lower() in _PLACE_NOUNS or (after and after[0].lower().strip(".,!?") in _PLACE_NOUNS):
+            return True
         before = text[:e.start].rstrip()
         sentence_start = not before or before[-1] in ".!?:;\n\"'(" or before.endswith(("...", "…"))
         if len(words) == 1 and sentence_start and self.rules.common_word(words[0]):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import pickle
 import re
 import threading
 from pathlib import Path
@@ -43,14 +44,27 @@ def deduce_engine(cache_dir: Path | None = None):
                     root.removeHandler(h)
             root.setLevel(level)
             cache_dir.mkdir(parents=True, exist_ok=True)
-            first = not (cache_dir / "cache" / "lookup_structs.pickle").exists()
-            if first:
-                log.warning("building deduce lookup structures into %s (once, takes 1-2 minutes)", cache_dir)
-            gc.disable()   # unpickling 70 MB of small objects: the cyclic GC only slows it down
-            try:
-                _engines[key] = deduce.Deduce(cache_path=cache_dir)
-            finally:
-                gc.enable()
+            pickle_file = cache_dir / "cache" / "lookup_structs.pickle"
+            # processes starting together build once: the others wait on the lock, then load the cache
+            with open(cache_dir / ".build.lock", "w") as lock:
+                try:
+                    import fcntl  # noqa: PLC0415
+                    fcntl.flock(lock, fcntl.LOCK_EX)
+                except ImportError:   # not POSIX: no cross-process lock, deduce still works
+                    pass
+                if not pickle_file.exists():
+                    log.warning("building deduce lookup structures into %s (once, takes 1-2 minutes)", cache_dir)
+                gc.disable()   # unpickling 70 MB of small objects: the cyclic GC only slows it down
+                try:
+                    try:
+                        _engines[key] = deduce.Deduce(cache_path=cache_dir)
+                    except (EOFError, OSError, ValueError, AttributeError, ImportError, pickle.UnpicklingError) as exc:
+                        # e.g. a build that was killed half-way left a truncated pickle: rebuild once
+                        log.warning("deduce cache in %s unusable (%s): rebuilding", cache_dir, type(exc).__name__)
+                        pickle_file.unlink(missing_ok=True)
+                        _engines[key] = deduce.Deduce(cache_path=cache_dir, build_lookup_structs=True)
+                finally:
+                    gc.enable()
         return _engines[key]
 
 

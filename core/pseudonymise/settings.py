@@ -52,7 +52,8 @@ class PseudonymisationSettings:
     allow_dev_key: bool = True
     token_hex: int = check(lambda v: 6 <= v <= 32, "an integer 6..32", default=6)
     recognizers: Literal["combined", "deduce", "own"] = "combined"
-    # deduce lookup-structure cache (built once); default <data_dir>/cache/deduce
+    # deduce lookup-structure cache (built once per machine, ~75 MB); relative paths are under data_dir.
+    # Default: $ARCHIEFSTROOM_DEDUCE_CACHE or ~/.cache/archiefstroom/deduce (shared by all data dirs)
     deduce_cache: Path | None = None
     # raw platform payload: pseudonymise its JSON string values, or replace it by a pointer to the vault copy
     raw_payload: Literal["pseudonymise", "encrypt"] = "pseudonymise"
