@@ -63,7 +63,7 @@ class _Detect(beam.DoFn):
     def setup(self):
         from archiefstroom.core.burgerbrief.classifier import Classifier
         s = self.settings
-        self.classifier = Classifier(model_path=s.model_path, threshold=s.threshold)
+        self.classifier = Classifier(model_path=s.model_path, threshold=s.threshold, base_rate=s.base_rate)
         self.government = government_authors(self.cfg)
         self.scored = metrics.counter("archiefstroom", "burgerbrief_scored")
         self.flagged = metrics.counter("archiefstroom", "burgerbrief_alerts")

@@ -15,10 +15,13 @@ def register(sub):
     sc.add_argument("--out", dest="outfile", type=Path, required=True, help="output JSON lines; - = stdout")
     sc.add_argument("--threshold", type=float, help="calibrated score threshold (default: burgerbrief.threshold)")
     sc.add_argument("--model", type=Path, help="model file (default: burgerbrief.model_path or the shipped model)")
+    sc.add_argument("--base-rate", type=float, help="live share of burgerbrieven (default: burgerbrief.base_rate)")
     ev = a.add_parser("eval", help="precision, recall and F1 overall and per category on the dev set")
     ev.add_argument("--data", type=Path, help="labelled JSON lines (default: datasets/burgerbrief/dev.jsonl)")
     ev.add_argument("--model", type=Path)
     ev.add_argument("--threshold", type=float)
+    ev.add_argument("--base-rate", type=float, help="rescale scores to this share of burgerbrieven (default: none; "
+                                                   "the dev set is half burgerbrieven)")
     ev.add_argument("--json", action="store_true", help="print the metrics as JSON")
     ev.add_argument("--errors", type=int, default=0, metavar="N", help="also list N misclassified lines")
     tr = a.add_parser("train", help="train the model on labelled JSON lines (train split, plus exported feedback)")
@@ -42,7 +45,7 @@ def _settings(args):
         return None  # no configuration at all: defaults are fine for file scoring
 
 
-def _classifier(args, cfg):
+def _classifier(args, cfg, *, settings_base_rate: bool = True):
     from archiefstroom.core.burgerbrief.classifier import DEFAULT_THRESHOLD, Classifier
     s = cfg.burgerbrief if cfg else None
     threshold = args.threshold if args.threshold is not None else (s.threshold if s else DEFAULT_THRESHOLD)
@@ -50,7 +53,11 @@ def _classifier(args, cfg):
         print("archiefstroom: --threshold: expected a number between 0 and 1", file=sys.stderr)
         raise SystemExit(2)
     model = args.model or (s.model_path if s else None)
-    return Classifier(model_path=model, threshold=threshold)
+    base_rate = args.base_rate if args.base_rate is not None else (s.base_rate if s and settings_base_rate else None)
+    if base_rate is not None and not 0 < base_rate < 1:
+        print("archiefstroom: --base-rate: expected a number between 0 and 1", file=sys.stderr)
+        raise SystemExit(2)
+    return Classifier(model_path=model, threshold=threshold, base_rate=base_rate)
 
 
 def _open_in(path: Path):
@@ -108,7 +115,7 @@ def score(args) -> int:
 def evaluate(args) -> int:
     from archiefstroom.core.burgerbrief import train
     cfg = _settings(args)
-    clf = _classifier(args, cfg)
+    clf = _classifier(args, cfg, settings_base_rate=False)
     metrics = train.evaluate(clf, train.read_jsonl(args.data or train.DEV_FILE))
     errors = metrics.pop("errors")
     if args.json:

@@ -92,13 +92,14 @@ class Model:
     """Weights + vocabulary; `Classifier` adds the spaCy pipeline around it."""
 
     def __init__(self, vocab: dict[str, int], w_label, b_label, w_cat, b_cat, w_urg, b_urg, platt, categories,
-                 version: str):
+                 version: str, train_rate: float = 0.5):
         self.vocab, self.version = vocab, version
         self.w_label, self.b_label = np.asarray(w_label, np.float64), float(b_label)
         self.w_cat, self.b_cat = np.asarray(w_cat, np.float64), np.asarray(b_cat, np.float64)
         self.w_urg, self.b_urg = np.asarray(w_urg, np.float64), float(b_urg)
         self.platt = (float(platt[0]), float(platt[1]))
         self.categories = tuple(categories)
+        self.train_rate = float(train_rate)   # share of burgerbrieven the calibration saw
 
     def save(self, path: Path, meta: dict | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +108,7 @@ class Model:
             np.savez_compressed(fh, features=np.array(names), w_label=self.w_label.astype(np.float32),
                                 b_label=self.b_label, w_cat=self.w_cat.astype(np.float32), b_cat=self.b_cat,
                                 w_urg=self.w_urg.astype(np.float32), b_urg=self.b_urg, platt=np.array(self.platt),
-                                categories=np.array(self.categories))
+                                categories=np.array(self.categories), train_rate=np.array(self.train_rate))
         if meta is not None:
             path.with_suffix(".json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
 
@@ -119,16 +120,23 @@ class Model:
         z = np.load(io.BytesIO(body), allow_pickle=False)
         vocab = {str(n): i for i, n in enumerate(z["features"])}
         return cls(vocab, z["w_label"], z["b_label"], z["w_cat"], z["b_cat"], z["w_urg"], z["b_urg"], z["platt"],
-                   [str(c) for c in z["categories"]], version)
+                   [str(c) for c in z["categories"]], version,
+                   float(z["train_rate"]) if "train_rate" in z.files else 0.5)
 
 
 class Classifier:
     """Build once per process/worker (pipeline + matchers ~0.3 s); then call `classify`/`classify_batch`."""
 
     def __init__(self, model: Model | None = None, *, model_path: Path | None = None,
-                 threshold: float = DEFAULT_THRESHOLD):
+                 threshold: float = DEFAULT_THRESHOLD, base_rate: float | None = None):
         self.model = model or Model.load(model_path or MODEL_FILE)
         self.threshold = threshold
+        # prior shift: the score is calibrated for the training set's share of burgerbrieven (about half);
+        # with the live share given, odds are rescaled so that the score is a probability there too
+        self.prior_shift = 0.0
+        if base_rate is not None:
+            r = self.model.train_rate
+            self.prior_shift = float(np.log(base_rate / (1 - base_rate)) - np.log(r / (1 - r)))
         self.nlp = cue_mod.make_nlp()
         self.cues = cue_mod.CueFinder(self.nlp)
 
@@ -157,7 +165,7 @@ class Classifier:
         m = self.model
         batch = self._batch(analysed)
         z = margins(batch, m.w_label, m.b_label)
-        score = sigmoid(m.platt[0] * z + m.platt[1])
+        score = sigmoid(m.platt[0] * z + m.platt[1] + self.prior_shift)
         zc = margins(batch, m.w_cat, m.b_cat)
         zc -= zc.max(axis=1, keepdims=True)
         pc = np.exp(zc)
@@ -195,12 +203,13 @@ _default: dict[tuple, Classifier] = {}
 _lock = threading.Lock()
 
 
-def get(model_path: Path | None = None, threshold: float = DEFAULT_THRESHOLD) -> Classifier:
-    """Process-wide classifier per (model, threshold): the pipeline and matchers are built once."""
-    key = (str(model_path or MODEL_FILE), threshold)
+def get(model_path: Path | None = None, threshold: float = DEFAULT_THRESHOLD,
+        base_rate: float | None = None) -> Classifier:
+    """Process-wide classifier per (model, threshold, base rate): the pipeline and matchers are built once."""
+    key = (str(model_path or MODEL_FILE), threshold, base_rate)
     with _lock:
         if key not in _default:
-            _default[key] = Classifier(model_path=model_path, threshold=threshold)
+            _default[key] = Classifier(model_path=model_path, threshold=threshold, base_rate=base_rate)
         return _default[key]
 
 

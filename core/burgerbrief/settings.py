@@ -12,6 +12,8 @@ Example (deploy/archiefstroom.yaml):
       keep_in_social_archive: true   # a confirmed burgerbrief also stays in the social-media archive
       government_authors: []         # extra author ids/handles that count as government (never scored)
       alert_format: avro             # avro (schemaless, schemas/burgerbrief_alert.avsc) or json (wire form)
+      batch_size: 256                # reactions per nlp.pipe pass inside a bundle
+      base_rate: null                # live share of burgerbrieven, if known: rescales the calibrated score
 """
 from __future__ import annotations
 
@@ -38,6 +40,10 @@ class BurgerbriefSettings:
     government_authors: list[str] = field(default_factory=list)
     alert_format: Literal["avro", "json"] = "avro"
     batch_size: int = check(lambda v: 1 <= v <= 100_000, "an integer 1..100000", default=256)
+    # share of burgerbrieven among live reactions, if known (e.g. 0.1 from webcare feedback): rescales the
+    # calibrated score from the training set's share (about half) to this one. null = as calibrated.
+    base_rate: float | None = check(lambda v: v is None or 0.0 < v < 1.0, "null or a number between 0 and 1 (exclusive)",
+                                    default=None)
 
     def validate(self):
         if self.alert_topic == self.feedback_topic:

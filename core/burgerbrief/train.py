@@ -91,7 +91,7 @@ def train(records: list[dict], *, folds: int = 5, seed: int = 5) -> tuple[clf.Mo
 
     vocab = _vocab(rows)
     heads = _fit_heads(rows, labels, cats, urg, vocab)
-    model = clf.Model(vocab, *heads, platt, CATEGORIES, "untrained")
+    model = clf.Model(vocab, *heads, platt, CATEGORIES, "untrained", train_rate=float(labels.mean()))
     meta = {
         "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "examples": len(records), "burgerbrief": int(labels.sum()), "urgent": int(urg.sum()),

@@ -122,3 +122,13 @@ def test_training_learns_and_round_trips(tmp_path):
 def test_model_file_version_is_content_hash():
     a = classifier.Model.load(classifier.MODEL_FILE).version
     assert a == classifier.Model.load(classifier.MODEL_FILE).version
+
+
+def test_base_rate_rescales_odds(clf):
+    text = "Weet iemand hoe dat zit met die toeslag?"
+    s = clf.classify(text).score
+    low = classifier.Classifier(clf.model, base_rate=0.1).classify(text).score
+    odds = lambda p: p / (1 - p)
+    r = clf.model.train_rate
+    assert low < s
+    assert odds(low) == pytest.approx(odds(s) * (0.1 / 0.9) / (r / (1 - r)), rel=1e-6)
