@@ -31,7 +31,8 @@ from archiefstroom.core.envelope import Disposition, position_of
 log = logging.getLogger(__name__)
 
 SCHEMA_NAME = "archive_record"
-SCHEMA_VERSION = "1"
+# the contract's version number lives in the .avsc itself ("version" attribute)
+SCHEMA_VERSION = str(schemas.raw_json(SCHEMA_NAME).get("version", 1))
 TOPIC_FOR_KIND = {"dead_letter": "dead_letter", "quarantine": "quarantine"}
 
 
@@ -211,3 +212,41 @@ def lookup(cfg: Config, event_id: str) -> list[dict]:
                 found.append({"kind": e["kind"], "reason": e.get("reason"), "detail": e.get("detail", {}),
                               "source": source})
     return found
+
+
+@dataclass
+class Summary:
+    """What the archive holds, from the committed ledgers (no object needs to be read)."""
+    objects: int = 0
+    archived: Counter = field(default_factory=Counter)      # (platform, account, retention dir) -> records
+    outcomes: Counter = field(default_factory=Counter)      # kind -> count (archived, dead_letter, dropped, ...)
+    reasons: Counter = field(default_factory=Counter)       # (kind, reason) -> count, for everything not archived
+
+
+def summarise(cfg: Config, topic: str | None = None) -> Summary:
+    out, objects = Summary(), set()
+    for ledger in ledgers(cfg, topic):
+        for e in ledger.get("entries", []):
+            out.outcomes[e["kind"]] += 1
+            if e["kind"] == "archived":
+                objects.add(e["object"])
+                parts = layout.parse_object_key(e["object"]) or {}
+                ret = "-".join(parts.get("retention", "?").split("-")[:2])  # class-category, without the date
+                out.archived[(parts.get("platform", "?"), parts.get("account", "?"), ret)] += 1
+            else:
+                out.reasons[(e["kind"], e.get("reason") or "")] += 1
+    out.objects = len(objects)
+    return out
+
+
+def format_summary(s: Summary) -> str:
+    lines = [f"{s.outcomes.get('archived', 0)} records in {s.objects} objects; "
+             + ", ".join(f"{k} {v}" for k, v in sorted(s.outcomes.items()) if k != "archived")]
+    lines.append(f"{'platform':10} {'account':36} {'retention':12} {'records':>7}")
+    for (platform, account, ret), n in sorted(s.archived.items()):
+        lines.append(f"{platform:10} {account:36} {ret:12} {n:>7}")
+    if s.reasons:
+        lines.append("not archived:")
+        for (kind, reason), n in sorted(s.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  {n:>6}  {kind:12} {reason}")
+    return "\n".join(lines)

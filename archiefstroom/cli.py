@@ -12,6 +12,16 @@ from archiefstroom import commands
 from archiefstroom.settings import ConfigError
 
 
+class _DropImportNoise(logging.Filter):
+    """Beam warns at import about optional GCP client libraries we do not use."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "apitools not found" not in record.getMessage()
+
+
+logging.getLogger().addFilter(_DropImportNoise())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="archiefstroom", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="configuration file (default: $ARCHIEFSTROOM_CONFIG, ./archiefstroom.yaml, deploy/archiefstroom.yaml)")
@@ -28,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        # kafka-python logs every refused connection while a broker starts: noise for an
+        # operator, kept for --verbose
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:

@@ -93,14 +93,23 @@ def partitions(c: KafkaConsumer, topic: str, timeout_s: float = 30) -> list[Topi
     raise TimeoutError(f"topic {topic!r} has no partitions (does it exist?)")
 
 
-def high_watermarks(c: KafkaConsumer, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
-    """Log-end offsets, read from a Fetch response (see module docstring). Leaves `c` unassigned."""
+def high_watermarks(c: KafkaConsumer, tps: list[TopicPartition], timeout_s: float = 5.0) -> dict[TopicPartition, int]:
+    """Log-end offsets, read from a Fetch response (see module docstring). Leaves `c` unassigned.
+
+    One partition at a time: a poll returns as soon as any partition has data, so the
+    highwater of the others would still be unknown."""
     listed = c.end_offsets(tps)
-    c.assign(tps)
+    out = {}
     for tp in tps:
+        c.assign([tp])
         c.seek(tp, max(0, listed.get(tp, 0) - 1))
-    c.poll(timeout_ms=500, max_records=1)
-    out = {tp: max(listed.get(tp, 0), c.highwater(tp) or 0) for tp in tps}
+        deadline = time.monotonic() + timeout_s
+        c.highwater(tp)
+        hw = None
+        while hw is None and time.monotonic() < deadline:
+            c.poll(timeout_ms=200, max_records=1)
+            hw = c.highwater(tp)
+        out[tp] = max(listed.get(tp, 0), hw or 0)
     c.unsubscribe()
     return out
 

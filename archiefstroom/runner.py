@@ -14,7 +14,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from archiefstroom import kafka as kafka_clients
 from archiefstroom.config import Config
 from archiefstroom.pipelines import archive as archive_pipeline
-from archiefstroom.transforms import kafka_source
+from archiefstroom.transforms import archive_sink, kafka_source, metrics
 
 log = logging.getLogger(__name__)
 COUNTERS = ("events_read", "archived", "dead_lettered", "dropped", "duplicates", "objects_written",
@@ -56,6 +56,16 @@ def lag(cfg: Config) -> int | None:
         return None
 
 
+def end_offsets(cfg: Config, topic: str | None = None) -> dict[int, int]:
+    """partition -> log end offset now: `run(stop_at=...)` then archives exactly what is there."""
+    c = kafka_clients.consumer(cfg.kafka)
+    try:
+        tps = kafka_clients.partitions(c, topic or cfg.topics.raw, timeout_s=10)
+        return {tp.partition: end for tp, end in kafka_clients.high_watermarks(c, tps).items()}
+    finally:
+        c.close()
+
+
 def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = True,
         interval_s: float = 2.0) -> RunSummary:
     kafka_source.STOP.clear()
@@ -76,28 +86,36 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
         for sig in (signal.SIGTERM, signal.SIGINT):
             previous[sig] = signal.signal(sig, drain)
     started = time.monotonic()
-    try:
-        p = beam.Pipeline(options=archive_pipeline.options(cfg))
-        archive_pipeline.build(p, cfg, stop_at=stop_at)
-        result = p.run()
-        done = threading.Event()
+    metrics.reset()
+    # topics the pipeline reads and writes exist before partitions are discovered
+    from archiefstroom import stack
+    kafka_clients.ensure_topics(cfg.kafka, stack.topics(cfg), cfg.topics.partitions)
+    done = threading.Event()
 
-        def report():
-            while not done.wait(interval_s):
-                c = _counters(result)
-                l = lag(cfg)
-                if progress:
-                    print(f"  read {c.get('events_read', 0):>7}  archived {c.get('archived', 0):>7}  "
-                          f"dead-lettered {c.get('dead_lettered', 0):>5}  dropped {c.get('dropped', 0):>5}  "
-                          f"duplicates {c.get('duplicates', 0):>5}  lag {l if l is not None else '?':>6}",
-                          flush=True)
-        reporter = threading.Thread(target=report, daemon=True)
-        reporter.start()
+    def report():
+        # the local runner returns its result only at the end: read the live mirror
+        while not done.wait(interval_s):
+            c = metrics.snapshot("archiefstroom")
+            l = lag(cfg)
+            print(f"  read {c.get('events_read', 0):>7}  archived {c.get('archived', 0):>7}  "
+                  f"dead-lettered {c.get('dead_lettered', 0):>5}  dropped {c.get('dropped', 0):>5}  "
+                  f"duplicates {c.get('duplicates', 0):>5} lag {l if l is not None else '?':>6}",
+                  flush=True)
+    if progress:
+        threading.Thread(target=report, daemon=True).start()
+    try:
+        p = archive_pipeline.pipeline(cfg)
+        archive_pipeline.build(p, cfg, stop_at=stop_at)
         try:
+            result = p.run()
             result.wait_until_finish()
         finally:
             done.set()
-        summary.counters = _counters(result)
+            kafka_source._ReadPartition.close_all()
+            archive_sink.close_writers()
+        # the local runner's Beam metrics miss bundles; its live mirror does not
+        local = metrics.snapshot("archiefstroom")
+        summary.counters = local if local else _counters(result)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

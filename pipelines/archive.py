@@ -40,9 +40,20 @@ class ArchiveSocialMedia(beam.PTransform):
 def options(cfg: Config, extra: list[str] | None = None) -> PipelineOptions:
     """Runner and its options come from configuration only: FlinkRunner or DataflowRunner
     run the same pipeline (see deploy/README.md)."""
-    opts = PipelineOptions([f"--runner={cfg.pipeline.runner}", *cfg.pipeline.beam_options, *(extra or [])])
+    runner = [] if cfg.pipeline.runner in ("local", "DirectRunner") else [f"--runner={cfg.pipeline.runner}"]
+    opts = PipelineOptions([*runner, *cfg.pipeline.beam_options, *(extra or [])])
     opts.view_as(StandardOptions).streaming = True
     return opts
+
+
+def pipeline(cfg: Config, extra: list[str] | None = None) -> beam.Pipeline:
+    """A Pipeline on the configured runner; "local" (or DirectRunner) is the bundle-based
+    Python direct runner in streaming mode (see archiefstroom/local_runner.py)."""
+    from archiefstroom import local_runner
+    opts = options(cfg, extra)
+    if cfg.pipeline.runner in local_runner.NAMES:
+        return beam.Pipeline(runner=local_runner.LocalStreamingRunner(), options=opts)
+    return beam.Pipeline(options=opts)
 
 
 def build(p: beam.Pipeline, cfg: Config, *, stop_at: dict[int, int] | None = None):

@@ -181,7 +181,10 @@ class _Gen:
                 "profile_url": f"https://{acct.platform}.example/{acct.handle}", "avatar_url": None}
 
 
-def generate(seed: int = 20261001, threads_per_account: int = 16) -> list[bytes]:
+DEFAULT_SEED = 20261001
+
+
+def generate(seed: int = DEFAULT_SEED, threads_per_account: int = 16) -> list[bytes]:
     """The sample set as raw-topic values, in append order."""
     g = _Gen(seed)
     r = g.rng

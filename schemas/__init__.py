@@ -38,31 +38,107 @@ def all_files() -> list[str]:
     return [*SCHEMA_FILES, *rest]
 
 
+_PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
+
+
+def _read(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _collect(schema: Any, namespace: str, out: dict[str, Any]) -> None:
+    """Named type definitions (fullname -> raw JSON) found anywhere in `schema`."""
+    if isinstance(schema, list):
+        for branch in schema:
+            _collect(branch, namespace, out)
+    elif isinstance(schema, dict):
+        kind = schema.get("type")
+        if kind in ("record", "error", "enum", "fixed"):
+            ns = schema.get("namespace", namespace)
+            out[_fullname(schema["name"], ns)] = schema
+            namespace = ns
+        for f in schema.get("fields", []):
+            _collect(f["type"], namespace, out)
+        for key in ("items", "values"):
+            if key in schema:
+                _collect(schema[key], namespace, out)
+        if isinstance(kind, (dict, list)):
+            _collect(kind, namespace, out)
+
+
+def _fullname(name: str, namespace: str) -> str:
+    return name if "." in name or not namespace else f"{namespace}.{name}"
+
+
+@functools.lru_cache(maxsize=None)
+def _definitions() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in all_files():
+        raw = _read(SCHEMA_DIR / f"{name}.avsc")
+        _collect(raw, raw.get("namespace", ""), out)
+    return out
+
+
+def _inline(schema: Any, namespace: str, seen: set[str]) -> Any:
+    """Replace references to named types of other files by their definitions (first use
+    only, as Avro requires), so that every container file carries a self-contained schema."""
+    defs = _definitions()
+    if isinstance(schema, str):
+        if schema in _PRIMITIVES:
+            return schema
+        full = _fullname(schema, namespace)
+        if full in seen or full not in defs:
+            return full if full in defs else schema
+        return _inline(defs[full], full.rpartition(".")[0], seen)
+    if isinstance(schema, list):
+        return [_inline(b, namespace, seen) for b in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    kind = schema.get("type")
+    if kind in ("record", "error", "enum", "fixed"):
+        namespace = schema.get("namespace", namespace)
+        seen.add(_fullname(schema["name"], namespace))
+        out["namespace"] = namespace
+        if "fields" in schema:
+            out["fields"] = [{**f, "type": _inline(f["type"], namespace, seen)} for f in schema["fields"]]
+        return out
+    for key in ("items", "values"):
+        if key in schema:
+            out[key] = _inline(schema[key], namespace, seen)
+    if isinstance(kind, (dict, list)) or (isinstance(kind, str) and kind not in _PRIMITIVES
+                                           and kind not in ("array", "map")):
+        return _inline(kind, namespace, seen) if not (set(schema) - {"type"}) else {**out, "type": _inline(kind, namespace, seen)}
+    return out
+
+
 @functools.lru_cache(maxsize=None)
 def _named() -> dict[str, Any]:
+    """fullname -> parsed definition, for resolving repeated uses of a named type."""
     named: dict[str, Any] = {}
     for name in all_files():
-        raw = json.loads((SCHEMA_DIR / f"{name}.avsc").read_text(encoding="utf-8"))
-        fastavro.parse_schema(raw, named_schemas=named)
+        fastavro.parse_schema(expanded(_read(SCHEMA_DIR / f"{name}.avsc")), named_schemas=named)
     return named
+
+
+def expanded(raw: dict) -> dict:
+    """`raw` with every named type it uses defined inline: a self-contained schema."""
+    return _inline(raw, raw.get("namespace", ""), set())
 
 
 @functools.lru_cache(maxsize=None)
 def load(name: str) -> dict:
-    """Parsed schema for `schemas/<name>.avsc`."""
-    raw = json.loads((SCHEMA_DIR / f"{name}.avsc").read_text(encoding="utf-8"))
-    return fastavro.parse_schema(raw, named_schemas=dict(_named()), _write_hint=True)
+    """Parsed, self-contained schema for `schemas/<name>.avsc`."""
+    return fastavro.parse_schema(expanded(_read(SCHEMA_DIR / f"{name}.avsc")), _write_hint=True)
 
 
 def load_file(path: str | Path) -> dict:
-    """Parse an .avsc file (e.g. one in schemas/history/) against the current named types."""
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    return fastavro.parse_schema(raw, named_schemas=dict(_named()))
+    """Parse an .avsc file (e.g. one in schemas/history/), resolving named types of the current files."""
+    return fastavro.parse_schema(expanded(_read(Path(path))))
 
 
 def raw_json(name: str) -> dict:
-    """The .avsc document itself, named types expanded, for tools that want plain JSON."""
-    return json.loads((SCHEMA_DIR / f"{name}.avsc").read_text(encoding="utf-8"))
+    """The .avsc document itself, for tools that want plain JSON (named types not expanded)."""
+    return _read(SCHEMA_DIR / f"{name}.avsc")
 
 
 def field_names(name: str) -> list[str]:

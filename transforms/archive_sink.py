@@ -12,19 +12,45 @@ is core.batching.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import typing
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
-from apache_beam.metrics import Metrics
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec
 
 from archiefstroom.core import batching
+from archiefstroom.transforms import metrics
 from archiefstroom.core.envelope import position_of
 from archiefstroom.transforms.kafka_source import Tick
 
 log = logging.getLogger(__name__)
+
+
+_WRITERS: dict = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writer(cfg, topic: str):
+    """One BatchWriter per archive, topic and process, kept across DoFn instances: some
+    runners set a DoFn up per bundle, and a writer's start (clients, the archived event
+    ids from the ledgers) is far too costly for that."""
+    from archiefstroom.archive import BatchWriter
+    key = (cfg.s3.endpoint_url, cfg.s3.bucket, cfg.s3.prefix, topic, cfg.kafka.consumer_group)
+    with _WRITERS_LOCK:
+        writer = _WRITERS.get(key)
+        if writer is None:
+            writer = _WRITERS[key] = BatchWriter(cfg, topic)
+            writer.load_archived_ids()
+        return writer
+
+
+def close_writers() -> None:
+    with _WRITERS_LOCK:
+        for writer in _WRITERS.values():
+            writer.close()
+        _WRITERS.clear()
 
 
 class _BatchAndCommit(beam.DoFn):
@@ -33,26 +59,22 @@ class _BatchAndCommit(beam.DoFn):
 
     def __init__(self, cfg, topic: str):
         self.cfg, self.topic = cfg, topic
-        self.archived = Metrics.counter("archiefstroom", "archived")
-        self.dropped = Metrics.counter("archiefstroom", "dropped")
-        self.duplicates = Metrics.counter("archiefstroom", "duplicates")
-        self.objects = Metrics.counter("archiefstroom", "objects_written")
-        self.batches = Metrics.counter("archiefstroom", "batches_committed")
+        self.archived = metrics.counter("archiefstroom", "archived")
+        self.dropped = metrics.counter("archiefstroom", "dropped")
+        self.duplicates = metrics.counter("archiefstroom", "duplicates")
+        self.objects = metrics.counter("archiefstroom", "objects_written")
+        self.batches = metrics.counter("archiefstroom", "batches_committed")
 
     def setup(self):
-        from archiefstroom.archive import BatchWriter
-        self.writer = BatchWriter(self.cfg, self.topic)
-        self.writer.load_archived_ids()
+        self.writer = _writer(self.cfg, self.topic)
         self._boundary_checked: dict[tuple, int | None] = {}
-
-    def teardown(self):
-        if getattr(self, "writer", None):
-            self.writer.close()
 
     def process(self, element, buffer=beam.DoFn.StateParam(BUFFER), meta=beam.DoFn.StateParam(META)):
         partition, item = element
         m = meta.read() or {"count": 0, "since": None, "next": None, "stalled": None, "drain_to": None}
         if isinstance(item, Tick):
+            if m["next"] is None and item.start is not None:
+                m["start"] = item.start if m.get("start") is None else min(m["start"], item.start)
             if item.final:
                 m["drain_to"] = max(item.position, m["drain_to"] or 0)
         else:
@@ -64,6 +86,8 @@ class _BatchAndCommit(beam.DoFn):
             m["count"] >= self.cfg.pipeline.batch_max_records
             or time.monotonic() - m["since"] >= self.cfg.pipeline.batch_max_seconds
             or m["drain_to"] is not None)
+        if due and m["next"] is None and m.get("start") is None and self.writer.committed(partition) is None:
+            due = False  # where the partition starts is not known yet: the source's first tick says
         if due:
             yield from self._flush(partition, buffer, m)
         meta.write(m)
@@ -74,7 +98,7 @@ class _BatchAndCommit(beam.DoFn):
             nxt = m["next"]
             if nxt is None:
                 committed = self.writer.committed(partition)
-                nxt = committed if committed is not None else min(position_of(i).offset for i in items)
+                nxt = committed if committed is not None else m["start"]
             boundary = self._boundary(partition, nxt)
             waited = m["stalled"]
             # Kafka itself may leave offset gaps (compaction, transactions): accept them

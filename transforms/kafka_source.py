@@ -19,16 +19,20 @@ from typing import NamedTuple
 
 import apache_beam as beam
 from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
+from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from archiefstroom import kafka as kafka_clients
 from archiefstroom.config import KafkaSettings
+from archiefstroom.transforms import metrics
 
 log = logging.getLogger(__name__)
 
 STOP = threading.Event()
+_READERS: dict = {}
+_READERS_LOCK = threading.Lock()
 INFINITY = 2**63 - 1
 
 
@@ -49,6 +53,7 @@ class Tick(NamedTuple):
     partition: int
     position: int
     final: bool = False
+    start: int | None = None   # where this read began (committed or earliest offset)
 
 
 class PartitionSpec(NamedTuple):
@@ -89,59 +94,137 @@ class _Restrictions(RestrictionProvider):
 class _ReadPartition(beam.DoFn):
     """Polls one partition per restriction; defers when caught up."""
 
-    def __init__(self, settings: KafkaSettings, poll_max_records: int, idle_resume_s: float = 0.2):
+    def __init__(self, settings: KafkaSettings, poll_max_records: int, idle_resume_s: float = 0.2,
+                 legacy_continuation: bool = False):
         self.settings = settings
+        # the local bundle-based runner checkpoints a running process() itself after a
+        # while (keep polling until it does); portable runners (Flink, Dataflow, FnApi)
+        # expect the DoFn to return and tracker.defer_remainder()
+        self.legacy_continuation = legacy_continuation
         self.poll_max_records = poll_max_records
         self.idle_resume_s = idle_resume_s
-        self.read = Metrics.counter("archiefstroom", "events_read")
+        self.read = metrics.counter("archiefstroom", "events_read")
         self.lag = Metrics.gauge("archiefstroom", "lag")
 
-    def setup(self):
-        self.consumer = kafka_clients.consumer(self.settings)
+    def _reader(self, spec: PartitionSpec) -> "_PartitionReader":
+        key = (tuple(self.settings.bootstrap_servers), self.settings.client_id, spec.topic, spec.partition)
+        with _READERS_LOCK:
+            reader = _READERS.get(key)
+            if reader is None:
+                reader = _READERS[key] = _PartitionReader(self.settings, spec.topic, spec.partition)
+        return reader
 
-    def teardown(self):
-        consumer = getattr(self, "consumer", None)
-        if consumer is not None:
-            consumer.close()
+    @staticmethod
+    def close_all():
+        with _READERS_LOCK:
+            for reader in _READERS.values():
+                reader.close()
+            _READERS.clear()
 
-    def process(self, spec: PartitionSpec, tracker):
-        from kafka import TopicPartition
-        restriction = tracker.current_restriction()
-        position = restriction.start
-        if STOP.is_set() or restriction.start >= restriction.stop:
-            tracker.try_claim(restriction.stop)  # nothing more: the restriction is done
-            yield Tick(spec.topic, spec.partition, position, final=True)
-            return
-        tp = TopicPartition(spec.topic, spec.partition)
-        self.consumer.assign([tp])
-        self.consumer.seek(tp, restriction.start)
-        deadline = time.monotonic() + 1.0  # hand control back to the runner regularly
-        while time.monotonic() < deadline and not STOP.is_set():
-            batch = self.consumer.poll(timeout_ms=200, max_records=self.poll_max_records).get(tp, [])
-            hw = self.consumer.highwater(tp)
+    def process(self, spec: PartitionSpec, tracker, watermark=None):
+        """Returns a list, not a generator: the local runner checks the restriction as soon
+        as process() returns, so every claim must have been made by then."""
+        start = tracker.current_restriction().start
+        out: list = []
+        position = start
+
+        def tick(final: bool):
+            out.append(Tick(spec.topic, spec.partition, position, final, start))
+
+        def finish():  # nothing more to read in this restriction
+            tracker.try_claim(tracker.current_restriction().stop)
+            tick(True)
+            return out
+
+        if STOP.is_set() or start >= tracker.current_restriction().stop:
+            return finish()
+        reader = self._reader(spec)
+        deadline = time.monotonic() + 1.0
+        while not STOP.is_set():
+            stop = tracker.current_restriction().stop
+            if position >= stop:
+                break  # the runner checkpointed us (or the bounded range is done)
+            if not self.legacy_continuation and time.monotonic() >= deadline:
+                break  # hand control back to the runner regularly
+            batch = reader.fetch(position, timeout_ms=20 if self.legacy_continuation else 100,
+                                 max_records=self.poll_max_records)
             if not batch:
-                if restriction.stop != INFINITY and hw is not None and hw >= restriction.stop and \
-                        self.consumer.position(tp) >= restriction.stop:
-                    tracker.try_claim(restriction.stop)
-                    yield Tick(spec.topic, spec.partition, position, final=True)
-                    return
-                break
-            for msg in batch:
+                if stop != INFINITY and reader.end() >= stop and reader.consumed_to() >= stop:
+                    return finish()  # the rest of the range holds no records (compacted)
+                if not self.legacy_continuation:
+                    break
+                continue
+            for i, msg in enumerate(batch):
                 if not tracker.try_claim(msg.offset):
-                    yield Tick(spec.topic, spec.partition, position, final=True)
-                    return
+                    reader.unread(batch[i:])
+                    tick(False)
+                    return out  # checkpointed by the runner
                 self.read.inc()
                 position = msg.offset + 1
-                yield KafkaRecord(msg.topic, msg.partition, msg.offset, msg.timestamp,
-                                  msg.key, msg.value)
-            if hw is not None:
-                self.lag.set(max(0, hw - position))
-        if STOP.is_set():
-            tracker.try_claim(restriction.stop)
-            yield Tick(spec.topic, spec.partition, position, final=True)
-            return
-        yield Tick(spec.topic, spec.partition, position)
-        tracker.defer_remainder(Duration.of(self.idle_resume_s))
+                out.append(KafkaRecord(msg.topic, msg.partition, msg.offset, msg.timestamp, msg.key, msg.value))
+            self.lag.set(max(0, reader.end() - position))
+        if STOP.is_set() or (spec.stop_at is not None and position >= spec.stop_at):
+            return finish()
+        if out or reader.tick_due():
+            tick(False)
+        if watermark is not None:
+            # processing-time watermark: the archive works in the global window, but
+            # event-time timers downstream (rule holds) need the watermark to move
+            current = watermark.current_watermark()
+            now = Timestamp.now()
+            if current is None or now > current:
+                watermark.set_watermark(now)
+        if not self.legacy_continuation and position < tracker.current_restriction().stop:
+            tracker.defer_remainder(Duration.of(self.idle_resume_s))
+        return out
+
+
+class _PartitionReader:
+    """A consumer of one partition, kept across bundles (runners create DoFn instances
+    per bundle, and a fresh consumer's first fetch costs a round of metadata requests),
+    with the messages fetched but not yet claimed kept for the next call: when a runner
+    checkpoints mid-batch, nothing is fetched twice and progress is guaranteed."""
+
+    def __init__(self, settings: KafkaSettings, topic: str, partition: int):
+        from kafka import TopicPartition
+        self.tp = TopicPartition(topic, partition)
+        self.consumer = kafka_clients.consumer(settings)
+        self.consumer.assign([self.tp])
+        self.pending: list = []
+        self.next_fetch: int | None = None   # offset the consumer will return next
+
+    def fetch(self, position: int, *, timeout_ms: int, max_records: int) -> list:
+        self.pending = [m for m in self.pending if m.offset >= position]
+        if self.pending and self.pending[0].offset == position:
+            batch, self.pending = self.pending, []
+            return batch
+        self.pending = []
+        if self.next_fetch != position:
+            self.consumer.seek(self.tp, position)
+        batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records).get(self.tp, [])
+        batch = [m for m in batch if m.offset >= position]
+        self.next_fetch = batch[-1].offset + 1 if batch else position
+        return batch
+
+    def tick_due(self, every_s: float = 0.5) -> bool:
+        """Idle partitions still tick, but not at every (frequent) invocation."""
+        now = time.monotonic()
+        if now - getattr(self, "_last_tick", 0.0) >= every_s:
+            self._last_tick = now
+            return True
+        return False
+
+    def unread(self, messages: list) -> None:
+        self.pending = list(messages)
+
+    def consumed_to(self) -> int:
+        return self.pending[0].offset if self.pending else self.consumer.position(self.tp)
+
+    def end(self) -> int:
+        return self.consumer.highwater(self.tp) or 0
+
+    def close(self) -> None:
+        self.consumer.close()
 
 
 class ReadFromKafka(beam.PTransform):
@@ -169,7 +252,8 @@ class ReadFromKafka(beam.PTransform):
                  for p in parts]
         return (pbegin
                 | "Partitions" >> beam.Create(specs)
-                | "Poll" >> beam.ParDo(_splittable_reader(self.settings, self.poll_max_records))
+                | "Poll" >> beam.ParDo(_splittable_reader(self.settings, self.poll_max_records,
+                                                          _bundle_based(pbegin.pipeline)))
                 | "SplitTicks" >> beam.ParDo(_SplitTicks()).with_outputs(TICKS, main="records"))
 
 
@@ -181,12 +265,18 @@ class _SplitTicks(beam.DoFn):
         yield beam.pvalue.TaggedOutput(TICKS, item) if isinstance(item, Tick) else item
 
 
-def _splittable_reader(settings: KafkaSettings, poll_max_records: int) -> beam.DoFn:
+def _bundle_based(pipeline) -> bool:
+    from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner
+    return isinstance(getattr(pipeline, "runner", None), BundleBasedDirectRunner)
+
+
+def _splittable_reader(settings: KafkaSettings, poll_max_records: int, legacy: bool) -> beam.DoFn:
     """Beam takes the restriction provider from the process() signature, so bind it here."""
     provider = _Restrictions(settings)
 
     class ReadPartition(_ReadPartition):
-        def process(self, spec: PartitionSpec, tracker=beam.DoFn.RestrictionParam(provider)):
-            yield from super().process(spec, tracker)
+        def process(self, spec: PartitionSpec, tracker=beam.DoFn.RestrictionParam(provider),
+                    watermark=beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider())):
+            return super().process(spec, tracker, watermark)
 
-    return ReadPartition(settings, poll_max_records)
+    return ReadPartition(settings, poll_max_records, legacy_continuation=legacy)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import datetime as dt
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
 from archiefstroom import __version__
+from archiefstroom.transforms import metrics
 from archiefstroom.core.envelope import Disposition, Position
 from archiefstroom.core.validation import InvalidEvent, parse_event
 
@@ -20,7 +20,7 @@ def _millis(ms: int) -> dt.datetime:
 class _Validate(beam.DoFn):
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
-        self.invalid = Metrics.counter("archiefstroom", "dead_lettered")
+        self.invalid = metrics.counter("archiefstroom", "dead_lettered")
 
     def process(self, rec):
         pos = Position(rec.topic, rec.partition, rec.offset)

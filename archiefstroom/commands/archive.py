@@ -1,0 +1,45 @@
+"""`archiefstroom archive ls|cat|summary`: what the archive holds, for archivists and operators."""
+from __future__ import annotations
+
+import json
+import sys
+
+from archiefstroom import archive, config, schemas
+from archiefstroom.core import layout
+
+
+def register(sub):
+    p = sub.add_parser("archive", help="list, read and summarise archived objects")
+    a = p.add_subparsers(dest="archive_action", required=True, metavar="ACTION")
+    ls = a.add_parser("ls", help="list objects (key, records' retention tags, size)")
+    ls.add_argument("prefix", nargs="?", default="", help="key prefix below the archive prefix, e.g. mastodon/minbzk")
+    ls.add_argument("--tags", action="store_true", help="also show each object's retention tags")
+    cat = a.add_parser("cat", help="print the records of objects as JSON lines")
+    cat.add_argument("keys", nargs="+", help="object keys as printed by `archive ls`")
+    a.add_parser("summary", help="records per platform/account/retention class, and what was not archived")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    cfg = config.load(args.config)
+    if args.archive_action == "ls":
+        reader = archive.reader(cfg)
+        for obj in archive.list_objects(cfg, args.prefix):
+            line = f"{obj['Size']:>9}  {obj['Key']}"
+            if args.tags:
+                tags = reader.tags(obj["Key"])
+                line += "  " + " ".join(f"{k}={v}" for k, v in sorted(tags.items()))
+            print(line)
+        return 0
+    if args.archive_action == "cat":
+        status = 0
+        for key in args.keys:
+            try:
+                for rec in archive.read_object(cfg, key):
+                    print(json.dumps(schemas.to_wire(rec, "archive_record"), ensure_ascii=False))
+            except FileNotFoundError:
+                print(f"archiefstroom: no such object: {key}", file=sys.stderr)
+                status = 1
+        return status
+    print(archive.format_summary(archive.summarise(cfg)))
+    return 0
