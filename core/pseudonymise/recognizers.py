@@ -81,11 +81,12 @@ _END = r"(?!\d)(?![.\-/]\d)"
 
 
 _EMAIL = re.compile(r"(?<![\w.+\-@'])[\w.+\-']*\w@[\w\-]+(?:\.[\w\-]+)*\.[a-zA-Z]{2,24}(?![\w\-])")
-_DOT = r"(?:\s*[\(\[\{<]?\s*(?:punt|dot)\s*[\)\]\}>]?\s*|\.)"
+# each separator has exactly one parse (no nested optional whitespace): no catastrophic backtracking
+_DOT = r"(?:\s*+(?:[\(\[\{<]\s*+)?(?:punt|dot)\s*+(?:[\)\]\}>]\s*+)?|\.)"
 _AT = r"(?:\s*[\(\[\{<]\s*(?:at|@|apenstaartje)\s*[\)\]\}>]\s*|\s+(?:at|apenstaartje|@)\s+|\s*@\s+|\s+@\s*)"
 _TLD = r"(?:nl|com|net|org|be|de|eu|info|nu|io|fr|uk|me|online|email|live|mail)"
 _EMAIL_EVASION = re.compile(
-    rf"(?<![\w.+\-])[\w+\-]+(?:{_DOT}[\w+\-]+)*{_AT}[\w\-]+(?:{_DOT}[\w\-]+)*?{_DOT}{_TLD}\b", re.I)
+    rf"(?<![\w.+\-])[\w+\-]++(?:{_DOT}[\w+\-]++)*+{_AT}[\w\-]++(?:{_DOT}[\w\-]++)*?{_DOT}{_TLD}\b", re.I)
 
 
 # role addresses of organisations ("info@gemeente.nl") identify no person and stay readable
@@ -251,7 +252,7 @@ def dossiers(text: str) -> Iterator[Entity]:
 
 
 _SOCIAL = re.compile(
-    r"(?i)(?:https?://)?(?:www\.|m\.|mobile\.)?(?P<host>x\.com|twitter\.com|facebook\.com|fb\.com|instagram\.com|"
+    r"(?i)(?<![\w\-.])(?:https?://)?(?:www\.|m\.|mobile\.)?(?P<host>x\.com|twitter\.com|facebook\.com|fb\.com|instagram\.com|"
     r"linkedin\.com|tiktok\.com|youtube\.com|threads\.net|bsky\.app|snapchat\.com|[\w\-]+(?:\.[\w\-]+)+(?=/@))"
     r"(?P<path>/[^\s<>\"')\]]*)")
 _NOT_PROFILE = {"", "home", "search", "hashtag", "explore", "i", "share", "sharer", "watch", "events", "groups",
@@ -295,7 +296,7 @@ STREET_SUFFIX = (r"(?:straat|str|laan|ln|weg|wg|plein|pln|kade|gracht|singel|dij
                  r"markt|baan|dam|plantsoen|wal|hout|veld|burg|erf|haven|kamp|lei|oord|poort|ring|rijn|sloot|"
                  r"straatweg|vaart|wijk|zoom|boulevard|allee|passage|promenade|brink|laantje|akker)")
 _STREET = re.compile(
-    rf"(?<![\w])((?:[A-Z][\w'’\-]*\s){{0,2}}[A-Za-z][\w'’\-]*{STREET_SUFFIX}\.?)\s(\d{{1,4}})(?:\s?-?\s?([a-zA-Z]|bis|hs|huis|I{{1,3}}|\d{{1,3}})(?![\w]))?(?![\w\-])")
+    rf"(?<![\w'’\-])((?:[A-Z][\w'’\-]*\s){{0,2}}[A-Za-z][\w'’\-]*{STREET_SUFFIX}\.?)\s(\d{{1,4}})(?:\s?-?\s?([a-zA-Z]|bis|hs|huis|I{{1,3}}|\d{{1,3}})(?![\w]))?(?![\w\-])")
 _ADDRESS_CONTEXT = re.compile(r"(?i)\b(?:woon|woont|wonen|adres|verhuisd|op de|op het|aan de|aan het)\b[^.!?\n]{0,15}$")
 
 
