@@ -67,9 +67,14 @@ def _entry(item, kind: str | None = None, key: str | None = None) -> dict:
     pos = position_of(item)
     if isinstance(item, Disposition):
         return {"offset": pos.offset, "event_id": item.event_id, "kind": item.kind, "reason": item.reason,
-                "detail": item.detail}
+                "detail": {k: v for k, v in item.detail.items() if k != "hold_payload"}}
     return {"offset": pos.offset, "event_id": item["event"]["event_id"], "kind": kind or "archived",
-            "object": key}
+            "object": key, "record_version": item.get("record_version") or 1}
+
+
+def identity(record: dict) -> tuple[str, int]:
+    """What makes an archive record unique: a webcare verdict adds a new version of an event."""
+    return record["event"]["event_id"], int(record.get("record_version") or 1)
 
 
 class BatchWriter:
@@ -81,7 +86,8 @@ class BatchWriter:
         self.producer = kafka_clients.producer(cfg.kafka)
         self.committer = kafka_clients.consumer(cfg.kafka, group=True)
         self.extra_topics = {"dead_letter": cfg.topics.dead_letter, "quarantine": cfg.topics.quarantine}
-        self.archived_ids: set[str] = set()
+        self.archived_ids: set[tuple[str, int]] = set()   # (event id, record version)
+        self.held_topic = getattr(cfg.rules, "held_topic", None)
         self._committed: dict[int, int | None] = {}
 
     def close(self):
@@ -108,22 +114,35 @@ class BatchWriter:
             committed = self.committed(ledger.get("partition", -1))
             if committed is None or ledger.get("end", 0) >= committed:
                 continue
-            self.archived_ids.update(e["event_id"] for e in ledger.get("entries", [])
+            self.archived_ids.update((e["event_id"], int(e.get("record_version") or 1))
+                                     for e in ledger.get("entries", [])
                                      if e["kind"] == "archived" and e.get("event_id"))
+
+    def _end_holds(self, items: list) -> None:
+        """Holds that these (now durable) items end are removed from the held topic."""
+        if not self.held_topic:
+            return
+        from archiefstroom.core.rules.holds import ended_hold
+        keys = [k for k in map(ended_hold, items) if k]
+        for key in keys:
+            self.producer.send(self.held_topic, value=None, key=key.encode())
+        if keys:
+            self.producer.flush()
 
     # -- writing --------------------------------------------------------------
     def write(self, partition: int, start: int, end: int, items: list, *, late: bool = False) -> BatchResult:
         result = BatchResult(self.topic, partition, start, end)
         entries, groups = [], defaultdict(list)
-        seen_here: set[str] = set()
+        seen_here: set[tuple[str, int]] = set()
         for item in items:
             if isinstance(item, Disposition):
                 entries.append(_entry(item))
                 result.counts[item.kind] += 1
                 continue
-            eid = item["event"]["event_id"]
+            eid = identity(item)
             if eid in self.archived_ids or eid in seen_here:
-                dup = Disposition(position_of(item), "duplicate", "event id already archived", event_id=eid)
+                dup = Disposition(position_of(item), "duplicate", "event id already archived", event_id=eid[0],
+                                  detail={"record_version": eid[1]})
                 entries.append(_entry(dup))
                 result.counts["duplicate"] += 1
                 continue
@@ -151,7 +170,11 @@ class BatchWriter:
             result.objects.append(key)
         sent = []
         for item in items:
-            if isinstance(item, Disposition) and item.kind in TOPIC_FOR_KIND:
+            if isinstance(item, Disposition) and item.kind == "held" and self.held_topic:
+                # the pending hold survives a crash on the compacted held topic (rules restore it)
+                sent.append(self.producer.send(self.held_topic, value=item.payload,
+                                               key=str(item.detail.get("hold_key") or item.event_id).encode()))
+            elif isinstance(item, Disposition) and item.kind in TOPIC_FOR_KIND:
                 pos = item.position
                 headers = [("reason", item.reason.encode()), ("source", f"{pos.topic}/{pos.partition}/{pos.offset}".encode()),
                            ("code", str(item.detail.get("code", item.kind)).encode())]
@@ -162,6 +185,7 @@ class BatchWriter:
             self.producer.flush()
             for fut in sent:
                 fut.get(timeout=30)  # raise if the broker did not take it: no commit then
+        self._end_holds(items)
         if not late:
             from kafka import TopicPartition
             kafka_clients.commit(self.committer, {TopicPartition(self.topic, partition): end + 1},

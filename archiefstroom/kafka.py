@@ -57,16 +57,20 @@ def admin(k: KafkaSettings) -> KafkaAdminClient:
     return KafkaAdminClient(**_common(k))
 
 
-def ensure_topics(k: KafkaSettings, names: Iterable[str], partitions: int, timeout_s: float = 30) -> None:
-    """Create missing topics; waits until their metadata is visible."""
+def ensure_topics(k: KafkaSettings, names: Iterable[str], partitions: int, timeout_s: float = 30,
+                  compacted: Iterable[str] = ()) -> None:
+    """Create missing topics (those in `compacted` with cleanup.policy=compact); waits until
+    their metadata is visible."""
     names = list(dict.fromkeys(names))
+    compacted = set(compacted)
     client = admin(k)
     try:
         existing = set(client.list_topics())
         missing = [n for n in names if n not in existing]
         if missing:
             try:
-                client.create_topics([NewTopic(n, partitions, 1) for n in missing])
+                client.create_topics([NewTopic(n, partitions, 1, topic_configs={"cleanup.policy": "compact"})
+                                      if n in compacted else NewTopic(n, partitions, 1) for n in missing])
             except TopicAlreadyExistsError:
                 pass
     finally:

@@ -89,7 +89,8 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
     metrics.reset()
     # topics the pipeline reads and writes exist before partitions are discovered
     from archiefstroom import stack
-    kafka_clients.ensure_topics(cfg.kafka, stack.topics(cfg), cfg.topics.partitions)
+    kafka_clients.ensure_topics(cfg.kafka, stack.topics(cfg), cfg.topics.partitions,
+                                compacted=stack.compacted_topics(cfg))
     done = threading.Event()
 
     def report():
@@ -105,7 +106,9 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
         threading.Thread(target=report, daemon=True).start()
     try:
         p = archive_pipeline.pipeline(cfg)
-        archive_pipeline.build(p, cfg, stop_at=stop_at)
+        feedback_stop = (end_offsets(cfg, cfg.burgerbrief.feedback_topic)
+                         if stop_at is not None and cfg.burgerbrief.enabled else None)
+        archive_pipeline.build(p, cfg, stop_at=stop_at, feedback_stop_at=feedback_stop)
         try:
             result = p.run()
             result.wait_until_finish()

@@ -84,7 +84,9 @@ class Writer:
         args = dict(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
         if tags:
             args["Tagging"] = urllib.parse.urlencode(tags)
-        if self.locked and retain_until is not None:
+        if self.locked and retain_until is not None and retain_until > dt.date.today():
+            # a destroy-after date already past (backfills of old content) cannot be a lock
+            # date: S3 refuses it; the object still carries its destroy_after tag
             args["ObjectLockMode"] = "COMPLIANCE"
             args["ObjectLockRetainUntilDate"] = dt.datetime.combine(retain_until, dt.time(), dt.timezone.utc)
         if self.locked and legal_hold:

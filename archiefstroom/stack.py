@@ -167,7 +167,7 @@ def up(cfg: Config, *, quiet: bool = False) -> None:
         finally:
             c.close()
     _wait("Tansu", broker_ready, 60, pid, stack_dir(cfg) / "tansu.log")
-    kafka_clients.ensure_topics(cfg.kafka, topics(cfg), cfg.topics.partitions)
+    kafka_clients.ensure_topics(cfg.kafka, topics(cfg), cfg.topics.partitions, compacted=compacted_topics(cfg))
     s3io.ensure_bucket(cfg.s3)
     (stack_dir(cfg) / "stack.json").write_text(json.dumps(
         {"s3": f"http://{HOST}:{st.s3_port}", "kafka": f"{HOST}:{st.broker_port}"}))
@@ -181,6 +181,11 @@ def topics(cfg: Config) -> list[str]:
             if field_name.endswith("_topic") and isinstance(value, str):
                 names.append(value)
     return list(dict.fromkeys(names))
+
+
+def compacted_topics(cfg: Config) -> list[str]:
+    """Topics keyed by an id whose latest value is the state (pending holds)."""
+    return [cfg.rules.held_topic] if getattr(cfg.rules, "held_topic", None) else []
 
 
 def down(cfg: Config, *, quiet: bool = False) -> None:

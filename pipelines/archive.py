@@ -1,11 +1,17 @@
 """The archiving pipeline, read top to bottom like the design card:
 
-  raw topic ─▶ ReadFromKafka ─▶ ValidateEvents ─┬─▶ TagRetention ─▶ ┐
-                                                 └─ dead letters ──▶ ├─▶ WriteArchive (S3 + DLQ + commit)
+  raw topic ─▶ ReadFromKafka ─▶ ValidateEvents ─▶ ApplyRules ─▶ DetectBurgerbrief ─▶ Pseudonymise ─▶ TagRetention ─┐
+                    │                 │               │                │                  │                       │
+                    │ ticks           │ dead letters  │ dropped/held   └─▶ PublishAlerts   │ quarantine            │
+                    └─────────────────┴───────────────┴──────────────────────────────────────┴──▶ WriteArchive ◀──┘
+                                                                                              (S3 + side topics + commit)
+  feedback topic ─▶ ReadFromKafka ─▶ ApplyWebcareFeedback ─▶ WriteArchive (new record versions)
 
-Later stages (archiving rules, burgerbrief detection, pseudonymisation) slot in
-between validation and the sink; everything they do not archive flows into the
-sink as a Disposition so every Kafka offset is accounted for before commit.
+Every stage sends what it does not archive to the sink as a Disposition, so the
+sink sees every Kafka offset once and commits only what is accounted for.
+Burgerbrief detection runs before pseudonymisation because webcare must answer
+the citizen (the alert topic carries the original text, see docs/webcare.md);
+nothing reaches the archive before pseudonymisation.
 """
 from __future__ import annotations
 
@@ -13,10 +19,23 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from archiefstroom.config import Config
+from archiefstroom.core.rules import registry as rules_registry
 from archiefstroom.transforms.archive_sink import WriteArchive
+from archiefstroom.transforms.burgerbrief import ApplyWebcareFeedback, DetectBurgerbrief, PublishAlerts
 from archiefstroom.transforms.kafka_source import ReadFromKafka
+from archiefstroom.transforms.pseudonymise import Pseudonymise
 from archiefstroom.transforms.retention import TagRetention
+from archiefstroom.transforms.rules import ApplyRules
 from archiefstroom.transforms.validate import ValidateEvents
+
+
+def public_accounts(registry) -> set[str]:
+    """Ids and handles of government accounts: they stay readable in the archive."""
+    out = set()
+    for a in registry.accounts.accounts:
+        if a.type in ("corporate", "hybrid"):
+            out.update(x for x in (a.id, a.handle) if x)
+    return out
 
 
 class ArchiveSocialMedia(beam.PTransform):
@@ -25,16 +44,39 @@ class ArchiveSocialMedia(beam.PTransform):
     def __init__(self, cfg: Config, *, stop_at: dict[int, int] | None = None):
         super().__init__()
         self.cfg, self.stop_at = cfg, stop_at
+        self.registry = rules_registry.load_for(cfg)   # start-up validation of the registries
 
     def expand(self, pbegin):
         cfg = self.cfg
         raw = pbegin | "ReadRawTopic" >> ReadFromKafka(cfg.kafka, cfg.topics.raw, stop_at=self.stop_at,
                                                        poll_max_records=cfg.pipeline.poll_max_records)
         checked = raw.records | "Validate" >> ValidateEvents(cfg.pipeline.max_event_bytes)
-        tagged = checked.valid | "RetentionTags" >> TagRetention(cfg.retention)
-        return ((tagged, checked.dead_letter, raw.ticks)
+        ruled = checked.valid | "ArchivingRules" >> ApplyRules(cfg, registry=self.registry)
+        detected = ruled["records"] | "Burgerbrief" >> DetectBurgerbrief(cfg)
+        detected.alerts | "PublishAlerts" >> PublishAlerts(cfg)
+        private = detected.records | "Pseudonymise" >> Pseudonymise(cfg, public_accounts(self.registry))
+        tagged = private.records | "RetentionTags" >> TagRetention(cfg.retention)
+        return ((tagged, checked.dead_letter, ruled["dispositions"], private.quarantine, raw.ticks)
                 | "AllOutcomes" >> beam.Flatten()
                 | "WriteArchive" >> WriteArchive(cfg, cfg.topics.raw))
+
+
+class ApplyFeedback(beam.PTransform):
+    """Webcare verdicts become new versions of archive records (their own offsets, own sink)."""
+
+    def __init__(self, cfg: Config, *, stop_at: dict[int, int] | None = None):
+        super().__init__()
+        self.cfg, self.stop_at = cfg, stop_at
+
+    def expand(self, pbegin):
+        cfg = self.cfg
+        topic = cfg.burgerbrief.feedback_topic
+        feedback = pbegin | "ReadFeedbackTopic" >> ReadFromKafka(cfg.kafka, topic, stop_at=self.stop_at,
+                                                                 poll_max_records=cfg.pipeline.poll_max_records)
+        applied = feedback.records | "Verdicts" >> ApplyWebcareFeedback(cfg)
+        return ((applied["records"], applied["dispositions"], feedback.ticks)
+                | "FeedbackOutcomes" >> beam.Flatten()
+                | "WriteVersions" >> WriteArchive(cfg, topic))
 
 
 def options(cfg: Config, extra: list[str] | None = None) -> PipelineOptions:
@@ -56,5 +98,12 @@ def pipeline(cfg: Config, extra: list[str] | None = None) -> beam.Pipeline:
     return beam.Pipeline(options=opts)
 
 
-def build(p: beam.Pipeline, cfg: Config, *, stop_at: dict[int, int] | None = None):
-    return p | "ArchiveSocialMedia" >> ArchiveSocialMedia(cfg, stop_at=stop_at)
+def build(p: beam.Pipeline, cfg: Config, *, stop_at: dict[int, int] | None = None,
+          feedback_stop_at: dict[int, int] | None = None):
+    """`stop_at` bounds the raw topic read (partition -> end offset); the feedback read is
+    bounded by `feedback_stop_at` (or unbounded) when `stop_at` is given and it is not."""
+    archived = p | "ArchiveSocialMedia" >> ArchiveSocialMedia(cfg, stop_at=stop_at)
+    if cfg.burgerbrief.enabled:
+        fb_stop = feedback_stop_at if feedback_stop_at is not None else ({} if stop_at is not None else None)
+        p | "ApplyFeedback" >> ApplyFeedback(cfg, stop_at=fb_stop)
+    return archived

@@ -16,6 +16,7 @@ import pytest
 from archiefstroom.config import Config
 from archiefstroom.settings import from_dict
 
+REGISTRY = Path(__file__).resolve().parent.parent / "deploy" / "registry"
 TEST_PORTS = {"broker_port": int(os.environ.get("ARCHIEFSTROOM_TEST_BROKER_PORT", 39092)),
               "s3_port": int(os.environ.get("ARCHIEFSTROOM_TEST_S3_PORT", 38333)),
               "weed_port_base": int(os.environ.get("ARCHIEFSTROOM_TEST_WEED_PORT_BASE", 39333))}
@@ -33,6 +34,10 @@ def config_dict(data_dir: Path, name: str = "base", **sections) -> dict:
                "prefix": "archive"},
         "pipeline": {"batch_max_records": 500, "batch_max_seconds": 1.0},
         "stack": {**TEST_PORTS, "durable_broker": False},
+        # stage topics unique per test too; registries by absolute path (config files may live in tmp)
+        "rules": {"held_topic": f"{name}.held",
+                  **{k: str(REGISTRY / f"{k}.yaml") for k in ("accounts", "platforms", "selectielijst", "hotspots")}},
+        "burgerbrief": {"alert_topic": f"{name}.alerts", "feedback_topic": f"{name}.feedback"},
     }
     for key, value in sections.items():
         d[key] = {**d.get(key, {}), **value} if isinstance(value, dict) else value
@@ -69,7 +74,8 @@ def make_cfg(stack_cfg, stack_dir):
         name = "t" + uuid.uuid4().hex[:10]
         cfg = build_cfg(stack_dir, name, **sections)
         cfg.as_dict = config_dict(stack_dir, name, **sections)  # to write it as a YAML file for subprocesses
-        kafka_clients.ensure_topics(cfg.kafka, stack.topics(cfg), cfg.topics.partitions)
+        kafka_clients.ensure_topics(cfg.kafka, stack.topics(cfg), cfg.topics.partitions,
+                                    compacted=stack.compacted_topics(cfg))
         s3io.ensure_bucket(cfg.s3)
         return cfg
     return make

@@ -82,8 +82,10 @@ class _BatchAndCommit(beam.DoFn):
             m["count"] += 1
             if m["since"] is None:
                 m["since"] = time.monotonic()
+        late = not isinstance(item, Tick) and m["next"] is not None and position_of(item).offset < m["next"]
         due = m["count"] and (
-            m["count"] >= self.cfg.pipeline.batch_max_records
+            late  # a released or expired hold of an offset committed before: write it now
+            or m["count"] >= self.cfg.pipeline.batch_max_records
             or time.monotonic() - m["since"] >= self.cfg.pipeline.batch_max_seconds
             or m["drain_to"] is not None)
         if due and m["next"] is None and m.get("start") is None and self.writer.committed(partition) is None:
