@@ -80,9 +80,29 @@ DEDUCE_NAMES = {"names", "prefix_with_initial", "prefix_with_interfix", "prefix_
 _POSTCODE_LIKE = re.compile(r"^\d{4}\s?[A-Za-z]{2}$")
 
 
+CHUNK = 1000   # deduce's tokenizer slows down more than linearly on long texts: feed it pieces
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    """Pieces of at most ~CHUNK characters, cut after a sentence end or newline (else at a space)."""
+    out, start = [], 0
+    while len(text) - start > CHUNK:
+        window = text[start:start + CHUNK]
+        cut = max(window.rfind(". "), window.rfind("! "), window.rfind("? "), window.rfind("\n"))
+        cut = cut + 1 if cut > CHUNK // 2 else window.rfind(" ")
+        cut = cut if cut > 0 else CHUNK
+        out.append((start, text[start:start + cut]))
+        start += cut
+    out.append((start, text[start:]))
+    return out
+
+
 def deduce_entities(engine, text: str, *, names_only: bool) -> list[Entity]:
     """deduce's annotations mapped onto our labels. Places are returned as PLAATS candidates:
     the caller keeps only those that are part of an address."""
+    if len(text) > CHUNK:
+        return [Entity(e.start + off, e.end + off, e.label, e.source)
+                for off, piece in _chunks(text) for e in deduce_entities(engine, piece, names_only=names_only)]
     doc = engine.deidentify(text, enabled=DEDUCE_NAMES) if names_only else engine.deidentify(text)
     out = []
     for a in doc.annotations:
@@ -116,7 +136,7 @@ _CAP = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿA-Z'’\-]+"
 _INTERFIX = r"(?:van der|van den|van de|van 't|van|de|der|den|ter|ten|te|in 't|op de|op 't|uit de|'t|el|al|ben|bin|da|di|du|le|la|von|ver|vd)"
 _NAME = rf"{_CAP}(?:[ \-](?:{_INTERFIX} )?{_CAP}){{0,2}}|(?:{_INTERFIX} ){_CAP}"
 _TITLE_BEFORE = re.compile(
-    rf"(?:(?i:groet(?:jes|en)?|gr\.?|mvg|m\.v\.g\.?|vriendelijke groet|liefs|doei|xx+|cheers|namens|"
+    rf"(?<![\w])(?:(?i:groet(?:jes|en)?|gr\.?|mvg|m\.v\.g\.?|vriendelijke groet|liefs|doei|x{{2,6}}|cheers|namens|"
     rf"ik ben|ik heet|mijn naam is|m'n naam is|naam:|dit is|"
     rf"mijn|m'n|onze|ons|haar|zijn)"
     rf"(?i:\s+(?:buurman|buurvrouw|buren|moeder|vader|ma|pa|zoon|dochter|man|vrouw|vriend|vriendin|collega|opa|oma|"

@@ -176,3 +176,13 @@ def test_profile_urls_but_not_government_pages():
 def test_resolve_merges_overlaps_with_priority():
     ents = resolve([Entity(0, 10, "TEL"), Entity(5, 20, "IBAN"), Entity(30, 35, "PERSOON")])
     assert ents == [Entity(0, 20, "IBAN"), Entity(30, 35, "PERSOON")]
+
+
+@pytest.mark.parametrize("text", ["a punt " * 2000, "a." * 5000, "a-" * 5000, "1-" * 5000, "0" * 5000,
+                                  "jan (punt) " * 1500, "Aa " * 3000 + "straat 1"])
+def test_adversarial_text_stays_linear(text):
+    # a regex with nested optional parts once took minutes on "a punt a punt ..."; keep every recognizer linear
+    import time
+    t = time.perf_counter()
+    r.find(text)
+    assert time.perf_counter() - t < 2.0
