@@ -42,13 +42,24 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default=None)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--vault", action="store_true", help="also write every mapping (and raw payload) to a temp vault")
     args = ap.parse_args()
     from archiefstroom import config
     from archiefstroom.core.pseudonymise.runtime import Runtime
 
+    cfg = config.load(args.config)
+    if args.vault:
+        import os
+        import tempfile
+        from archiefstroom.core.pseudonymise.keys import encode_key
+        from archiefstroom.core.pseudonymise.vault import Vault
+        os.environ["ARCHIEFSTROOM_VAULT_KEY"] = encode_key(Vault.new_key())
+        cfg.pseudonymisation.vault.enabled = True
+        cfg.pseudonymisation.vault.key = os.environ["ARCHIEFSTROOM_VAULT_KEY"]
+        cfg.pseudonymisation.vault.path = type(cfg.data_dir)(tempfile.mkdtemp(prefix="bench-vault-"))
     # first build (if the cache is cold) happens here, outside the start-up measurement
     t = time.perf_counter()
-    rt = Runtime.from_config(config.load(args.config))
+    rt = Runtime.from_config(cfg)
     first = time.perf_counter() - t
     startups = []
     for _ in range(2):
@@ -65,8 +76,15 @@ def main() -> int:
             c = time.process_time()
             for r in batch:
                 rt.pseudonymise(r)
+            if rt.vault is not None:
+                rt.vault.sync()
             best = max(best, len(batch) / (time.process_time() - c))
-        print(f"{name}: {len(batch)} records, {best:,.0f} records/s per core (target >= 1,000)")
+        print(f"{name}: {len(batch)} records, {best:,.0f} records/s per core (target >= 1,000)"
+              + (" (with vault writes)" if rt.vault is not None else ""))
+    if rt.vault is not None:
+        import shutil
+        rt.vault.close()
+        shutil.rmtree(rt.vault.path, ignore_errors=True)
     return 0
 
 

@@ -60,6 +60,15 @@ class _Pseudonymise(beam.DoFn):
             self.rt = None
             log.warning("pseudonymisation is DISABLED in the configuration: records are archived in the clear")
 
+    def finish_bundle(self):
+        # vault entries of this bundle reach the disk before the sink can commit their offsets
+        if self.rt is not None and self.rt.vault is not None:
+            self.rt.vault.sync()
+
+    def teardown(self):
+        if getattr(self, "rt", None) is not None and self.rt.vault is not None:
+            self.rt.vault.sync()
+
     def process(self, record):
         if self.rt is None:
             yield record

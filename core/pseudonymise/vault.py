@@ -56,6 +56,8 @@ class Vault:
         self._seen: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._segment = self.path / f"segment-{os.getpid()}-{secrets.token_hex(4)}.jsonl"
+        self._fh = None
+        self._dirty = False
 
     @staticmethod
     def new_key() -> bytes:
@@ -78,20 +80,37 @@ class Vault:
                 self._seen.add((key_id, digest))
                 rows.append(self._seal("token", token, key_id, label, value))
             if rows:
-                with open(self._segment, "a", encoding="utf-8") as fh:
-                    fh.write("".join(json.dumps(r) + "\n" for r in rows))
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                self._append(rows)
         return len(rows)
+
+    def _append(self, rows: list[dict]) -> None:
+        """Write and flush (survives a process crash); `sync()` makes it survive a power loss."""
+        if self._fh is None:
+            self._fh = open(self._segment, "a", encoding="utf-8")
+        self._fh.write("".join(json.dumps(r) + "\n" for r in rows))
+        self._fh.flush()
+        self._dirty = True
+
+    def close(self) -> None:
+        self.sync()
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
+
+    def sync(self) -> None:
+        """fsync the segment; the transform calls it at the end of every bundle, before offsets commit."""
+        with self._lock:
+            if self._fh is not None and self._dirty:
+                os.fsync(self._fh.fileno())
+                self._dirty = False
 
     def put_raw(self, key_id: str, event_id: str, payload: str) -> str:
         """Encrypt an original raw payload; returns its reference (what the record's raw_location says)."""
         ref = "raw:" + hashlib.sha256(event_id.encode()).hexdigest()[:32]
         row = self._seal("raw", ref, key_id, "RAW", payload)
-        with self._lock, open(self._segment, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(row) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        with self._lock:
+            self._append([row])
         return ref
 
     def lookup(self, ref: str, key_id: str | None = None) -> list[Revealed]:
