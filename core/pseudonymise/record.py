@@ -146,6 +146,11 @@ class RecordPseudonymiser:
                 ents = [e for e in self._detect(value, keep_handle, structured_only)
                         if not (e.label == "PERSOON" and value[e.start:e.end].casefold() in public_names)]
             ents += _known_spans(known_low, value)
+            if ":reaction:" in value:
+                # event ids of reactions end in the reacting actor's id (schema doc): also in ids of other
+                # records, e.g. decision.context, whose actor this record does not know
+                ents += [Entity(m.start(1), m.end(1), "ACCOUNT", "known") for m in _REACTION.finditer(value)
+                         if not self.handle_public(m.group(1), event)]
             if not ents:
                 return value
             out = replace_spans(value, resolve(ents), self.ring)
@@ -236,6 +241,7 @@ class RecordPseudonymiser:
         return json.dumps(walk(doc), ensure_ascii=False, separators=(",", ":"))
 
 
+_REACTION = re.compile(r":reaction:([^\s\"',\]\[]+)")
 _PROFILE_HINT = re.compile(r"(?i)x\.com|twitter|facebook|fb\.com|instagram|linkedin|tiktok|youtube|threads|bsky|/@")
 
 

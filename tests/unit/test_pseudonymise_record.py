@@ -200,3 +200,11 @@ def test_transform_outputs_records_and_quarantine(tmp_path):
                     equal_to([("dev-insecure", False)]), label="records")
         assert_that(out.quarantine | beam.Map(lambda d: (d.kind, d.position.offset, d.reason)),
                     equal_to([("quarantine", 9, "pseudonymisation failed (NotPseudonymisable)")]), label="quarantine")
+
+
+def test_reaction_ids_of_other_records_in_the_decision_context(own):
+    rec = record()
+    rec["decision"] = {"rules": [], "context": ["x:1000001:reaction:u99999", "x:1000001:reaction:GemeenteAmsterdam"]}
+    ctx = own.apply(rec).record["decision"]["context"]
+    assert ctx[0] == "x:1000001:reaction:" + RING.token("ACCOUNT", "u99999")
+    assert ctx[1] == "x:1000001:reaction:GemeenteAmsterdam"       # the government's own reaction stays
