@@ -14,7 +14,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from archiefstroom import kafka as kafka_clients
 from archiefstroom.config import Config
 from archiefstroom.pipelines import archive as archive_pipeline
-from archiefstroom.transforms import archive_sink, kafka_source, metrics
+from archiefstroom.transforms import kafka_source, metrics, resources
 
 log = logging.getLogger(__name__)
 COUNTERS = ("events_read", "archived", "dead_lettered", "dropped", "duplicates", "objects_written",
@@ -114,8 +114,7 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
             result.wait_until_finish()
         finally:
             done.set()
-            kafka_source._ReadPartition.close_all()
-            archive_sink.close_writers()
+            resources.close_all()
         # the local runner's Beam metrics miss bundles; its live mirror does not
         local = metrics.snapshot("archiefstroom")
         summary.counters = local if local else _counters(result)

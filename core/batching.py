@@ -27,10 +27,23 @@ def _offset(item) -> int:
     return position_of(item).offset
 
 
+def _covered(first: int, last: int, known_gaps) -> bool:
+    """Every offset first..last lies in one of the known (first, last) gap ranges."""
+    need = first
+    for a, b in sorted(known_gaps):
+        if a <= need <= b:
+            need = b + 1
+            if need > last:
+                return True
+    return need > last
+
+
 def plan(items: list, next_offset: int, *, max_records: int, boundary: int | None = None,
-         accept_gaps: bool = False) -> Plan:
+         accept_gaps: bool = False, known_gaps=()) -> Plan:
     """`boundary`: the end offset a previous, crashed run used for the batch starting at
-    `next_offset` (from its ledger); the batch must end exactly there."""
+    `next_offset` (from its ledger); the batch must end exactly there. `known_gaps`:
+    offset ranges the source saw Kafka skip, which need no item; any other missing
+    offset is waited for (it may still be in flight) unless `accept_gaps`."""
     out = Plan()
     by_offset: dict[int, object] = {}
     for item in items:
@@ -53,7 +66,7 @@ def plan(items: list, next_offset: int, *, max_records: int, boundary: int | Non
         if boundary is None and len(chosen) >= max_records:
             break
         if off != expected:
-            if not accept_gaps:
+            if not (accept_gaps or _covered(expected, off - 1, known_gaps)):
                 break
             out.gaps.append((expected, off - 1))
         chosen.append(off)

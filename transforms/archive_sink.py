@@ -12,7 +12,6 @@ is core.batching.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import typing
 
@@ -21,36 +20,24 @@ from apache_beam.coders import PickleCoder
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec
 
 from archiefstroom.core import batching
-from archiefstroom.transforms import metrics
+from archiefstroom.transforms import metrics, resources
 from archiefstroom.core.envelope import position_of
 from archiefstroom.transforms.kafka_source import Tick
 
 log = logging.getLogger(__name__)
 
 
-_WRITERS: dict = {}
-_WRITERS_LOCK = threading.Lock()
-
-
 def _writer(cfg, topic: str):
-    """One BatchWriter per archive, topic and process, kept across DoFn instances: some
-    runners set a DoFn up per bundle, and a writer's start (clients, the archived event
-    ids from the ledgers) is far too costly for that."""
+    """One BatchWriter per archive, topic and process: its start (clients, the archived
+    event ids from the ledgers) is far too costly to repeat per bundle."""
     from archiefstroom.archive import BatchWriter
-    key = (cfg.s3.endpoint_url, cfg.s3.bucket, cfg.s3.prefix, topic, cfg.kafka.consumer_group)
-    with _WRITERS_LOCK:
-        writer = _WRITERS.get(key)
-        if writer is None:
-            writer = _WRITERS[key] = BatchWriter(cfg, topic)
-            writer.load_archived_ids()
+
+    def make():
+        writer = BatchWriter(cfg, topic)
+        writer.load_archived_ids()
         return writer
-
-
-def close_writers() -> None:
-    with _WRITERS_LOCK:
-        for writer in _WRITERS.values():
-            writer.close()
-        _WRITERS.clear()
+    key = ("archive.writer", cfg.s3.endpoint_url, cfg.s3.bucket, cfg.s3.prefix, topic, cfg.kafka.consumer_group)
+    return resources.shared(key, make)
 
 
 class _BatchAndCommit(beam.DoFn):
@@ -71,65 +58,78 @@ class _BatchAndCommit(beam.DoFn):
 
     def process(self, element, buffer=beam.DoFn.StateParam(BUFFER), meta=beam.DoFn.StateParam(META)):
         partition, item = element
-        m = meta.read() or {"count": 0, "since": None, "next": None, "stalled": None, "drain_to": None}
+        m = meta.read() or {"count": 0, "since": None, "next": None, "start": None, "drain_to": None,
+                            "gaps": [], "have": set()}
+        late = False
         if isinstance(item, Tick):
-            if m["next"] is None and item.start is not None:
-                m["start"] = item.start if m.get("start") is None else min(m["start"], item.start)
+            if item.gaps:
+                m["gaps"] = sorted(set(map(tuple, m["gaps"])) | set(item.gaps))
+            if item.start is not None:
+                m["start"] = item.start if m["start"] is None else min(m["start"], item.start)
             if item.final:
                 m["drain_to"] = max(item.position, m["drain_to"] or 0)
         else:
+            offset = position_of(item).offset
             buffer.add(item)
+            m["have"].add(offset)
             m["count"] += 1
             if m["since"] is None:
                 m["since"] = time.monotonic()
-        late = not isinstance(item, Tick) and m["next"] is not None and position_of(item).offset < m["next"]
-        due = m["count"] and (
-            late  # a released or expired hold of an offset committed before: write it now
-            or m["count"] >= self.cfg.pipeline.batch_max_records
+            late = m["next"] is not None and offset < m["next"]
+        nxt = self._next(partition, m)
+        # the bag is only read when a batch can start: the next offset to commit is here
+        # (or Kafka skipped it); reading it on every element would cost O(n^2)
+        ready = nxt is not None and (nxt in m["have"] or batching._covered(nxt, nxt, m["gaps"]))
+        due = m["count"] and (late or (ready and (
+            m["count"] >= self.cfg.pipeline.batch_max_records
             or time.monotonic() - m["since"] >= self.cfg.pipeline.batch_max_seconds
-            or m["drain_to"] is not None)
-        if due and m["next"] is None and m.get("start") is None and self.writer.committed(partition) is None:
-            due = False  # where the partition starts is not known yet: the source's first tick says
+            or m["drain_to"] is not None)))
         if due:
             yield from self._flush(partition, buffer, m)
         meta.write(m)
 
+    def _next(self, partition, m) -> int | None:
+        """Next offset to commit: from this run, else the group's commit, else where the source began."""
+        if m["next"] is None:
+            committed = self.writer.committed(partition)
+            m["next"] = committed if committed is not None else m["start"]
+        return m["next"]
+
     def _flush(self, partition, buffer, m):
         items = list(buffer.read())
+        before = len(items)
+        written = False
         while items:
             nxt = m["next"]
-            if nxt is None:
-                committed = self.writer.committed(partition)
-                nxt = committed if committed is not None else m["start"]
             boundary = self._boundary(partition, nxt)
-            waited = m["stalled"]
-            # Kafka itself may leave offset gaps (compaction, transactions): accept them
-            # only after waiting long enough for an item still in flight
-            gap_timeout = max(30.0, 10 * self.cfg.pipeline.batch_max_seconds)
-            accept_gaps = waited is not None and time.monotonic() - waited > gap_timeout
+            # a missing offset is waited for (an item may be slow in an earlier stage),
+            # unless the source saw Kafka skip it (compaction, transactions)
             p = batching.plan(items, nxt, max_records=self.cfg.pipeline.batch_max_records,
-                              boundary=boundary, accept_gaps=accept_gaps)
+                              boundary=boundary, known_gaps=m["gaps"])
             for item in p.late:
                 off = position_of(item).offset
                 res = self.writer.write(partition, off, off, [item], late=True)
                 yield from self._report(res)
             if not p.batch:
                 items = p.rest
-                if items and waited is None:
-                    m["stalled"] = time.monotonic()
                 break
             if p.gaps:
-                log.warning("partition %s: committing past missing offsets %s", partition, p.gaps)
+                log.info("partition %s: offsets %s are not in Kafka (compacted)", partition, p.gaps)
             res = self.writer.write(partition, p.start, p.end, p.batch)
             yield from self._report(res)
             m["next"] = p.end + 1
-            m["stalled"] = None
+            m["gaps"] = [g for g in m["gaps"] if g[1] >= m["next"]]
+            written = True
             items = p.rest
-        buffer.clear()
-        for item in items:
-            buffer.add(item)
+        if written or len(items) != before:  # rewriting an unchanged buffer costs O(n)
+            buffer.clear()
+            for item in items:
+                buffer.add(item)
+            m["since"] = time.monotonic() if items else None
+        elif items:
+            m["since"] = time.monotonic()  # waiting for a missing offset: look again in a while
+        m["have"] = {position_of(i).offset for i in items}
         m["count"] = len(items)
-        m["since"] = time.monotonic() if items else None
         if m["drain_to"] is not None and m["next"] is not None and m["next"] >= m["drain_to"]:
             m["drain_to"] = None
 

@@ -26,7 +26,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 from archiefstroom import __version__
 from archiefstroom.core.burgerbrief import alerts as alerts_core
 from archiefstroom.core.envelope import Disposition, Position
-from archiefstroom.transforms import metrics
+from archiefstroom.transforms import metrics, resources
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,9 @@ class _Detect(beam.DoFn):
     def setup(self):
         from archiefstroom.core.burgerbrief.classifier import Classifier
         s = self.settings
-        self.classifier = Classifier(model_path=s.model_path, threshold=s.threshold, base_rate=s.base_rate)
+        self.classifier = resources.shared(
+            ("burgerbrief.classifier", str(s.model_path), s.threshold, s.base_rate),
+            lambda: Classifier(model_path=s.model_path, threshold=s.threshold, base_rate=s.base_rate))
         self.government = government_authors(self.cfg)
         self.scored = metrics.counter("archiefstroom", "burgerbrief_scored")
         self.flagged = metrics.counter("archiefstroom", "burgerbrief_alerts")
@@ -130,14 +132,11 @@ class _Publish(beam.DoFn):
 
     def setup(self):
         from archiefstroom import kafka as kafka_clients
-        self.producer = kafka_clients.producer(self.cfg.kafka, linger_ms=0)
+        self.producer = resources.shared(("kafka.producer.alerts", tuple(self.cfg.kafka.bootstrap_servers)),
+                                         lambda: kafka_clients.producer(self.cfg.kafka, linger_ms=0))
         self.topic = self.cfg.burgerbrief.alert_topic
         self.sent = metrics.counter("archiefstroom", "burgerbrief_alerts_published")
         self.pending = []
-
-    def teardown(self):
-        if getattr(self, "producer", None):
-            self.producer.close()
 
     def process(self, item):
         key, value = item

@@ -26,13 +26,12 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from archiefstroom import kafka as kafka_clients
 from archiefstroom.config import KafkaSettings
-from archiefstroom.transforms import metrics
+from archiefstroom.transforms import metrics, resources
 
 log = logging.getLogger(__name__)
 
 STOP = threading.Event()
-_READERS: dict = {}
-_READERS_LOCK = threading.Lock()
+
 INFINITY = 2**63 - 1
 
 
@@ -54,6 +53,7 @@ class Tick(NamedTuple):
     position: int
     final: bool = False
     start: int | None = None   # where this read began (committed or earliest offset)
+    gaps: tuple = ()           # (first, last) offset ranges Kafka does not have (compaction, transactions)
 
 
 class PartitionSpec(NamedTuple):
@@ -107,19 +107,8 @@ class _ReadPartition(beam.DoFn):
         self.lag = Metrics.gauge("archiefstroom", "lag")
 
     def _reader(self, spec: PartitionSpec) -> "_PartitionReader":
-        key = (tuple(self.settings.bootstrap_servers), self.settings.client_id, spec.topic, spec.partition)
-        with _READERS_LOCK:
-            reader = _READERS.get(key)
-            if reader is None:
-                reader = _READERS[key] = _PartitionReader(self.settings, spec.topic, spec.partition)
-        return reader
-
-    @staticmethod
-    def close_all():
-        with _READERS_LOCK:
-            for reader in _READERS.values():
-                reader.close()
-            _READERS.clear()
+        key = ("kafka.reader", tuple(self.settings.bootstrap_servers), spec.topic, spec.partition)
+        return resources.shared(key, lambda: _PartitionReader(self.settings, spec.topic, spec.partition))
 
     def process(self, spec: PartitionSpec, tracker, watermark=None):
         """Returns a list, not a generator: the local runner checks the restriction as soon
@@ -127,9 +116,10 @@ class _ReadPartition(beam.DoFn):
         start = tracker.current_restriction().start
         out: list = []
         position = start
+        gaps: list[tuple[int, int]] = []
 
         def tick(final: bool):
-            out.append(Tick(spec.topic, spec.partition, position, final, start))
+            out.append(Tick(spec.topic, spec.partition, position, final, start, tuple(gaps)))
 
         def finish():  # nothing more to read in this restriction
             tracker.try_claim(tracker.current_restriction().stop)
@@ -160,6 +150,8 @@ class _ReadPartition(beam.DoFn):
                     tick(False)
                     return out  # checkpointed by the runner
                 self.read.inc()
+                if msg.offset > position:
+                    gaps.append((position, msg.offset - 1))
                 position = msg.offset + 1
                 out.append(KafkaRecord(msg.topic, msg.partition, msg.offset, msg.timestamp, msg.key, msg.value))
             self.lag.set(max(0, reader.end() - position))

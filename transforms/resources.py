@@ -1,0 +1,34 @@
+"""Process-wide resources shared by DoFn instances: clients, models, writers.
+
+Beam runners may create and set up a DoFn per bundle (the local runner does), but
+a Kafka producer, an S3 writer or a spaCy pipeline costs far too much to build per
+bundle. `shared(key, factory)` builds one per process and key, thread-safely;
+`close_all()` closes what has a close() when a run ends.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+_LOCK = threading.Lock()
+_RESOURCES: dict[Any, Any] = {}
+
+
+def shared(key: Any, factory: Callable[[], Any]) -> Any:
+    with _LOCK:
+        if key not in _RESOURCES:
+            _RESOURCES[key] = factory()
+        return _RESOURCES[key]
+
+
+def close_all() -> None:
+    with _LOCK:
+        items = list(_RESOURCES.values())
+        _RESOURCES.clear()
+    for item in items:
+        close = getattr(item, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:  # closing is best effort at the end of a run
+                pass
