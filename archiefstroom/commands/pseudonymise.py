@@ -135,7 +135,11 @@ def _rotate(args) -> int:
         from archiefstroom.settings import load_yaml
         kf = load_yaml(args.keyring, KeyRingFile)
         ring = KeyRing({k: decode_key(v) for k, v in kf.keys.items()}, kf.active, kf.token_hex)
-        ring = ring.rotated(args.new_id)
+        try:
+            ring = ring.rotated(args.new_id)
+        except ValueError as exc:
+            print(f"pseudonymise rotate-key: {exc}", file=sys.stderr)
+            return 2
     else:
         import secrets
         ring = KeyRing({args.new_id: secrets.token_bytes(32)}, args.new_id)
