@@ -133,11 +133,24 @@ def test_unknown_fields_get_the_known_identity_safety_net(own):
 
 def test_fail_closed_when_an_identity_survives(own, monkeypatch):
     import archiefstroom.core.pseudonymise.record as mod
-    monkeypatch.setitem(mod.FIELD_TREATMENT, "language", "keep")
-    rec = record(language="keesdevries12")      # a 'keep' field that (wrongly) holds an identity
+    # a broken text pass that returns text unchanged: the verification must catch the surviving identity
+    monkeypatch.setattr(mod, "replace_spans", lambda text, ents, ring: _identity_result(text))
     with pytest.raises(NotPseudonymisable) as exc:
-        own.apply(rec)
-    assert "keesdevries12" not in str(exc.value)
+        own.apply(record())
+    assert "keesdevries12" not in str(exc.value) and "Kees" not in str(exc.value)
+
+
+def _identity_result(text):
+    from archiefstroom.core.pseudonymise.pseudonymiser import TextResult
+    return TextResult(text, [])
+
+
+def test_impersonating_display_name_does_not_quarantine_the_public_account_fields(own):
+    fake = {"id": "u1234567", "handle": "gemeente_adam_echt", "display_name": "Gemeente Amsterdam",
+            "profile_url": None, "avatar_url": None}
+    ev = own.apply(record("Hallo", author=fake)).record["event"]
+    assert ev["author"]["display_name"].startswith("[PERSOON-")
+    assert ev["account"]["display_name"] == "Gemeente Amsterdam"
 
 
 def test_names_public_roles_and_common_words(combined):
