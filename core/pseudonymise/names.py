@@ -245,6 +245,8 @@ _TITLE_RX = re.compile(r"(?i)\b(?:" + "|".join(re.escape(t) for t in sorted(OFFI
                        + r")(?:\s+(?:van|voor)\s+(?:[A-Z][\w\-]*|de\s+\w+|het\s+\w+)(?:\s+en\s+[A-Z][\w\-]*)?)?"
                        + r"(?:\s*\([\w\-]+\))?[\s,:]*(?:de\s+heer|mevrouw|dhr\.?|mw\.?)?\s*$")
 _TITLE_PART = re.compile(r"(?:(?:van|voor) (?:de|het) )?(?:" + "|".join(re.escape(t) for t in OFFICE_TITLES) + ")")
+_TITLE_AFTER = re.compile(r"(?i)^\s*(?:,\s*|\(\s*|\s(?:is|was|werd|als)\s+)(?:de\s+|onze\s+|toenmalig\s+|oud-|voormalig\s+)?(?:"
+                          + "|".join(re.escape(t) for t in sorted(OFFICE_TITLES, key=len, reverse=True)) + r")\b")
 _PARTY_AFTER = re.compile(r"^\s*\((?:" + "|".join(re.escape(p) for p in PARTIES) + r")\)")
 _PARTY_BEFORE = re.compile(r"(?:" + "|".join(re.escape(p) for p in PARTIES) + r")(?:-\w+)?\s*$")
 
@@ -273,6 +275,8 @@ class PublicRole:
                 return True
         if _TITLE_PART.fullmatch(name) and _TITLE_RX.search(before + span):
             return True   # "commissaris van de Koning": the span is part of the title
+        if _TITLE_AFTER.match(text[e.end:e.end + 50]):
+            return True   # "Rutte, premier van ...", "Dijksma (burgemeester)", "Rutte was premier"
         if _PARTY_AFTER.match(text[e.end:e.end + 16]) or _PARTY_BEFORE.search(before[-12:]):
             return True
         return False

@@ -221,3 +221,19 @@ def test_reaction_ids_of_other_records_in_the_decision_context(own):
     ctx = own.apply(rec).record["decision"]["context"]
     assert ctx[0] == "x:1000001:reaction:" + RING.token("ACCOUNT", "u99999")
     assert ctx[1] == "x:1000001:reaction:GemeenteAmsterdam"       # the government's own reaction stays
+
+
+def test_public_role_rules():
+    from archiefstroom.core.pseudonymise.entities import Entity
+    from archiefstroom.core.pseudonymise.names import PublicRole
+    role = PublicRole(["Femke Halsema"])
+
+    def keeps(text, name):
+        i = text.index(name)
+        return role.keeps(text, Entity(i, i + len(name), "PERSOON"))
+    assert keeps("Minister Keijzer zei het", "Keijzer")
+    assert keeps("Wilders (PVV) zegt dit", "Wilders")
+    assert keeps("Rutte was premier, nu NAVO", "Rutte")
+    assert keeps("gisteren sprak Femke Halsema", "Femke Halsema")
+    assert not keeps("Mijn buurman Henk Visser zegt", "Henk Visser")
+    assert not keeps("Henk Visser, mijn buurman, zegt", "Henk Visser")
