@@ -63,10 +63,21 @@ class BatchResult:
     objects: list[str] = field(default_factory=list)
 
 
-def _entry(item, kind: str | None = None, key: str | None = None) -> dict:
+def _token_for(cfg: Config):
+    """The pseudonymiser's keyed token function (for personal parts of event ids)."""
+    from pathlib import Path
+
+    from archiefstroom.core.pseudonymise.runtime import load_keyring
+    base = Path(cfg.source_file).parent if cfg.source_file else Path(cfg.data_dir)
+    ring = load_keyring(cfg.pseudonymisation, base, str(cfg.source_file or "pseudonymisation"))
+    return ring.token
+
+
+def _entry(item, kind: str | None = None, key: str | None = None, token=None) -> dict:
     pos = position_of(item)
     if isinstance(item, Disposition):
-        return {"offset": pos.offset, "event_id": item.event_id, "kind": item.kind, "reason": item.reason,
+        eid = layout.ledger_event_id(item.event_id, token) if token else item.event_id
+        return {"offset": pos.offset, "event_id": eid, "kind": item.kind, "reason": item.reason,
                 "detail": {k: v for k, v in item.detail.items() if k != "hold_payload"}}
     return {"offset": pos.offset, "event_id": item["event"]["event_id"], "kind": kind or "archived",
             "object": key, "record_version": item.get("record_version") or 1}
@@ -88,6 +99,7 @@ class BatchWriter:
         self.extra_topics = {"dead_letter": cfg.topics.dead_letter, "quarantine": cfg.topics.quarantine}
         self.archived_ids: set[tuple[str, int]] = set()   # (event id, record version)
         self.held_topic = getattr(cfg.rules, "held_topic", None)
+        self.token = _token_for(cfg)
         self._committed: dict[int, int | None] = {}
 
     def close(self):
@@ -136,14 +148,14 @@ class BatchWriter:
         seen_here: set[tuple[str, int]] = set()
         for item in items:
             if isinstance(item, Disposition):
-                entries.append(_entry(item))
+                entries.append(_entry(item, token=self.token))
                 result.counts[item.kind] += 1
                 continue
             eid = identity(item)
             if eid in self.archived_ids or eid in seen_here:
                 dup = Disposition(position_of(item), "duplicate", "event id already archived", event_id=eid[0],
                                   detail={"record_version": eid[1]})
-                entries.append(_entry(dup))
+                entries.append(_entry(dup, token=self.token))
                 result.counts["duplicate"] += 1
                 continue
             seen_here.add(eid)
@@ -223,9 +235,10 @@ def ledgers(cfg: Config, topic: str | None = None) -> list[dict]:
 def lookup(cfg: Config, event_id: str) -> list[dict]:
     """Everything the archive knows of an event id: archived records and ledger entries."""
     found = []
+    wanted = {event_id, layout.ledger_event_id(event_id, _token_for(cfg))}
     for ledger in ledgers(cfg):
         for e in ledger.get("entries", []):
-            if e.get("event_id") != event_id:
+            if e.get("event_id") not in wanted:
                 continue
             source = {"topic": ledger["topic"], "partition": ledger["partition"], "offset": e["offset"]}
             if e["kind"] == "archived":

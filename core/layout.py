@@ -76,3 +76,13 @@ def parse_object_key(key: str) -> dict | None:
 
 def today() -> dt.date:
     return dt.datetime.now(AMSTERDAM).date()
+
+
+def ledger_event_id(event_id: str | None, token) -> str | None:
+    """Event ids as ledgers keep them. A reaction's id names the person who reacted
+    (`<platform>:<id>:reaction:<actor>`): the actor becomes a keyed pseudonym, since
+    ledgers sit in the archive bucket. `token(label, value)` is the pseudonymiser's."""
+    if not event_id or ":reaction:" not in event_id:
+        return event_id
+    head, _, actor = event_id.partition(":reaction:")
+    return f"{head}:reaction:{token('PERSOON', actor)}"

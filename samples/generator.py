@@ -117,6 +117,7 @@ class _Gen:
         self.n = 0
         self.events: list[bytes] = []
         self.clock = BASE_TIME
+        self.personal: set[str] = set()   # every invented personal value, for leak tests
 
     def next_id(self) -> str:
         self.n += 1
@@ -129,16 +130,27 @@ class _Gen:
     def person(self) -> dict:
         first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
         handle = (first + last.split()[-1]).lower() + str(self.rng.randint(1, 99))
-        return {"id": f"u{self.rng.randint(10_000, 99_999)}", "handle": handle, "display_name": f"{first} {last}",
-                "profile_url": f"https://example.social/@{handle}", "avatar_url": f"https://cdn.example.social/avatars/{handle}.png"}
+        person = {"id": f"u{self.rng.randint(10_000, 99_999)}", "handle": handle, "display_name": f"{first} {last}",
+                  "profile_url": f"https://example.social/@{handle}",
+                  "avatar_url": f"https://cdn.example.social/avatars/{handle}.png"}
+        self.personal.update(person.values())
+        return person
 
     def fill(self, template: str, acct: Acct) -> str:
         r = self.rng
-        return template.format(
-            regeling=r.choice(REGELINGEN), onderwerp=r.choice(ONDERWERPEN), org=acct.name, straat=r.choice(STREETS),
-            nr=r.randint(1, 200), stad=r.choice(CITIES), tel=_tel(r), dossier=f"{r.randint(2024, 2026)}-{r.randint(10000, 99999)}",
-            email=f"{r.choice(FIRST).lower()}.{r.choice(LAST).split()[-1].lower()}@{r.choice(['gmail.com', 'hotmail.nl', 'ziggo.nl'])}",
-            bsn=_bsn(r), iban=_iban(r), friend=r.choice(FIRST).lower() + str(r.randint(1, 99)))
+        v = dict(regeling=r.choice(REGELINGEN), onderwerp=r.choice(ONDERWERPEN), org=acct.name, straat=r.choice(STREETS),
+                 nr=r.randint(1, 200), stad=r.choice(CITIES), tel=_tel(r),
+                 dossier=f"{r.randint(2024, 2026)}-{r.randint(10000, 99999)}",
+                 email=f"{r.choice(FIRST).lower()}.{r.choice(LAST).split()[-1].lower()}@"
+                       f"{r.choice(['gmail.com', 'hotmail.nl', 'ziggo.nl'])}",
+                 bsn=_bsn(r), iban=_iban(r), friend=r.choice(FIRST).lower() + str(r.randint(1, 99)))
+        used = {k for k in v if "{" + k + "}" in template}
+        self.personal.update(str(v[k]) for k in ("tel", "dossier", "email", "bsn", "iban") if k in used)
+        if "straat" in used and "nr" in used:
+            self.personal.add(f"{v['straat']} {v['nr']}")
+        if "friend" in used:
+            self.personal.add(v["friend"])
+        return template.format(**v)
 
     def emit(self, acct: Acct, *, native_id: str, event_type: str, author: dict, text: str | None,
              created: dt.datetime, in_reply_to: str | None = None, root: str | None = None,
@@ -185,6 +197,11 @@ DEFAULT_SEED = 20261001
 
 
 def generate(seed: int = DEFAULT_SEED, threads_per_account: int = 16) -> list[bytes]:
+    return generate_with_personal(seed, threads_per_account)[0]
+
+
+def generate_with_personal(seed: int = DEFAULT_SEED, threads_per_account: int = 16) -> tuple[list[bytes], set[str]]:
+    """The sample set and every personal value invented for it (names, handles, phones, ...)."""
     """The sample set as raw-topic values, in append order."""
     g = _Gen(seed)
     r = g.rng
@@ -247,7 +264,7 @@ def generate(seed: int = DEFAULT_SEED, threads_per_account: int = 16) -> list[by
         g.emit(amsterdam, native_id=g.next_id(), event_type="post", author=g.person(),
                text=f"@GemeenteAmsterdam " + g.fill(r.choice(BURGERBRIEF), amsterdam), created=g.tick(2))
     g.events.extend(malformed(g.rng))
-    return g.events
+    return g.events, g.personal
 
 
 def malformed(rng: random.Random) -> list[bytes]:

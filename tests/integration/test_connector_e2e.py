@@ -36,8 +36,25 @@ def _status(sid, text, reply_to=None, account=None):
     return st
 
 
+def _registry_with_test_accounts(tmp_path) -> Path:
+    """The shipped account registry plus the fake platforms' accounts (unregistered accounts
+    are not archived: rule R0)."""
+    import yaml
+    from tests.conftest import REGISTRY
+    doc = yaml.safe_load((REGISTRY / "accounts.yaml").read_text())
+    doc["accounts"] += [
+        {"platform": "mastodon", "id": "1", "handle": "gemeente@social.example", "organisation": "Gemeente Utrecht",
+         "type": "corporate", "route": 2},
+        {"platform": "facebook", "id": "1234567890321", "organisation": "Belastingdienst",
+         "type": "corporate", "route": 2},
+    ]
+    path = tmp_path / "accounts.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    return path
+
+
 def test_mastodon_and_meta_webhook_events_reach_the_archive(make_cfg, tmp_path, monkeypatch):
-    cfg = make_cfg()
+    cfg = make_cfg(rules={"accounts": str(_registry_with_test_accounts(tmp_path))})
     citizen = json.loads((FIX / "mastodon/sse-update-reply.json").read_text())["account"]
     posts = [_status(500 + i, f"Bekendmaking {i}") for i in range(3)]
     replies = {"500": [_status(600, "Wanneer gaat dit in?", 500, citizen)]}

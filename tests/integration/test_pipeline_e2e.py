@@ -1,0 +1,145 @@
+"""The whole pipeline on the embedded stack with the sample set: the archiving rules decide,
+burgerbrieven raise alerts and webcare verdicts make new record versions, and no personal
+value of the sample reaches the archive bucket in the clear (re-identification through the
+vault gives it back)."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+
+import fastavro
+import pytest
+import yaml
+
+from archiefstroom import archive, replay, runner, schemas
+from archiefstroom.commands import webcare
+from archiefstroom.core.burgerbrief import alerts
+from archiefstroom.core.rules import holds
+from archiefstroom.core.rules import registry as rules_registry
+from archiefstroom.core.validation import InvalidEvent, parse_event
+from archiefstroom.samples.generator import generate_with_personal
+
+from .spine_helpers import all_keys, body, ledger_entries, topic_messages
+
+pytestmark = pytest.mark.integration
+SEED, THREADS = 11, 4
+VAULT_KEY = "base64:" + base64.b64encode(bytes(range(32))).decode()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, stack_cfg, stack_dir):
+    """One bounded run of the sample set through the whole pipeline."""
+    from tests.conftest import build_cfg, config_dict
+    import uuid
+    from archiefstroom import kafka as kafka_clients, s3 as s3io, stack
+    name = "e2e" + uuid.uuid4().hex[:8]
+    extra = {"pseudonymisation": {"key_id": "test-2026", "key": "a-test-key-that-is-long-enough-for-hmac",
+                                  "allow_dev_key": False,
+                                  "vault": {"enabled": True, "key": VAULT_KEY, "path": f"vault-{name}",
+                                            "audit_log": f"vault-{name}/audit.jsonl"}}}
+    cfg = build_cfg(stack_dir, name, **extra)
+    kafka_clients.ensure_topics(cfg.kafka, stack.topics(cfg), cfg.topics.partitions,
+                                compacted=stack.compacted_topics(cfg))
+    s3io.ensure_bucket(cfg.s3)
+    cfg_file = tmp_path_factory.mktemp("e2e") / "archiefstroom.yaml"
+    cfg_file.write_text(yaml.safe_dump(config_dict(stack_dir, name, **extra)))
+    events, personal = generate_with_personal(SEED, threads_per_account=THREADS)
+    ends = replay.produce(cfg, events)
+    summary = runner.run(cfg, stop_at=ends, progress=False)
+    return {"cfg": cfg, "file": cfg_file, "events": events, "personal": personal, "summary": summary}
+
+
+def _valid_records(cfg, events):
+    out = []
+    for i, raw in enumerate(events):
+        try:
+            ev = parse_event(raw, max_bytes=cfg.pipeline.max_event_bytes)
+        except InvalidEvent:
+            continue
+        out.append({"event": ev, "source": {"topic": cfg.topics.raw, "partition": 0, "offset": i},
+                    "archived_at": ev["captured_at"], "pipeline_version": "expected"})
+    return out
+
+
+def test_the_rules_decide_what_is_archived(run):
+    cfg = run["cfg"]
+    reg = rules_registry.load_for(cfg)
+    expected = holds.outcome_counts(holds.simulate(_valid_records(cfg, run["events"]), reg, cfg.rules))
+    want = Counter()
+    for (kind, _rule), n in expected.items():
+        want[kind] += n
+    got = Counter(e["kind"] for e in ledger_entries(cfg) if e.get("event_id"))
+    assert got["archived"] == want["archived"] > 0
+    # every dropped event has a rule as its reason, and the counts per rule match the pure core
+    dropped = Counter(e["reason"].split(":")[0] for e in ledger_entries(cfg) if e["kind"] == "dropped")
+    assert dropped == Counter({rule: n for (kind, rule), n in expected.items() if kind == "dropped"})
+    assert run["summary"].counters["archived"] == want["archived"]
+
+
+def test_no_personal_value_reaches_the_archive_in_the_clear(run):
+    cfg = run["cfg"]
+    personal = sorted(v for v in run["personal"] if len(v) >= 6)
+    assert len(personal) > 100
+    pattern = re.compile("|".join(re.escape(v) for v in personal))
+    scanned = 0
+    for key in all_keys(cfg):
+        data = body(cfg, key)
+        if key.endswith(".avro"):
+            recs = list(fastavro.reader(io.BytesIO(data)))
+            text = json.dumps([schemas.to_wire(r, "archive_record") for r in recs], ensure_ascii=False)
+            assert all(r["pseudonymisation"] and r["pseudonymisation"]["key_id"] == "test-2026" for r in recs)
+        else:
+            text = data.decode("utf-8", "replace")
+        leaked = pattern.findall(text)
+        assert not leaked, f"{key} holds personal data in the clear: {sorted(set(leaked))[:5]}"
+        scanned += 1
+    assert scanned > 10
+
+
+def test_a_pseudonym_is_reidentified_through_the_vault_with_role_and_reason(run):
+    cfg = run["cfg"]
+    token = None
+    for key in all_keys(cfg, cfg.s3.prefix + "/"):
+        for rec in fastavro.reader(io.BytesIO(body(cfg, key))):
+            m = re.search(r"\[TEL-[0-9a-f]{6,32}\]", rec["event"]["text"] or "")
+            if m:
+                token = m.group(0)
+                break
+        if token:
+            break
+    assert token, "the sample has phone numbers in archived reactions"
+    cli = [sys.executable, "-m", "archiefstroom.cli", "--config", str(run["file"]), "reidentify", token]
+    refused = subprocess.run([*cli, "--role", "intern", "--reason", "WOO-2026-0001"], capture_output=True, text=True)
+    assert refused.returncode != 0
+    ok = subprocess.run([*cli, "--role", "woo-coordinator", "--reason", "WOO-2026-0001"], capture_output=True,
+                        text=True, env={**os.environ})
+    assert ok.returncode == 0, ok.stderr
+    assert any(v in ok.stdout for v in run["personal"] if re.search(r"\d{4}", v))
+    audit = (cfg.data_dir / cfg.pseudonymisation.vault.audit_log).read_text()
+    assert "WOO-2026-0001" in audit and "refused" in audit
+
+
+def test_a_burgerbrief_raises_an_alert_and_a_webcare_verdict_makes_a_new_version(run):
+    cfg = run["cfg"]
+    msgs = topic_messages(cfg, cfg.burgerbrief.alert_topic, timeout_s=3)
+    assert msgs, "burgerbrieven in the sample raise alerts"
+    decoded = [alerts.decode(m.value, alerts.ALERT_SCHEMA) for m in msgs]
+    alert = next(a for a in decoded if a["label"])
+    archived = [f for f in archive.lookup(cfg, alert["event_id"]) if f["kind"] == "archived"]
+    assert [f["record"]["record_version"] for f in archived] == [1]
+    assert archived[0]["record"]["burgerbrief"]["label"] is True
+
+    webcare.send_verdict(cfg, alert["event_id"], "b", "anna", alert=alert)
+    runner.run(cfg, stop_at=runner.end_offsets(cfg), progress=False)
+    versions = sorted((f["record"] for f in archive.lookup(cfg, alert["event_id"]) if f["kind"] == "archived"),
+                      key=lambda r: r["record_version"])
+    assert [v["record_version"] for v in versions] == [1, 2]
+    verdict = versions[1]["burgerbrief"]["verdict"]
+    assert verdict["decision"] == "burgerbrief" and verdict["by"] == "anna"
+    assert versions[1]["retention"]["category"] == cfg.burgerbrief.selectielijst_category
