@@ -1,0 +1,182 @@
+"""Benchmark of the capture spine on the embedded stack (figures go in the README).
+
+    .venv/bin/python bench/spine.py [--events N] [--latency-seconds S] [--rate R]
+
+1. throughput: the sample set (repeated to N events) is put in the raw topic, then
+   the whole pipeline archives it (bounded run). Reported: events/s over the run,
+   and the same for the raw-copy baseline: kafka-python consume + fastavro write of
+   the same events to S3, no Beam, no rules, no NLP, no pseudonymisation.
+2. alert latency: the pipeline runs continuously while events are produced at the
+   sample's rate (R events/s); for every burgerbrief alert, the time from the
+   event's append to the raw topic to the alert's append to the alert topic.
+
+It starts its own stack on its own ports, in a temporary directory.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import fastavro
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from archiefstroom import kafka as kafka_clients  # noqa: E402
+from archiefstroom import replay, runner, s3 as s3io, schemas, stack  # noqa: E402
+from archiefstroom.config import Config  # noqa: E402
+from archiefstroom.samples.generator import generate  # noqa: E402
+from archiefstroom.settings import from_dict  # noqa: E402
+from archiefstroom.transforms import kafka_source  # noqa: E402
+
+PORTS = {"broker_port": 45092, "s3_port": 44333, "weed_port_base": 45333}
+REGISTRY = Path(__file__).resolve().parent.parent / "deploy" / "registry"
+
+
+def make_cfg(data_dir: Path, name: str, *, ensure: bool = True) -> Config:
+    d = {"data_dir": str(data_dir),
+         "kafka": {"bootstrap_servers": [f"127.0.0.1:{PORTS['broker_port']}"], "consumer_group": f"g-{name}"},
+         "topics": {"raw": f"{name}.raw", "dead_letter": f"{name}.dl", "quarantine": f"{name}.q", "partitions": 3},
+         "s3": {"endpoint_url": f"http://127.0.0.1:{PORTS['s3_port']}", "bucket": f"bench-{name}"},
+         "stack": {**PORTS, "durable_broker": False},
+         "rules": {"held_topic": f"{name}.held",
+                   **{k: str(REGISTRY / f"{k}.yaml") for k in ("accounts", "platforms", "selectielijst", "hotspots")}},
+         "burgerbrief": {"alert_topic": f"{name}.alerts", "feedback_topic": f"{name}.feedback"}}
+    cfg = from_dict(d, Config).resolve_paths(data_dir)
+    if not ensure:
+        return cfg
+    kafka_clients.ensure_topics(cfg.kafka, stack.topics(cfg), 3, compacted=stack.compacted_topics(cfg))
+    s3io.ensure_bucket(cfg.s3)
+    return cfg
+
+
+def events(n: int) -> list[bytes]:
+    base = generate()
+    out = []
+    i = 0
+    while len(out) < n:
+        for raw in base:
+            if len(out) >= n:
+                break
+            try:  # repeat with fresh ids so that repetitions are not duplicates
+                doc = json.loads(raw)
+                doc["event_id"] = f"{doc['event_id']}~{i}"
+                out.append(json.dumps(doc, ensure_ascii=False).encode())
+            except (ValueError, KeyError, TypeError):
+                out.append(raw)
+        i += 1
+    return out
+
+
+def pipeline_throughput(cfg: Config, values: list[bytes]) -> dict:
+    ends = replay.produce(cfg, values)
+    t = time.monotonic()
+    summary = runner.run(cfg, stop_at=ends, progress=False)
+    seconds = time.monotonic() - t
+    return {"events": len(values), "seconds": round(seconds, 1), "events_per_s": round(len(values) / seconds, 1),
+            "archived": summary.counters.get("archived", 0), "dropped": summary.counters.get("dropped", 0)}
+
+
+def baseline_throughput(cfg: Config, values: list[bytes]) -> dict:
+    """kafka-python consume + fastavro write of the same events to S3, nothing else."""
+    ends = replay.produce(cfg, values)
+    from kafka import TopicPartition
+    t = time.monotonic()
+    c = kafka_clients.consumer(cfg.kafka)
+    tps = [TopicPartition(cfg.topics.raw, p) for p in ends]
+    c.assign(tps)
+    c.seek_to_beginning(*tps)
+    schema = schemas.load("social_event")
+    writer = s3io.Writer(cfg.s3)
+    done, batch, n_obj = 0, [], 0
+    while any(c.position(tp) < ends[tp.partition] for tp in tps):
+        for tp, msgs in c.poll(timeout_ms=200, max_records=5000).items():
+            for m in msgs:
+                done += 1
+                try:
+                    batch.append(schemas.from_wire(json.loads(m.value), "social_event"))
+                except Exception:  # malformed lines: the baseline just skips them
+                    pass
+        if len(batch) >= 1000:
+            buf = io.BytesIO()
+            fastavro.writer(buf, schema, batch, codec="deflate")
+            writer.put(f"baseline/{n_obj:06d}.avro", buf.getvalue())
+            n_obj, batch = n_obj + 1, []
+    if batch:
+        buf = io.BytesIO()
+        fastavro.writer(buf, schema, batch, codec="deflate")
+        writer.put(f"baseline/{n_obj:06d}.avro", buf.getvalue())
+    c.close()
+    seconds = time.monotonic() - t
+    return {"events": done, "seconds": round(seconds, 2), "events_per_s": round(done / seconds, 1)}
+
+
+def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float) -> dict:
+    """Continuous run; events trickle in at `rate`/s; latency = alert append - raw append."""
+    kafka_source.STOP.clear()
+    result = {}
+    th = threading.Thread(target=lambda: result.setdefault("s", runner.run(cfg, progress=False)), daemon=True)
+    th.start()
+    time.sleep(12)  # the pipeline is up and has read the (empty) topic
+    producer = kafka_clients.producer(cfg.kafka, linger_ms=0)
+    sent = 0
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < seconds and sent < len(values):
+        producer.send(cfg.topics.raw, key=replay._key(values[sent]), value=values[sent])
+        sent += 1
+        time.sleep(max(0.0, t0 + sent / rate - time.monotonic()))
+    producer.flush()
+    time.sleep(8)
+    kafka_source.STOP.set()
+    th.join(timeout=120)
+    from archiefstroom.commands import webcare
+    from archiefstroom.core.burgerbrief import alerts
+    raw_ts = {}
+    for m in webcare.read_topic(cfg, cfg.topics.raw):
+        try:
+            raw_ts[json.loads(m.value)["event_id"]] = m.timestamp
+        except (ValueError, KeyError, TypeError):
+            pass
+    lat = []
+    for m in webcare.read_topic(cfg, cfg.burgerbrief.alert_topic):
+        a = alerts.decode(m.value, alerts.ALERT_SCHEMA)
+        if a["event_id"] in raw_ts:
+            lat.append((m.timestamp - raw_ts[a["event_id"]]) / 1000)
+    lat.sort()
+    if not lat:
+        return {"events_sent": sent, "alerts": 0}
+    return {"events_sent": sent, "rate_per_s": rate, "alerts": len(lat),
+            "p50_s": round(statistics.median(lat), 2), "p95_s": round(lat[int(0.95 * (len(lat) - 1))], 2),
+            "max_s": round(lat[-1], 2)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=5470)
+    ap.add_argument("--latency-seconds", type=float, default=60)
+    ap.add_argument("--rate", type=float, default=10.0, help="events/s during the latency run")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = make_cfg(Path(tmp), "setup", ensure=False)
+        stack.up(base, quiet=True)
+        try:
+            values = events(args.events)
+            out = {"pipeline": pipeline_throughput(make_cfg(Path(tmp), "p" + uuid.uuid4().hex[:6]), values),
+                   "baseline": baseline_throughput(make_cfg(Path(tmp), "b" + uuid.uuid4().hex[:6]), values)}
+            out["ratio_pipeline_to_baseline"] = round(out["pipeline"]["events_per_s"] / out["baseline"]["events_per_s"], 3)
+            out["alert_latency"] = alert_latency(make_cfg(Path(tmp), "l" + uuid.uuid4().hex[:6]), generate(),
+                                                 args.rate, args.latency_seconds)
+            print(json.dumps(out, indent=2))
+        finally:
+            stack.down(base, quiet=True)
+
+
+if __name__ == "__main__":
+    main()
