@@ -17,6 +17,7 @@ import io
 import json
 import logging
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import fastavro
@@ -88,6 +89,9 @@ def identity(record: dict) -> tuple[str, int]:
     return record["event"]["event_id"], int(record.get("record_version") or 1)
 
 
+_PUTS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="s3-put")
+
+
 class BatchWriter:
     """Writes planned batches of one topic; one per sink worker."""
 
@@ -98,6 +102,9 @@ class BatchWriter:
         self.committer = kafka_clients.consumer(cfg.kafka, group=True)
         self.extra_topics = {"dead_letter": cfg.topics.dead_letter, "quarantine": cfg.topics.quarantine}
         self.archived_ids: set[tuple[str, int]] = set()   # (event id, record version)
+        # partition -> last offset a crashed run may have written objects for: only up to
+        # there can a key already exist (and is checked, so a replay adds no S3 versions)
+        self.redo_until: dict[int, int] = {}
         self.held_topic = getattr(cfg.rules, "held_topic", None)
         self.token = _token_for(cfg)
         self._committed: dict[int, int | None] = {}
@@ -123,8 +130,11 @@ class BatchWriter:
         prefix = f"{layout.LEDGER_PREFIX}/{layout.safe(self.topic)}/"
         for obj in self.s3.list(prefix):
             ledger = json.loads(self.s3.get(obj["Key"]) or b"{}")
-            committed = self.committed(ledger.get("partition", -1))
+            partition = ledger.get("partition", -1)
+            committed = self.committed(partition)
             if committed is None or ledger.get("end", 0) >= committed:
+                # written by a run that crashed before committing: redone, same keys
+                self.redo_until[partition] = max(self.redo_until.get(partition, -1), ledger.get("end", -1))
                 continue
             self.archived_ids.update((e["event_id"], int(e.get("record_version") or 1))
                                      for e in ledger.get("entries", [])
@@ -170,16 +180,19 @@ class BatchWriter:
         ledger_key = layout.ledger_key(self.topic, partition, start)
         if late:
             ledger_key = ledger_key.replace(".json", f".late-{end}.json")
+        redo = late or start <= self.redo_until.get(partition, -1)
         self.s3.put(ledger_key, json.dumps(ledger, sort_keys=True, default=str).encode(),
-                    content_type="application/json")
-        for key, records in sorted(groups.items()):
-            records.sort(key=lambda r: r["source"]["offset"])
+                    content_type="application/json", check_existing=redo)
+        def put(key: str) -> str:
+            records = sorted(groups[key], key=lambda r: r["source"]["offset"])
             ret = records[0]["retention"]
             self.s3.put(key, encode_avro(records, key, self.cfg.pipeline.codec),
                         tags=layout.object_tags(records[0], SCHEMA_VERSION),
                         retain_until=ret.get("destroy_after"), legal_hold=ret["retention_class"] == "B",
-                        content_type="avro/binary")
-            result.objects.append(key)
+                        content_type="avro/binary", check_existing=redo)
+            return key
+        # the objects of one batch are independent: write them concurrently, all before the commit
+        result.objects.extend(_PUTS.map(put, sorted(groups)))
         sent = []
         for item in items:
             if isinstance(item, Disposition) and item.kind == "held" and self.held_topic:

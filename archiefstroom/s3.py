@@ -71,16 +71,18 @@ class Writer:
 
     def put(self, key: str, body: bytes, *, tags: dict[str, str] | None = None,
             retain_until: dt.date | None = None, legal_hold: bool = False,
-            content_type: str = "application/octet-stream") -> bool:
-        """Returns False when identical bytes were already stored under `key`."""
-        md5 = hashlib.md5(body).hexdigest()
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-            if head.get("ETag", "").strip('"') == md5:
-                return False
-        except ClientError as exc:
-            if _code(exc) not in ("404", "NoSuchKey", "NotFound"):
-                raise
+            content_type: str = "application/octet-stream", check_existing: bool = True) -> bool:
+        """Returns False when identical bytes were already stored under `key` (checked only
+        with `check_existing`: the caller knows when a key can already exist)."""
+        if check_existing:
+            md5 = hashlib.md5(body).hexdigest()
+            try:
+                head = self.client.head_object(Bucket=self.bucket, Key=key)
+                if head.get("ETag", "").strip('"') == md5:
+                    return False
+            except ClientError as exc:
+                if _code(exc) not in ("404", "NoSuchKey", "NotFound"):
+                    raise
         args = dict(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
         if tags:
             args["Tagging"] = urllib.parse.urlencode(tags)

@@ -7,30 +7,23 @@ process in setup(), never per element or per bundle.
 from __future__ import annotations
 
 import logging
-import threading
 
 import apache_beam as beam
 
 from archiefstroom.core.envelope import Disposition, Position
-from archiefstroom.transforms import metrics
+from archiefstroom.transforms import metrics, resources
 
 log = logging.getLogger(__name__)
 
 RECORDS = "records"
 QUARANTINE = "quarantine"
 
-_RUNTIMES: dict[tuple, object] = {}
-_LOCK = threading.Lock()
-
-
 def _runtime(cfg, public_accounts: frozenset[str]):
     """One Runtime per worker process and configuration, shared by all DoFn instances (threads)."""
     from archiefstroom.core.pseudonymise.runtime import Runtime
-    key = (str(getattr(cfg, "source_file", "")), str(cfg.data_dir), public_accounts)
-    with _LOCK:
-        if key not in _RUNTIMES:
-            _RUNTIMES[key] = Runtime.from_config(cfg, public_accounts=set(public_accounts))
-        return _RUNTIMES[key]
+    key = ("pseudonymise.runtime", str(getattr(cfg, "source_file", "")), str(cfg.data_dir),
+           cfg.pseudonymisation.key_id, public_accounts)
+    return resources.shared(key, lambda: Runtime.from_config(cfg, public_accounts=set(public_accounts)))
 
 
 def _original_bytes(record: dict) -> bytes | None:
