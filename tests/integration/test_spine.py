@@ -125,3 +125,32 @@ def test_sigkill_mid_stream_then_restart_archives_every_event_exactly_once(make_
     outcomes = accounted(cfg)
     assert set(outcomes) >= set(valid_ids)
     assert runner.lag(cfg) == 0
+
+
+def test_sigterm_drains_writes_and_commits_in_flight_records_then_exits(make_cfg, tmp_path):
+    cfg = make_cfg(pipeline={"batch_max_records": 5000, "batch_max_seconds": 3600})  # nothing flushes by itself
+    events, valid_ids, _ = sample(threads=1)
+    cfg_file = tmp_path / "archiefstroom.yaml"
+    cfg_file.write_text(yaml.safe_dump(cfg.as_dict))
+    log = (tmp_path / "run.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "archiefstroom.cli", "--config", str(cfg_file), "run"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        ends = replay.produce(cfg, events)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # wait until everything has been read, then drain
+            out = (tmp_path / "run.log").read_text()
+            if f"read {len(events):>7}" in out:
+                break
+            time.sleep(0.5)
+        assert not all_keys(cfg, "_ledger/"), "with these batch limits only a drain writes"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 0, (tmp_path / "run.log").read_text()[-2000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out = (tmp_path / "run.log").read_text()
+    assert "draining" in out and "drained after" in out
+    assert runner.lag(cfg) == 0
+    assert set(accounted(cfg)) >= set(valid_ids)
+    assert sum(ends.values()) == len(events)
