@@ -31,7 +31,7 @@ NAMES = ("local", "DirectRunner", "BundleBasedDirectRunner")
 
 # The runner checkpoints a splittable DoFn's process() after this many seconds; the
 # Kafka source keeps polling until then, so it is the source's batching latency.
-CHECKPOINT_SECONDS = 0.05
+CHECKPOINT_SECONDS = 0.01
 
 
 def _residual_restriction(split):

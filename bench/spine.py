@@ -162,15 +162,19 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=5470)
     ap.add_argument("--latency-seconds", type=float, default=60)
     ap.add_argument("--rate", type=float, default=10.0, help="events/s during the latency run")
+    ap.add_argument("--latency-only", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = make_cfg(Path(tmp), "setup", ensure=False)
         stack.up(base, quiet=True)
         try:
-            values = events(args.events)
-            out = {"pipeline": pipeline_throughput(make_cfg(Path(tmp), "p" + uuid.uuid4().hex[:6]), values),
-                   "baseline": baseline_throughput(make_cfg(Path(tmp), "b" + uuid.uuid4().hex[:6]), values)}
-            out["ratio_pipeline_to_baseline"] = round(out["pipeline"]["events_per_s"] / out["baseline"]["events_per_s"], 3)
+            out = {}
+            if not args.latency_only:
+                values = events(args.events)
+                out["pipeline"] = pipeline_throughput(make_cfg(Path(tmp), "p" + uuid.uuid4().hex[:6]), values)
+                out["baseline"] = baseline_throughput(make_cfg(Path(tmp), "b" + uuid.uuid4().hex[:6]), values)
+                out["ratio_pipeline_to_baseline"] = round(
+                    out["pipeline"]["events_per_s"] / out["baseline"]["events_per_s"], 3)
             out["alert_latency"] = alert_latency(make_cfg(Path(tmp), "l" + uuid.uuid4().hex[:6]), generate(),
                                                  args.rate, args.latency_seconds)
             print(json.dumps(out, indent=2))

@@ -136,7 +136,7 @@ class _ReadPartition(beam.DoFn):
                 break  # the runner checkpointed us (or the bounded range is done)
             if not self.legacy_continuation and time.monotonic() >= deadline:
                 break  # hand control back to the runner regularly
-            batch = reader.fetch(position, timeout_ms=20 if self.legacy_continuation else 100,
+            batch = reader.fetch(position, timeout_ms=5 if self.legacy_continuation else 100,
                                  max_records=self.poll_max_records)
             if not batch:
                 if stop != INFINITY and reader.end() >= stop and reader.consumed_to() >= stop:
