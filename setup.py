@@ -15,4 +15,5 @@ for namespace, folder in FOLDERS.items():
     packages.append(namespace)
     packages += [f"{namespace}.{sub}" for sub in find_packages(folder)]
 
+packages.append("archiefstroom.schemas.history")   # data only: previous schema versions
 setup(packages=packages, package_dir={"archiefstroom": "archiefstroom", **FOLDERS})

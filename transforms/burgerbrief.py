@@ -269,7 +269,8 @@ class ApplyWebcareFeedback(beam.PTransform):
         self.cfg, self.lookup, self.registry = cfg, lookup, registry
 
     def expand(self, feedback):
-        decoded = feedback | "Decode" >> beam.ParDo(_DecodeFeedback()).with_outputs(DISPOSITIONS, main="ok")
+        decoded = feedback | "Decode" >> beam.ParDo(_DecodeFeedback()).with_output_types(
+            typing.Tuple[str, typing.Any]).with_outputs(DISPOSITIONS, main="ok")
         applied = (decoded.ok
                    | "Apply" >> beam.ParDo(_ApplyFeedback(self.cfg, self.lookup, self.registry))
                    .with_input_types(typing.Tuple[str, typing.Any]).with_outputs(DISPOSITIONS, HANDOVER, main=RECORDS))

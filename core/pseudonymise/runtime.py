@@ -40,6 +40,9 @@ def _resolve(base: Path, p: Path | None) -> Path | None:
     return p if p.is_absolute() else base / p
 
 
+_DEV_KEY_WARNED = False
+
+
 def load_keyring(s: PseudonymisationSettings, base: Path, source: str = "pseudonymisation") -> KeyRing:
     """Key ring from (in order) keyring_file, key (env ARCHIEFSTROOM_PSEUDONYM_KEY), key_file, dev key."""
     if s.keyring_file:
@@ -58,7 +61,10 @@ def load_keyring(s: PseudonymisationSettings, base: Path, source: str = "pseudon
     if not s.allow_dev_key:
         raise ConfigError(source, None, "pseudonymisation.key",
                           "a key (ARCHIEFSTROOM_PSEUDONYM_KEY, key_file or keyring_file); allow_dev_key is false")
-    log.warning("pseudonymisation uses the PUBLIC DEVELOPMENT KEY (key id %s): not for real data", DEV_KEY_ID)
+    global _DEV_KEY_WARNED
+    if not _DEV_KEY_WARNED:  # once per process, not per stage that loads the key ring
+        _DEV_KEY_WARNED = True
+        log.warning("pseudonymisation uses the PUBLIC DEVELOPMENT KEY (key id %s): not for real data", DEV_KEY_ID)
     return KeyRing({DEV_KEY_ID: DEV_KEY}, DEV_KEY_ID, s.token_hex)
 
 
