@@ -80,8 +80,10 @@ def _entry(item, kind: str | None = None, key: str | None = None, token=None) ->
         eid = layout.ledger_event_id(item.event_id, token) if token else item.event_id
         return {"offset": pos.offset, "event_id": eid, "kind": item.kind, "reason": item.reason,
                 "detail": {k: v for k, v in item.detail.items() if k != "hold_payload"}}
+    fired = [t["rule"] for t in ((item.get("decision") or {}).get("rules") or []) if t.get("fired")]
     return {"offset": pos.offset, "event_id": item["event"]["event_id"], "kind": kind or "archived",
-            "object": key, "record_version": item.get("record_version") or 1}
+            "object": key, "record_version": item.get("record_version") or 1,
+            "rule": fired[-1] if fired else None}
 
 
 def identity(record: dict) -> tuple[str, int]:
@@ -271,6 +273,7 @@ class Summary:
     archived: Counter = field(default_factory=Counter)      # (platform, account, retention dir) -> records
     outcomes: Counter = field(default_factory=Counter)      # kind -> count (archived, dead_letter, dropped, ...)
     reasons: Counter = field(default_factory=Counter)       # (kind, reason) -> count, for everything not archived
+    rules: Counter = field(default_factory=Counter)         # archiving rule that decided -> archived records
 
 
 def summarise(cfg: Config, topic: str | None = None) -> Summary:
@@ -283,6 +286,7 @@ def summarise(cfg: Config, topic: str | None = None) -> Summary:
                 parts = layout.parse_object_key(e["object"]) or {}
                 ret = "-".join(parts.get("retention", "?").split("-")[:2])  # class-category, without the date
                 out.archived[(parts.get("platform", "?"), parts.get("account", "?"), ret)] += 1
+                out.rules[e.get("rule") or "-"] += 1
             else:
                 out.reasons[(e["kind"], e.get("reason") or "")] += 1
     out.objects = len(objects)
@@ -295,6 +299,10 @@ def format_summary(s: Summary) -> str:
     lines.append(f"{'platform':10} {'account':36} {'retention':12} {'records':>7}")
     for (platform, account, ret), n in sorted(s.archived.items()):
         lines.append(f"{platform:10} {account:36} {ret:12} {n:>7}")
+    if s.rules:
+        lines.append("archived by rule:")
+        for rule, n in sorted(s.rules.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  {n:>6}  {rule}")
     if s.reasons:
         lines.append("not archived:")
         for (kind, reason), n in sorted(s.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
