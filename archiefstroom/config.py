@@ -14,6 +14,7 @@ from typing import Literal
 
 from archiefstroom.core.burgerbrief.settings import BurgerbriefSettings
 from archiefstroom.core.pseudonymise.settings import PseudonymisationSettings
+from archiefstroom.core.retention import Category
 from archiefstroom.core.rules.settings import RulesSettings
 from archiefstroom.settings import ConfigError, check, load_yaml, secret
 
@@ -66,19 +67,6 @@ class S3Settings:
     secret_access_key: str | None = secret("ARCHIEFSTROOM_S3_SECRET_ACCESS_KEY", default="archiefstroom-dev-secret")
     object_lock: Literal["auto", "on", "off"] = "auto"
     create_bucket: bool = True
-
-
-@dataclass
-class Category:
-    retention_class: Literal["B", "V"]
-    years: int | None = None
-    description: str = ""
-
-    def validate(self):
-        if self.retention_class == "V" and (self.years is None or self.years < 0):
-            raise ValueError("years: expected a number of years >= 0 for a V (vernietigen) category")
-        if self.retention_class == "B" and self.years is not None:
-            raise ValueError("years: expected no years for a B (bewaren, permanent) category")
 
 
 @dataclass

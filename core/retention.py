@@ -7,6 +7,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass
+class Category:
+    """A selectielijst category: B (bewaren, permanent) or V (vernietigen) after `years`.
+    Used by the main configuration's defaults and by the selectielijst registry alike."""
+    retention_class: Literal["B", "V"]
+    years: int | None = None
+    description: str = ""
+
+    def validate(self):
+        if self.retention_class == "V" and (self.years is None or self.years < 0):
+            raise ValueError("years: expected a number of years >= 0 for a V (vernietigen) category")
+        if self.retention_class == "B" and self.years is not None:
+            raise ValueError("years: expected no years for a B (bewaren, permanent) category")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Literal
 
 import yaml
 
+from archiefstroom.core.retention import Category
 from archiefstroom.settings import ConfigError, check, load_yaml
 
 log = logging.getLogger(__name__)
@@ -98,19 +99,6 @@ class PlatformsFile:
 
 
 # -- selectielijst ----------------------------------------------------------------
-
-@dataclass
-class Category:
-    retention_class: Literal["B", "V"]
-    years: int | None = None
-    description: str = ""
-
-    def validate(self):
-        if self.retention_class == "V" and (self.years is None or self.years < 0):
-            raise ValueError("years: expected a number of years >= 0 for a V (vernietigen) category")
-        if self.retention_class == "B" and self.years is not None:
-            raise ValueError("years: expected no years for a B (bewaren, permanent) category")
-
 
 @dataclass
 class Mapping:
