@@ -139,27 +139,37 @@ def split_bodies(text: str) -> list[Body]:
                              f"column {first_error.colno})") from None
 
 
-def _sse_bodies(text: str) -> list[Body]:
-    bodies, event, data = [], None, []
-    for line in text.splitlines() + [""]:
+def sse_frames(lines):
+    """(event, data) pairs from an iterable of SSE lines (bytes or str); comments are heartbeats."""
+    event, data = None, []
+    for raw in lines:
+        line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        line = line.rstrip("\r\n")
         if not line:
             if data:
-                payload = "\n".join(data)
-                try:
-                    doc = json.loads(payload)
-                except json.JSONDecodeError:
-                    doc = payload  # e.g. `event: delete` / `data: 1234` carries a bare id
-                bodies.append(Body(payload, doc, event))
+                yield event, "\n".join(data)
             event, data = None, []
-        elif line.startswith(":"):
             continue
-        else:
-            name, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if name == "event":
-                event = value
-            elif name == "data":
-                data.append(value)
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "event":
+            event = value
+        elif name == "data":
+            data.append(value)
+    if data:
+        yield event, "\n".join(data)
+
+
+def _sse_bodies(text: str) -> list[Body]:
+    bodies = []
+    for event, payload in sse_frames(text.splitlines()):
+        try:
+            doc = json.loads(payload)
+        except json.JSONDecodeError:
+            doc = payload  # e.g. `event: delete` / `data: 1234` carries a bare id
+        bodies.append(Body(payload, doc, event))
     if not bodies:
         raise NormaliseError("SSE stream without data lines")
     return bodies

@@ -20,7 +20,7 @@ import time
 import urllib.parse
 
 from archiefstroom.connectors import bluesky, mastodon, x
-from archiefstroom.connectors.base import Body, NormaliseError, check_event
+from archiefstroom.connectors.base import Body, NormaliseError, check_event, sse_frames
 from archiefstroom.connectors.pollers import Connector, MastodonPoller, XPoller, X_FIELDS
 from archiefstroom.connectors.runtime import HttpError
 
@@ -66,28 +66,6 @@ class StreamConnector(Connector):
     def keep(self, events: list[dict]) -> list[dict]:
         return events
 
-
-def sse_frames(lines):
-    """(event, data) pairs from an iterable of SSE lines (bytes or str); comments are heartbeats."""
-    event, data = None, []
-    for raw in lines:
-        line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        line = line.rstrip("\r\n")
-        if not line:
-            if data:
-                yield event, "\n".join(data)
-            event, data = None, []
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "event":
-            event = value
-        elif name == "data":
-            data.append(value)
-    if data:
-        yield event, "\n".join(data)
 
 
 class MastodonStream(StreamConnector):
