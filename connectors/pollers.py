@@ -15,7 +15,7 @@ import time
 
 from archiefstroom.connectors import registry
 from archiefstroom.connectors.base import Body, Context, NormaliseError
-from archiefstroom.connectors.runtime import Checkpoint, HttpClient, HttpError, Metrics, Seen
+from archiefstroom.connectors.runtime import Checkpoint, HttpClient, HttpError, Metrics, Seen, epoch
 from archiefstroom.connectors.settings import ConnectorSettings
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,24 @@ class Connector:
 
     def commit(self) -> None:
         self.cp.save()
+
+    def follow_threads(self, threads: dict, scope: str, fetch, *, order=None) -> int:
+        """Fetch again every tracked thread still inside the window, send what is new in it, and
+        forget threads that left the window. `threads` maps thread id -> created time;
+        `fetch(thread_id)` returns the thread's normalised events."""
+        horizon = time.time() - self.settings.thread_window_days * 86400
+        sent = 0
+        for tid, created in sorted(threads.items(), key=lambda kv: order(kv[0]) if order else kv[0]):
+            if epoch(created) < horizon:
+                del threads[tid]
+                self.seen.drop(f"{scope}:{tid}")
+                continue
+            events = self.seen.new(f"{scope}:{tid}", fetch(tid))
+            self.emit(events)
+            self.seen.mark(f"{scope}:{tid}", events)
+            self.commit()
+            sent += len(events)
+        return sent
 
     def poll_once(self) -> int:
         raise NotImplementedError
@@ -135,28 +153,11 @@ class MastodonPoller(Connector):
         return sent
 
     def _threads(self, acct) -> int:
-        threads = self.cp.state.setdefault(f"threads:{acct.id}", {})
-        horizon = time.time() - self.settings.thread_window_days * 86400
-        sent = 0
-        for sid, created in sorted(threads.items(), key=lambda kv: _id_key(kv[0])):
-            if _ts(created) < horizon:
-                del threads[sid]
-                self.seen.drop(f"context:{sid}")
-                continue
+        def context(sid):
             resp = self.http.get(f"{self.settings.api}/api/v1/statuses/{sid}/context")
-            events = self.seen.new(f"context:{sid}", self.normalise(resp.text, self.ctx(acct)))
-            self.emit(events)
-            self.seen.mark(f"context:{sid}", events)
-            self.commit()
-            sent += len(events)
-        return sent
-
-
-def _ts(value) -> float:
-    try:
-        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return time.time()
+            return self.normalise(resp.text, self.ctx(acct))
+        return self.follow_threads(self.cp.state.setdefault(f"threads:{acct.id}", {}), "context", context,
+                                   order=_id_key)
 
 
 # ------------------------------------------------------------------ X
@@ -189,7 +190,7 @@ class XPoller(Connector):
             sent += len(own)
             horizon = time.time() - min(self.settings.thread_window_days, 7) * 86400   # recent search: 7 days
             for conv, created in sorted(convs.items()):
-                if _ts(created) < horizon:
+                if epoch(created) < horizon:
                     del convs[conv]
                     self.cp.state.pop(f"conversation:{conv}", None)
                     continue
@@ -369,19 +370,12 @@ class BlueskyPoller(Connector):
                     threads.setdefault(ev["native_id"], ev["created_at"])
             self.commit()
             sent += len(events)
-            horizon = time.time() - self.settings.thread_window_days * 86400
-            for uri, created in sorted(threads.items()):
-                if _ts(created) < horizon:
-                    del threads[uri]
-                    self.seen.drop(f"thread:{uri}")
-                    continue
+
+            def thread(uri, acct=acct):
                 resp = self.http.get(f"{self.settings.api}/xrpc/app.bsky.feed.getPostThread",
                                      {"uri": uri, "depth": 100, "parentHeight": 0})
-                fresh = self.seen.new(f"thread:{uri}", self.normalise(resp.text, self.ctx(acct)))
-                self.emit(fresh)
-                self.seen.mark(f"thread:{uri}", fresh)
-                self.commit()
-                sent += len(fresh)
+                return self.normalise(resp.text, self.ctx(acct))
+            sent += self.follow_threads(threads, "thread", thread)
         return sent
 
 
@@ -419,19 +413,12 @@ class LinkedInPoller(Connector):
                 threads.setdefault(ev["native_id"], ev["created_at"])
             self.commit()
             sent += len(events)
-            horizon = time.time() - self.settings.thread_window_days * 86400
-            for urn, created in sorted(threads.items()):
-                if _ts(created) < horizon:
-                    del threads[urn]
-                    self.seen.drop(f"comments:{urn}")
-                    continue
+
+            def comments(urn, acct=acct):
                 resp = self.http.get(f"{self.settings.api}/rest/socialActions/{_urlquote(urn)}/comments",
                                      {"count": 100})
-                fresh = self.seen.new(f"comments:{urn}", self.normalise(resp.text, self.ctx(acct, thread_root=urn)))
-                self.emit(fresh)
-                self.seen.mark(f"comments:{urn}", fresh)
-                self.commit()
-                sent += len(fresh)
+                return self.normalise(resp.text, self.ctx(acct, thread_root=urn))
+            sent += self.follow_threads(threads, "comments", comments)
         return sent
 
 

@@ -53,7 +53,7 @@ class Metrics:
             return
         self.inc("events_captured", len(events))
         now = now or time.time()
-        newest = max(_epoch(e.get("created_at")) for e in events)
+        newest = max(epoch(e.get("created_at")) for e in events)
         self.set("lag_seconds", max(0.0, now - newest))
         self.set("last_success_timestamp", now)
 
@@ -88,7 +88,8 @@ class Metrics:
         return server
 
 
-def _epoch(value) -> float:
+def epoch(value) -> float:
+    """Seconds since the epoch of an ISO-8601 time; now when it cannot be read."""
     try:
         return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
     except ValueError:
