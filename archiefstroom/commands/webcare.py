@@ -104,23 +104,24 @@ def format_table(rows: list[dict], verdicts: dict[str, dict], width: int | None 
     return "\n".join(lines)
 
 
+def _latest_by_event(cfg, topic: str, schema) -> dict:
+    """event id -> the last readable message of `topic` about it (unreadable ones are skipped)."""
+    from archiefstroom.core.burgerbrief import alerts as core
+    latest = {}
+    for m in read_topic(cfg, topic, timeout_s=5):
+        try:
+            doc = core.decode(m.value, schema)
+        except Exception:
+            continue
+        latest[doc["event_id"]] = doc
+    return latest
+
+
 def _load(cfg, urgent_only: bool):
     from archiefstroom.core.burgerbrief import alerts as core
     s = cfg.burgerbrief
-    alerts = {}
-    for m in read_topic(cfg, s.alert_topic, timeout_s=5):
-        try:
-            a = core.decode(m.value, core.ALERT_SCHEMA)
-        except Exception:
-            continue
-        alerts[a["event_id"]] = a
-    verdicts = {}
-    for m in read_topic(cfg, s.feedback_topic, timeout_s=5):
-        try:
-            fb = core.decode(m.value, core.FEEDBACK_SCHEMA)
-        except Exception:
-            continue
-        verdicts[fb["event_id"]] = fb
+    alerts = _latest_by_event(cfg, s.alert_topic, core.ALERT_SCHEMA)
+    verdicts = _latest_by_event(cfg, s.feedback_topic, core.FEEDBACK_SCHEMA)
     rows = sorted(alerts.values(), key=lambda a: a["detected_at"], reverse=True)
     if urgent_only:
         rows = [a for a in rows if a["urgent"]]
