@@ -97,6 +97,11 @@ def _chunks(text: str) -> list[tuple[int, str]]:
     return out
 
 
+# deduce's tags -> our labels (locatie is split by its form, below)
+_DEDUCE_LABELS = {"persoon": "PERSOON", "patient": "PERSOON", "telefoonnummer": "TEL", "emailadres": "EMAIL",
+                  "bsn": "BSN", "url": "URL", "datum": "GEBOORTEDATUM", "id": "DOSSIER"}
+
+
 def deduce_entities(engine, text: str, *, names_only: bool) -> list[Entity]:
     """deduce's annotations mapped onto our labels. Places are returned as PLAATS candidates:
     the caller keeps only those that are part of an address."""
@@ -108,22 +113,10 @@ def deduce_entities(engine, text: str, *, names_only: bool) -> list[Entity]:
     for a in doc.annotations:
         tag = a.tag.split("+")[0] if "persoon" not in a.tag else "persoon"
         value = a.text
-        if tag in ("persoon", "patient"):
-            label = "PERSOON"
-        elif tag == "locatie":
+        if tag == "locatie":
             label = "POSTCODE" if _POSTCODE_LIKE.match(value) else "ADRES" if any(c.isdigit() for c in value) else "PLAATS?"
-        elif tag == "telefoonnummer":
-            label = "TEL"
-        elif tag == "emailadres":
-            label = "EMAIL"
-        elif tag == "bsn":
-            label = "BSN"
-        elif tag == "url":
-            label = "URL"
-        elif tag == "datum":
-            label = "GEBOORTEDATUM"
-        elif tag == "id":
-            label = "DOSSIER"
+        elif tag in _DEDUCE_LABELS:
+            label = _DEDUCE_LABELS[tag]
         else:   # leeftijd, ziekenhuis, zorginstelling: ages and organisation names stay readable
             continue
         out.append(Entity(a.start_char, a.end_char, label, "deduce"))
