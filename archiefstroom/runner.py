@@ -8,7 +8,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-import apache_beam as beam
 from apache_beam.metrics.metric import MetricsFilter
 
 from archiefstroom import kafka as kafka_clients
@@ -89,8 +88,7 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
     metrics.reset()
     # topics the pipeline reads and writes exist before partitions are discovered
     from archiefstroom import stack
-    kafka_clients.ensure_topics(cfg.kafka, stack.topics(cfg), cfg.topics.partitions,
-                                compacted=stack.compacted_topics(cfg))
+    stack.ensure(cfg)
     done = threading.Event()
 
     def report():

@@ -167,8 +167,7 @@ def up(cfg: Config, *, quiet: bool = False) -> None:
         finally:
             c.close()
     _wait("Tansu", broker_ready, 60, pid, stack_dir(cfg) / "tansu.log")
-    kafka_clients.ensure_topics(cfg.kafka, topics(cfg), cfg.topics.partitions, compacted=compacted_topics(cfg))
-    s3io.ensure_bucket(cfg.s3)
+    ensure(cfg)
     (stack_dir(cfg) / "stack.json").write_text(json.dumps(
         {"s3": f"http://{HOST}:{st.s3_port}", "kafka": f"{HOST}:{st.broker_port}"}))
 
@@ -186,6 +185,38 @@ def topics(cfg: Config) -> list[str]:
 def compacted_topics(cfg: Config) -> list[str]:
     """Topics keyed by an id whose latest value is the state (pending holds)."""
     return [cfg.rules.held_topic] if getattr(cfg.rules, "held_topic", None) else []
+
+
+def ensure(cfg: Config) -> None:
+    """The topics (the held topic compacted) and the archive bucket of `cfg` exist."""
+    from archiefstroom import kafka as kafka_clients
+    from archiefstroom import s3 as s3io
+    kafka_clients.ensure_topics(cfg.kafka, topics(cfg), cfg.topics.partitions, compacted=compacted_topics(cfg))
+    s3io.ensure_bucket(cfg.s3)
+
+
+REGISTRY_DIR = Path(__file__).resolve().parent.parent / "deploy" / "registry"
+
+
+def isolated_config(data_dir: Path, name: str, ports: dict, **sections) -> dict:
+    """A configuration (as a dict) for the embedded stack on `ports` in which `name` makes
+    every topic, the consumer group and the bucket unique, so that tests and benchmarks
+    share one running stack without seeing each other. Registries by absolute path: the
+    file may be written anywhere. `sections` are merged over the result."""
+    d = {
+        "data_dir": str(data_dir),
+        "kafka": {"bootstrap_servers": [f"{HOST}:{ports['broker_port']}"], "consumer_group": f"archiver-{name}"},
+        "topics": {"raw": f"{name}.raw", "dead_letter": f"{name}.deadletter", "quarantine": f"{name}.quarantine",
+                   "partitions": 3},
+        "s3": {"endpoint_url": f"http://{HOST}:{ports['s3_port']}", "bucket": f"archive-{name}", "prefix": "archive"},
+        "stack": {**ports, "durable_broker": False},
+        "rules": {"held_topic": f"{name}.held",
+                  **{k: str(REGISTRY_DIR / f"{k}.yaml") for k in ("accounts", "platforms", "selectielijst", "hotspots")}},
+        "burgerbrief": {"alert_topic": f"{name}.alerts", "feedback_topic": f"{name}.feedback"},
+    }
+    for key, value in sections.items():
+        d[key] = {**d.get(key, {}), **value} if isinstance(value, dict) else value
+    return d
 
 
 def down(cfg: Config, *, quiet: bool = False) -> None:

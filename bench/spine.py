@@ -37,23 +37,12 @@ from archiefstroom.settings import from_dict  # noqa: E402
 from archiefstroom.transforms import kafka_source  # noqa: E402
 
 PORTS = {"broker_port": 45092, "s3_port": 44333, "weed_port_base": 45333}
-REGISTRY = Path(__file__).resolve().parent.parent / "deploy" / "registry"
 
 
 def make_cfg(data_dir: Path, name: str, *, ensure: bool = True) -> Config:
-    d = {"data_dir": str(data_dir),
-         "kafka": {"bootstrap_servers": [f"127.0.0.1:{PORTS['broker_port']}"], "consumer_group": f"g-{name}"},
-         "topics": {"raw": f"{name}.raw", "dead_letter": f"{name}.dl", "quarantine": f"{name}.q", "partitions": 3},
-         "s3": {"endpoint_url": f"http://127.0.0.1:{PORTS['s3_port']}", "bucket": f"bench-{name}"},
-         "stack": {**PORTS, "durable_broker": False},
-         "rules": {"held_topic": f"{name}.held",
-                   **{k: str(REGISTRY / f"{k}.yaml") for k in ("accounts", "platforms", "selectielijst", "hotspots")}},
-         "burgerbrief": {"alert_topic": f"{name}.alerts", "feedback_topic": f"{name}.feedback"}}
-    cfg = from_dict(d, Config).resolve_paths(data_dir)
-    if not ensure:
-        return cfg
-    kafka_clients.ensure_topics(cfg.kafka, stack.topics(cfg), 3, compacted=stack.compacted_topics(cfg))
-    s3io.ensure_bucket(cfg.s3)
+    cfg = from_dict(stack.isolated_config(data_dir, name, PORTS), Config).resolve_paths(data_dir)
+    if ensure:
+        stack.ensure(cfg)
     return cfg
 
 

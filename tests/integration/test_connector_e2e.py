@@ -40,8 +40,8 @@ def _registry_with_test_accounts(tmp_path) -> Path:
     """The shipped account registry plus the fake platforms' accounts (unregistered accounts
     are not archived: rule R0)."""
     import yaml
-    from tests.conftest import REGISTRY
-    doc = yaml.safe_load((REGISTRY / "accounts.yaml").read_text())
+    from archiefstroom.stack import REGISTRY_DIR
+    doc = yaml.safe_load((REGISTRY_DIR / "accounts.yaml").read_text())
     doc["accounts"] += [
         {"platform": "mastodon", "id": "1", "handle": "gemeente@social.example", "organisation": "Gemeente Utrecht",
          "type": "corporate", "route": 2},

@@ -37,16 +37,14 @@ def run(tmp_path_factory, stack_cfg, stack_dir):
     """One bounded run of the sample set through the whole pipeline."""
     from tests.conftest import build_cfg, config_dict
     import uuid
-    from archiefstroom import kafka as kafka_clients, s3 as s3io, stack
+    from archiefstroom import stack
     name = "e2e" + uuid.uuid4().hex[:8]
     extra = {"pseudonymisation": {"key_id": "test-2026", "key": "a-test-key-that-is-long-enough-for-hmac",
                                   "allow_dev_key": False,
                                   "vault": {"enabled": True, "key": VAULT_KEY, "path": f"vault-{name}",
                                             "audit_log": f"vault-{name}/audit.jsonl"}}}
     cfg = build_cfg(stack_dir, name, **extra)
-    kafka_clients.ensure_topics(cfg.kafka, stack.topics(cfg), cfg.topics.partitions,
-                                compacted=stack.compacted_topics(cfg))
-    s3io.ensure_bucket(cfg.s3)
+    stack.ensure(cfg)
     cfg_file = tmp_path_factory.mktemp("e2e") / "archiefstroom.yaml"
     cfg_file.write_text(yaml.safe_dump(config_dict(stack_dir, name, **extra)))
     events, personal = generate_with_personal(SEED, threads_per_account=THREADS)
