@@ -82,7 +82,8 @@ class ApplyFeedback(beam.PTransform):
 def options(cfg: Config, extra: list[str] | None = None) -> PipelineOptions:
     """Runner and its options come from configuration only: FlinkRunner or DataflowRunner
     run the same pipeline (see deploy/README.md)."""
-    runner = [] if cfg.pipeline.runner in ("local", "DirectRunner") else [f"--runner={cfg.pipeline.runner}"]
+    from archiefstroom import local_runner
+    runner = [] if cfg.pipeline.runner in local_runner.NAMES else [f"--runner={cfg.pipeline.runner}"]
     opts = PipelineOptions([*runner, *cfg.pipeline.beam_options, *(extra or [])])
     opts.view_as(StandardOptions).streaming = True
     return opts
