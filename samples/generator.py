@@ -262,7 +262,7 @@ def generate_with_personal(seed: int = DEFAULT_SEED, threads_per_account: int = 
         # a citizen post that mentions a government organisation (rule 5 input)
         amsterdam = ACCOUNTS[3]
         g.emit(amsterdam, native_id=g.next_id(), event_type="post", author=g.person(),
-               text=f"@GemeenteAmsterdam " + g.fill(r.choice(BURGERBRIEF), amsterdam), created=g.tick(2))
+               text="@GemeenteAmsterdam " + g.fill(r.choice(BURGERBRIEF), amsterdam), created=g.tick(2))
     g.events.extend(malformed(g.rng))
     return g.events, g.personal
 

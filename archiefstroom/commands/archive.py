@@ -5,7 +5,6 @@ import json
 import sys
 
 from archiefstroom import archive, config, schemas
-from archiefstroom.core import layout
 
 
 def register(sub):

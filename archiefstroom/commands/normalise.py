@@ -27,7 +27,7 @@ def run(args) -> int:
     try:
         captured = parse_time(args.captured_at) if args.captured_at else dt.datetime.now(dt.timezone.utc)
     except NormaliseError:
-        print(f"archiefstroom normalise: --captured-at: expected an ISO-8601 time", file=sys.stderr)
+        print("archiefstroom normalise: --captured-at: expected an ISO-8601 time", file=sys.stderr)
         return 2
     ctx = Context(platform=args.platform, account=account, captured_at=captured)
     out = sys.stdout

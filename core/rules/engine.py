@@ -19,7 +19,7 @@ from typing import Callable, Literal
 from urllib.parse import urlparse
 
 from archiefstroom.core import retention as retention_core
-from archiefstroom.core.rules.registry import Account, Registry, _handle, _tag
+from archiefstroom.core.rules.registry import Account, Registry, _tag
 
 Action = Literal["archive", "drop", "hold", "await_root"]
 GOVERNMENT_AUTHORS = ("account", "government")

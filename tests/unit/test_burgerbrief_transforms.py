@@ -198,7 +198,6 @@ def test_apply_feedback(keep):
 
 
 def test_unknown_selectielijst_category_is_a_config_error(tmp_path):
-    from archiefstroom.settings import ConfigError
     cfg = config.Config()
     cfg.burgerbrief.selectielijst_category = "9.9"
     with pytest.raises(Exception) as info:

@@ -1,7 +1,6 @@
 """Record-level pseudonymisation, the fail-closed check, and the Beam transform."""
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 

@@ -11,7 +11,6 @@ from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
 from archiefstroom import config
-from archiefstroom.core.envelope import Disposition
 from archiefstroom.core.rules import holds
 from archiefstroom.core.rules.scenarios import GOV, citizen, event, example_registry, record
 from archiefstroom.transforms.rules import ApplyRules
