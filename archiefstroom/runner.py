@@ -39,30 +39,26 @@ def _counters(result) -> dict[str, int]:
     return out
 
 
-def lag(cfg: Config) -> int | None:
-    """Unarchived events in the raw topic: log end minus the group's committed offsets."""
-    try:
-        c = kafka_clients.consumer(cfg.kafka)
-        try:
-            tps = kafka_clients.partitions(c, cfg.topics.raw, timeout_s=5)
-            ends = kafka_clients.high_watermarks(c, tps)
-        finally:
-            c.close()
-        committed = kafka_clients.committed(cfg.kafka, tps)
-        return sum(max(0, ends[tp] - (committed.get(tp) or 0)) for tp in tps)
-    except Exception as exc:
-        log.debug("lag unavailable: %s", exc)
-        return None
-
-
-def end_offsets(cfg: Config, topic: str | None = None) -> dict[int, int]:
+def end_offsets(cfg: Config, topic: str | None = None, timeout_s: float = 10) -> dict[int, int]:
     """partition -> log end offset now: `run(stop_at=...)` then archives exactly what is there."""
     c = kafka_clients.consumer(cfg.kafka)
     try:
-        tps = kafka_clients.partitions(c, topic or cfg.topics.raw, timeout_s=10)
+        tps = kafka_clients.partitions(c, topic or cfg.topics.raw, timeout_s=timeout_s)
         return {tp.partition: end for tp, end in kafka_clients.high_watermarks(c, tps).items()}
     finally:
         c.close()
+
+
+def lag(cfg: Config) -> int | None:
+    """Unarchived events in the raw topic: log end minus the group's committed offsets."""
+    from kafka import TopicPartition
+    try:
+        ends = end_offsets(cfg, timeout_s=5)
+        committed = kafka_clients.committed(cfg.kafka, [TopicPartition(cfg.topics.raw, p) for p in ends])
+        return sum(max(0, end - (committed.get(TopicPartition(cfg.topics.raw, p)) or 0)) for p, end in ends.items())
+    except Exception as exc:
+        log.debug("lag unavailable: %s", exc)
+        return None
 
 
 def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = True,
