@@ -3,7 +3,8 @@
 Order of a batch write, the basis of "nothing lost, nothing duplicated":
   1. ledger (intent): the batch's offset range, its objects and every offset's fate;
   2. Avro objects, named by partition and offset range (idempotent puts);
-  3. dead letters / quarantine to their Kafka topics (flushed);
+  3. dead letters / quarantine to their Kafka topics, pending holds and archived
+     edits/deletes to the rules' compacted state topics (flushed);
   4. the consumer group's offset commit (end + 1).
 A crash before 4 makes the next run read the batch again; the ledger tells it
 the same boundaries, so the same object names are overwritten with the same
@@ -28,6 +29,7 @@ from archiefstroom import schemas
 from archiefstroom.config import Config
 from archiefstroom.core import layout
 from archiefstroom.core.envelope import Disposition, position_of
+from archiefstroom.core.rules.versions import changelog
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,7 @@ class BatchWriter:
         # there can a key already exist (and is checked, so a replay adds no S3 versions)
         self.redo_until: dict[int, int] = {}
         self.held_topic = getattr(cfg.rules, "held_topic", None)
+        self.versions_topic = getattr(cfg.rules, "versions_topic", None)
         self.token = _token_for(cfg)
         self._committed: dict[int, int | None] = {}
 
@@ -196,6 +199,11 @@ class BatchWriter:
         # the objects of one batch are independent: write them concurrently, all before the commit
         result.objects.extend(_PUTS.map(put, sorted(groups)))
         sent = []
+        if self.versions_topic:
+            # rule 10: archived edits/deletes, so a restarted run links later edits to them
+            for records in groups.values():
+                for key, value in filter(None, map(changelog, records)):
+                    sent.append(self.producer.send(self.versions_topic, value=value, key=key))
         for item in items:
             if isinstance(item, Disposition) and item.kind == "held" and self.held_topic:
                 # the pending hold survives a crash on the compacted held topic (rules restore it)

@@ -128,3 +128,32 @@ def committed(k: KafkaSettings, tps: list[TopicPartition]) -> dict[TopicPartitio
 
 def commit(c: KafkaConsumer, offsets: dict[TopicPartition, int], metadata: str = "") -> None:
     c.commit({tp: OffsetAndMetadata(off, metadata, -1) for tp, off in offsets.items()})
+
+
+def read_compacted(k: KafkaSettings, topic: str, timeout_s: float = 10.0) -> dict[bytes, bytes]:
+    """The live content of a compacted topic: last value per key, tombstoned keys left out.
+    A topic that does not exist reads as empty (logged)."""
+    c = consumer(k)
+    try:
+        try:
+            tps = partitions(c, topic, timeout_s=timeout_s)
+        except TimeoutError:
+            log.warning("topic %s not found: nothing to restore", topic)
+            return {}
+        ends = high_watermarks(c, tps)
+        c.assign(tps)
+        c.seek_to_beginning(*tps)
+        latest: dict[bytes, bytes | None] = {}
+        todo = {tp for tp in tps if ends.get(tp, 0) > c.position(tp)}
+        while todo:
+            batch = c.poll(timeout_ms=1000)
+            for msgs in batch.values():
+                for msg in msgs:
+                    latest[msg.key] = msg.value
+            todo = {tp for tp in todo if c.position(tp) < ends[tp]}
+            if not batch and todo:
+                # nothing came although the log says more exists: compaction may have removed the tail
+                todo = {tp for tp in todo if c.position(tp) < ends[tp] - 1}
+    finally:
+        c.close()
+    return {key: value for key, value in latest.items() if value}

@@ -183,12 +183,12 @@ def topics(cfg: Config) -> list[str]:
 
 
 def compacted_topics(cfg: Config) -> list[str]:
-    """Topics keyed by an id whose latest value is the state (pending holds)."""
-    return [cfg.rules.held_topic] if getattr(cfg.rules, "held_topic", None) else []
+    """Topics keyed by an id whose latest value is the state (pending holds, version chains)."""
+    return [t for t in (getattr(cfg.rules, "held_topic", None), getattr(cfg.rules, "versions_topic", None)) if t]
 
 
 def ensure(cfg: Config) -> None:
-    """The topics (the held topic compacted) and the archive bucket of `cfg` exist."""
+    """The topics (the rules' state topics compacted) and the archive bucket of `cfg` exist."""
     from archiefstroom import kafka as kafka_clients
     from archiefstroom import s3 as s3io
     kafka_clients.ensure_topics(cfg.kafka, topics(cfg), cfg.topics.partitions, compacted=compacted_topics(cfg))
@@ -210,7 +210,7 @@ def isolated_config(data_dir: Path, name: str, ports: dict, **sections) -> dict:
                    "partitions": 3},
         "s3": {"endpoint_url": f"http://{HOST}:{ports['s3_port']}", "bucket": f"archive-{name}", "prefix": "archive"},
         "stack": {**ports, "durable_broker": False},
-        "rules": {"held_topic": f"{name}.held",
+        "rules": {"held_topic": f"{name}.held", "versions_topic": f"{name}.versions",
                   **{k: str(REGISTRY_DIR / f"{k}.yaml") for k in ("accounts", "platforms", "selectielijst", "hotspots")}},
         "burgerbrief": {"alert_topic": f"{name}.alerts", "feedback_topic": f"{name}.feedback"},
     }

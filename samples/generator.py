@@ -216,6 +216,18 @@ def generate_with_personal(seed: int = DEFAULT_SEED, threads_per_account: int = 
                 g.emit(acct, native_id=post_id, event_type="edit", author=g.gov_author(acct),
                        text=post["text"] + " (aangepast)", created=created, edited_at=edited,
                        event_id=f"{acct.platform}:{post_id}:edit:{edited.isoformat()}")
+                # chains of versions (rule 10): a second edit, sometimes a delete; their own random
+                # stream, so the rest of the sample stays as it was
+                more = random.Random(f"{seed}:{post_id}")
+                if more.random() < 0.5:
+                    edited += dt.timedelta(minutes=more.randint(5, 90))
+                    g.emit(acct, native_id=post_id, event_type="edit", author=g.gov_author(acct),
+                           text=post["text"] + " (aangepast, tweede keer)", created=created, edited_at=edited,
+                           event_id=f"{acct.platform}:{post_id}:edit:{edited.isoformat()}")
+                if more.random() < 0.25:
+                    g.emit(acct, native_id=post_id, event_type="delete", author=g.gov_author(acct), text=None,
+                           created=edited + dt.timedelta(minutes=more.randint(5, 600)),
+                           event_id=f"{acct.platform}:{post_id}:delete")
             replies = []
             for _ in range(r.randint(4, 12)):
                 author = g.person()

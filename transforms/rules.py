@@ -5,12 +5,19 @@
                               └─ thread items ─▶ Threads (keyed by thread, ─┬▶ records (released, reactions)
          RestoreHolds ─────────────────────────▶  state + event-time timer) └▶ dispositions (held, expired)
 
+    records (archived) ─▶ LinkVersions (edits/deletes keyed by object id) ─▶ records
+
 EvaluateRules is the pure engine (core/rules/engine.py) per record. Threads keeps
 the holds of rules 5/7/8 in Beam state with an event-time timer per thread: a hold
 expires when the watermark passes created_at + hold window. A hold leaves the flow
 as a `held` Disposition carrying the record, so the sink can commit its offset and
 keep the payload on the compacted held topic; RestoreHolds reads that topic back
-at start so no hold is lost in a crash. Metrics: namespace "archiefstroom.rules".
+at start so no hold is lost in a crash.
+
+LinkVersions (rule 10) then links every archived edit and delete to the previous
+version of its object: one chain per object id in Beam state, restored at start
+from the compacted versions topic that the sink keeps (core/rules/versions.py).
+Metrics: namespace "archiefstroom.rules".
 """
 from __future__ import annotations
 
@@ -26,8 +33,9 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
-from archiefstroom.core.rules import engine, holds
+from archiefstroom.core.rules import engine, holds, versions
 from archiefstroom.core.rules import registry as registry_core
+from archiefstroom.transforms import resources
 
 log = logging.getLogger(__name__)
 
@@ -126,38 +134,72 @@ class _Threads(beam.DoFn):
 
 
 def read_held(kafka_settings, topic: str, window: dt.timedelta, timeout_s: float = 10.0):
-    """Pending holds from the compacted held topic: last value per key, tombstones removed."""
+    """Pending holds from the compacted held topic, as (thread, restore item)."""
     from archiefstroom import kafka as kafka_clients
-    c = kafka_clients.consumer(kafka_settings)
-    try:
-        try:
-            tps = kafka_clients.partitions(c, topic, timeout_s=timeout_s)
-        except TimeoutError:
-            log.warning("held topic %s not found: no holds to restore", topic)
-            return []
-        ends = kafka_clients.high_watermarks(c, tps)
-        c.assign(tps)
-        c.seek_to_beginning(*tps)
-        latest: dict[bytes, bytes | None] = {}
-        todo = {tp for tp in tps if ends.get(tp, 0) > c.position(tp)}
-        while todo:
-            batch = c.poll(timeout_ms=1000)
-            for tp, msgs in batch.items():
-                for msg in msgs:
-                    latest[msg.key] = msg.value
-            todo = {tp for tp in todo if c.position(tp) < ends[tp]}
-            if not batch and todo:
-                # nothing came although the log says more exists: compaction may have removed the tail
-                todo = {tp for tp in todo if c.position(tp) < ends[tp] - 1}
-    finally:
-        c.close()
     items = []
-    for value in latest.values():
-        if value:
-            item = holds.decode_hold(value, window)
-            items.append((engine.thread_key(item.record["event"]), item))
+    for value in kafka_clients.read_compacted(kafka_settings, topic, timeout_s).values():
+        item = holds.decode_hold(value, window)
+        items.append((engine.thread_key(item.record["event"]), item))
     log.info("restored %d pending holds from %s", len(items), topic)
     return items
+
+
+def read_versions(kafka_settings, topic: str, timeout_s: float = 10.0) -> dict[str, versions.Chain]:
+    """Version chains per object from the compacted versions topic (rule 10 across restarts)."""
+    from archiefstroom import kafka as kafka_clients
+    chains, bad = versions.restore(kafka_clients.read_compacted(kafka_settings, topic, timeout_s).values())
+    if bad:
+        _count("R10-versions.unreadable_changelog", bad)
+        log.error("%d unreadable entries on %s: those versions are not linked to", bad, topic)
+    log.info("restored the version chains of %d objects from %s", len(chains), topic)
+    return chains
+
+
+class _Chains(beam.DoFn):
+    """Rule 10: one version chain per object id in Beam state; a key seen for the first
+    time in this run starts from what the versions topic held at start (`restored`)."""
+    STATE = ReadModifyWriteStateSpec("chain", PickleCoder())
+
+    def __init__(self, cfg, restored: dict | None):
+        self.cfg, self.restored = cfg, restored
+
+    def _restored(self) -> dict:
+        if self.restored is not None:
+            return self.restored
+        s, k = self.cfg.rules, self.cfg.kafka
+        return resources.shared(("versions", s.versions_topic, tuple(k.bootstrap_servers)),
+                                lambda: read_versions(k, s.versions_topic))
+
+    def process(self, kv, state=beam.DoFn.StateParam(STATE)):
+        object_id, record = kv
+        chain = state.read()
+        if chain is None:
+            known = self._restored().get(object_id)
+            chain = versions.Chain(dict(known.versions)) if known else versions.Chain()
+        out = versions.link(chain, record)
+        state.write(chain)
+        d = out.get("decision") or {}
+        _count("R10-versions.follows_edit" if d.get("supersedes") != d.get("original") else "R10-versions.follows_original")
+        yield out
+
+
+class LinkVersions(beam.PTransform):
+    """Archived edits and deletes linked to the previous version of their object (rule 10);
+    other records pass untouched. `restored`: chains to start from instead of reading
+    `rules.versions_topic` (tests; {} = start empty)."""
+
+    def __init__(self, cfg, restored: dict | None = None):
+        super().__init__()
+        self.cfg, self.restored = cfg, restored
+
+    def expand(self, records):
+        parts = records | "VersionsApart" >> beam.Partition(
+            lambda r, n: int(versions.version_of(r["event"]) is not None), 2)
+        linked = (parts[1]
+                  | "ByObject" >> beam.Map(lambda r: (r["event"]["object_id"], r)).with_output_types(
+                      typing.Tuple[str, typing.Any])
+                  | "Chain" >> beam.ParDo(_Chains(self.cfg, self.restored)))
+        return (parts[0], linked) | "Linked" >> beam.Flatten()
 
 
 class RestoreHolds(beam.PTransform):
@@ -181,13 +223,16 @@ class ApplyRules(beam.PTransform):
 
     The registries are read and checked when the transform is built (start-up validation):
     a wrong file raises ConfigError naming file, line and field. `restore`: None = read the
-    held topic if configured, False = don't, or a PCollection of (thread, ThreadItem) (tests)."""
+    held topic if configured, False = don't, or a PCollection of (thread, ThreadItem) (tests).
+    `chains`: rule 10 version chains to start from (tests); by default the versions topic is
+    read unless `restore` is given or `rules.restore_versions` is off."""
 
-    def __init__(self, cfg, *, registry=None, restore=None):
+    def __init__(self, cfg, *, registry=None, restore=None, chains: dict | None = None):
         super().__init__()
         self.cfg = cfg
         self.registry = registry if registry is not None else registry_core.load_for(cfg)
         self.restore = restore
+        self.chains = chains
 
     def expand(self, records):
         s = self.cfg.rules
@@ -204,7 +249,11 @@ class ApplyRules(beam.PTransform):
                    | "ThreadItems" >> beam.Flatten()
                    | "EventTime" >> beam.Map(_event_time).with_output_types(typing.Tuple[str, typing.Any])
                    | "Threads" >> beam.ParDo(_Threads(s.hold_window_hours)).with_outputs(DISPOSITIONS, main=RECORDS))
+        archived = (ev[RECORDS], threads[RECORDS]) | "ArchivedByRules" >> beam.Flatten()
+        restored = self.chains
+        if restored is None and (self.restore is not None or not s.restore_versions):
+            restored = {}
         return {
-            RECORDS: (ev[RECORDS], threads[RECORDS]) | "ArchivedByRules" >> beam.Flatten(),
+            RECORDS: archived | "LinkVersions" >> LinkVersions(self.cfg, restored),
             DISPOSITIONS: (ev[DISPOSITIONS], threads[DISPOSITIONS]) | "NotArchivedByRules" >> beam.Flatten(),
         }

@@ -9,7 +9,8 @@ evaluated rule lands in the decision trace with the inputs that mattered.
 Inputs never name private persons: authors appear by role, never by id.
 
 Holding (rules 5 and 7) and thread-dependent choices (rule 8 reactions) need
-state across events; that is core/rules/holds.py, driven by a keyed Beam DoFn.
+state across events; that is core/rules/holds.py, driven by a keyed Beam DoFn. So does
+rule 10's link to the previous version of an edited object: core/rules/versions.py.
 """
 from __future__ import annotations
 
@@ -238,9 +239,10 @@ RULES: tuple[Rule, ...] = (
     Rule("R2-sentiment", 2, "Likes and other sentiment buttons are not reactions: not archived.",
          "Is het een like of andere sentimentknop?", _r2,
          yes='niet archiveren; aantallen tellen'),
-    Rule("R10-versions", 10, "An edit is a new version linked to the original; a delete a tombstone; nothing archived is removed.",
+    Rule("R10-versions", 10, "An edit is a new version linked to the previous one; a delete a tombstone linked "
+         "to the original; nothing archived is removed.",
          "Is het een bewerking of verwijdering?", _r10,
-         yes='nieuwe versie / tombstone, gekoppeld aan het origineel; niets verwijderen',
+         yes='nieuwe versie gekoppeld aan de vorige / tombstone gekoppeld aan het origineel; niets verwijderen',
          annotates=True),
     Rule("R6-government-repost", 6, "A government repost of third-party content is archived with that content, "
          "flagged, with a disclaimer, not publishable without review.",
@@ -350,6 +352,8 @@ def evaluate(event: dict, reg: Registry, settings) -> Verdict:
     decision = {"rules": trace, "route": facts.route,
                 "organisation": acct.organisation if acct and acct.type != "private" else None,
                 "flags": flags, "disclaimer": disclaimer, "publishable": publishable, "supersedes": supersedes,
+                # rule 10 without state: linked to the original; LinkVersions places it in the chain
+                "original": supersedes, "version": None,
                 "context": [], "registry_version": reg.version or None}
     ret = choose_retention(reg, event, facts) if eff.action != "drop" else None
     detail = {"rule": rule_id, **_str_map(eff.inputs), "event_type": facts.event_type}

@@ -33,6 +33,10 @@ class RulesSettings:
     # compacted topic where the sink keeps held items, so a hold survives a crash after commit
     held_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.held")
     restore_holds: bool = True
+    # rule 10: compacted topic where the sink keeps every archived edit/delete (no text, no actor),
+    # so an edit after a restart still links to the previous version
+    versions_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.versions")
+    restore_versions: bool = True
     # rule 6: text attached to government reposts of third-party content
     disclaimer: str = check(lambda v: bool(v.strip()), "a non-empty disclaimer text", default=DEFAULT_DISCLAIMER)
 

@@ -5,6 +5,7 @@ vault gives it back)."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import json
 import os
@@ -20,12 +21,12 @@ import yaml
 from archiefstroom import archive, replay, runner, schemas
 from archiefstroom.commands import webcare
 from archiefstroom.core.burgerbrief import alerts
-from archiefstroom.core.rules import holds
+from archiefstroom.core.rules import holds, versions
 from archiefstroom.core.rules import registry as rules_registry
 from archiefstroom.core.validation import InvalidEvent, parse_event
 from archiefstroom.samples.generator import generate_with_personal
 
-from .spine_helpers import all_keys, body, ledger_entries, topic_messages
+from .spine_helpers import all_keys, archived_records, body, ledger_entries, topic_messages
 
 pytestmark = pytest.mark.integration
 SEED, THREADS = 11, 4
@@ -135,9 +136,48 @@ def test_a_burgerbrief_raises_an_alert_and_a_webcare_verdict_makes_a_new_version
 
     webcare.send_verdict(cfg, alert["event_id"], "b", "anna", alert=alert)
     runner.run(cfg, stop_at=runner.end_offsets(cfg), progress=False)
-    versions = sorted((f["record"] for f in archive.lookup(cfg, alert["event_id"]) if f["kind"] == "archived"),
+    recorded = sorted((f["record"] for f in archive.lookup(cfg, alert["event_id"]) if f["kind"] == "archived"),
                       key=lambda r: r["record_version"])
-    assert [v["record_version"] for v in versions] == [1, 2]
-    verdict = versions[1]["burgerbrief"]["verdict"]
+    assert [v["record_version"] for v in recorded] == [1, 2]
+    verdict = recorded[1]["burgerbrief"]["verdict"]
     assert verdict["decision"] == "burgerbrief" and verdict["by"] == "anna"
-    assert versions[1]["retention"]["category"] == cfg.burgerbrief.selectielijst_category
+    assert recorded[1]["retention"]["category"] == cfg.burgerbrief.selectielijst_category
+
+
+def _archived_links(cfg) -> dict[str, tuple]:
+    """event id -> (supersedes, original, version) of every archived edit and tombstone."""
+    return {r["event"]["event_id"]: (r["decision"]["supersedes"], r["decision"]["original"], r["decision"]["version"])
+            for recs in archived_records(cfg).values() for r in recs
+            if r["event"]["event_type"] in versions.VERSIONED and r["record_version"] == 1}
+
+
+def test_edits_link_to_the_previous_version_and_tombstones_to_the_original(run):
+    cfg = run["cfg"]
+    outs = holds.simulate(_valid_records(cfg, run["events"]), rules_registry.load_for(cfg), cfg.rules)
+    expected = {r["event"]["event_id"]: (r["decision"]["supersedes"], r["decision"]["original"], r["decision"]["version"])
+                for r in versions.simulate(o.record for o in outs if o.record is not None)
+                if versions.version_of(r["event"])}
+    got = _archived_links(cfg)
+    assert got == expected
+    assert max(v for _, _, v in got.values()) >= 3, "the sample has objects edited twice"
+    assert any(eid.endswith(":delete") and sup != orig for eid, (sup, orig, _) in got.items()), \
+        "a tombstone of an edited post follows its last edit and names the original"
+    # every archived edit/delete is on the compacted versions topic (ids and times only)
+    logged = {m.key.decode() for m in topic_messages(cfg, cfg.rules.versions_topic, timeout_s=3) if m.value}
+    assert logged == set(got)
+
+
+def test_after_a_restart_a_new_edit_links_to_the_last_archived_version(run):
+    """A new run has empty Beam state: the link comes from the versions topic."""
+    cfg = run["cfg"]
+    got = _archived_links(cfg)
+    deleted = {orig for eid, (_, orig, _) in got.items() if eid.endswith(":delete")}
+    last, (_, original, number) = max(((eid, link) for eid, link in got.items()
+                                       if link[1] not in deleted and ":edit:" in eid), key=lambda kv: kv[1][2])
+    raw = next(json.loads(v) for v in run["events"] if v.startswith(b"{") and json.loads(v)["event_id"] == last)
+    edited = (schemas.from_wire(raw, "social_event")["edited_at"] + dt.timedelta(days=1)).isoformat()
+    raw.update(event_id=f"{raw['object_id']}:edit:{edited}", edited_at=edited, text=(raw["text"] or "") + " (derde keer)")
+    replay.produce(cfg, [json.dumps(raw).encode()])
+    runner.run(cfg, stop_at=runner.end_offsets(cfg), progress=False)
+    after = _archived_links(cfg)
+    assert after[raw["event_id"]] == (last, original, number + 1)

@@ -74,7 +74,7 @@ def test_events_in_are_archived_once_with_tags_and_dead_letters(make_cfg):
                  for r in recs}
         assert until == {t["destroy_after"]}
         assert {r["retention"]["category"] for r in recs} == {t["selectielijst_category"]}
-        assert t["schema_version"] == "2" and t["hotspot"] in ("true", "false")
+        assert t["schema_version"] == "3" and t["hotspot"] in ("true", "false")
         assert f"/{recs[0]['event']['platform']}/" in key
 
     dead = topic_messages(cfg, cfg.topics.dead_letter, timeout_s=3)

@@ -109,6 +109,8 @@ def test_rule10_links_versions_and_tombstones():
     tomb = engine.evaluate(event("delete", account=R2, native_id="78", author=citizen(), text=None),
                            example_registry(), SETTINGS)
     assert tomb.decision["supersedes"] == "x:78" and "tombstone" in tomb.decision["flags"]
+    # without the object's chain (LinkVersions, test_rules_versions.py) both point at the original
+    assert edit.decision["original"] == "x:77" and tomb.decision["original"] == "x:78"
 
 
 def test_rule5_names_who_must_react():

@@ -98,6 +98,18 @@ def test_data_written_with_schema_v1_is_read_with_the_current_schema():
     assert read["record_version"] == 1 and read["decision"] is None and read["burgerbrief"] is None
 
 
+def test_data_written_with_schema_v2_is_read_with_the_current_schema():
+    v2 = schemas.load_file(schemas.HISTORY_DIR / "archive_record.v2.avsc")
+    rec = _record(generate(3, threads_per_account=1)[0])
+    rec["decision"] = {"rules": [], "flags": ["version"], "supersedes": "x:1", "context": []}
+    buf = io.BytesIO()
+    fastavro.writer(buf, v2, [rec])
+    buf.seek(0)
+    (read,) = list(fastavro.reader(buf, reader_schema=schemas.load("archive_record")))
+    assert read["decision"]["supersedes"] == "x:1"
+    assert read["decision"]["original"] is None and read["decision"]["version"] is None
+
+
 def test_archive_files_carry_a_self_contained_schema_readable_by_the_reference_library():
     recs = [_record(r, i) for i, r in enumerate(generate(3, threads_per_account=1)[:20])]
     body = encode_avro(recs, "archive/x/key.avro")
