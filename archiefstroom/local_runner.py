@@ -3,7 +3,7 @@
 `DirectRunner` picks the FnApiRunner for any pipeline it thinks it can batch, and
 that one runs stage by stage: a never-ending Kafka read would never hand anything
 to the sink. The bundle-based Python direct runner does stream, but Beam 2.77 needs
-three fixes for this pipeline (found by running it; each is small and local):
+four fixes for this pipeline (found by running it; each is small and local):
 
 1. its override list re-expands the splittable DoFn's GroupByKey after the streaming
    GroupByKey override ran ("... was not replaced as expected"): applying the
@@ -15,6 +15,13 @@ three fixes for this pipeline (found by running it; each is small and local):
    (primary, residual restriction) while the SDK returns SplitResultResidual objects:
    `_CheckpointingInvoker` translates.
 
+4. every bundle a transform produces is handed to its consumers even when it is empty,
+   and the source produces one per checkpoint (CHECKPOINT_SECONDS): a cascade of empty
+   bundles through every stage that the serial queue of the sink (a stateful DoFn)
+   could not keep up with, so records read while running waited there until a drain.
+   `_commit_non_empty` drops empty output bundles (no elements: nothing to deliver;
+   watermarks advance through the producer's output watermark all the same).
+
 It runs with one worker thread (Beam's default; more threads race in its state
 handling). Cluster runners (Flink, Dataflow) are untouched by this module.
 """
@@ -22,7 +29,7 @@ from __future__ import annotations
 
 import threading
 
-from apache_beam.runners.direct import executor, transform_evaluator
+from apache_beam.runners.direct import evaluation_context, executor, transform_evaluator
 from apache_beam.runners.direct.sdf_direct_runner import SDFProcessElementInvoker
 from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner, _get_transform_overrides
 
@@ -97,12 +104,21 @@ def _fifo_update(self, new_work, completed_work):
             executor._TransformEvaluationState.schedule(self, next_work)
 
 
+_commit_bundles = evaluation_context.EvaluationContext._commit_bundles
+
+
+def _commit_non_empty(self, uncommitted_bundles, unprocessed_bundles):
+    """EvaluationContext._commit_bundles for the bundles that hold elements."""
+    return _commit_bundles(self, [b for b in uncommitted_bundles if b.has_elements()], unprocessed_bundles)
+
+
 class LocalStreamingRunner(BundleBasedDirectRunner):
     def run_pipeline(self, pipeline, options):
         transform_evaluator._ProcessElementsEvaluator.DEFAULT_MAX_DURATION = CHECKPOINT_SECONDS
         transform_evaluator.SDFProcessElementInvoker = _CheckpointingInvoker
         # one worker thread would spend nearly all its time re-invoking the Kafka reads
         executor._SerialEvaluationState._update_currently_evaluating = _fifo_update
+        evaluation_context.EvaluationContext._commit_bundles = _commit_non_empty
         for override in _get_transform_overrides(options):
             pipeline._replace(override)
         return super().run_pipeline(pipeline, options)
