@@ -98,6 +98,10 @@ class PipelineSettings:
     max_event_bytes: int = check(lambda v: 1024 <= v <= 50_000_000, "bytes between 1 KiB and 50 MB", default=1_000_000)
     codec: Literal["deflate", "snappy", "zstandard", "null"] = "deflate"
     poll_max_records: int = check(lambda v: 1 <= v <= 100_000, "an integer 1..100000", default=2000)
+    # event-time watermark = latest event time read - this slack: how late (in event time) a
+    # record may arrive and still count, e.g. a reaction a connector captures hours later
+    event_time_slack_seconds: float = check(lambda v: 0 <= v <= 7 * 86400, "seconds between 0 and 604800",
+                                            default=6 * 3600.0)
 
 
 @dataclass

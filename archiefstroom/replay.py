@@ -7,21 +7,26 @@ from typing import Iterable
 
 from archiefstroom import kafka as kafka_clients
 from archiefstroom.config import Config
+from archiefstroom.core.envelope import raw_message
 
 
-def _key(value: bytes) -> bytes | None:
-    """Thread root (or the item itself) as key: a thread stays in one partition, in order."""
+def _message(value: bytes) -> tuple[bytes | None, list]:
+    """Key and headers as the connectors make them (core.envelope.raw_message); a line that
+    is not a JSON object goes as it is (the pipeline dead-letters it)."""
     try:
         doc = json.loads(value)
-        return (doc.get("thread_root") or doc.get("object_id") or "").encode() or None
-    except (ValueError, AttributeError):
-        return None
+    except ValueError:
+        return None, []
+    return raw_message(doc) if isinstance(doc, dict) else (None, [])
 
 
 def produce(cfg: Config, values: Iterable[bytes], topic: str | None = None) -> dict[int, int]:
     """Returns partition -> end offset (exclusive) of what was written."""
     producer = kafka_clients.producer(cfg.kafka)
-    futures = [producer.send(topic or cfg.topics.raw, key=_key(v), value=v) for v in values]
+    futures = []
+    for v in values:
+        key, headers = _message(v)
+        futures.append(producer.send(topic or cfg.topics.raw, key=key, value=v, headers=headers))
     producer.flush()
     ends: dict[int, int] = {}
     for f in futures:

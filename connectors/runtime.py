@@ -25,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable, Iterable
 
+from archiefstroom.core.envelope import raw_message
+
 log = logging.getLogger(__name__)
 
 
@@ -182,7 +184,8 @@ class ListSink:
 class KafkaSink:
     """Produces events to the raw topic; `send` returns once Kafka has acknowledged them all.
 
-    Key = thread root (else the object id): a thread stays in one partition, in order.
+    Key and headers by core.envelope.raw_message: a thread stays in one partition, in order,
+    and the event's time travels as a header for the pipeline's event-time watermark.
     """
 
     def __init__(self, cfg, producer=None):
@@ -193,9 +196,9 @@ class KafkaSink:
     def send(self, events: list[dict]) -> None:
         futures = []
         for ev in events:
-            key = (ev.get("thread_root") or ev["object_id"]).encode("utf-8")
+            key, headers = raw_message(ev)
             value = json.dumps(ev, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            futures.append(self.producer.send(self.topic, key=key, value=value))
+            futures.append(self.producer.send(self.topic, key=key, value=value, headers=headers))
         self.producer.flush()
         for f in futures:
             f.get(timeout=60)

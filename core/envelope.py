@@ -9,6 +9,7 @@ dropped silently.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -47,3 +48,45 @@ class Disposition:
 
 def position_of(element) -> Position:
     return element.position if isinstance(element, Disposition) else Position.of(element)
+
+
+# -- the raw topic's message contract ------------------------------------------------
+
+EVENT_TIME_HEADER = "event_time"
+
+
+def raw_message(doc: dict) -> tuple[bytes | None, list[tuple[str, bytes]]]:
+    """Kafka key and headers for a SocialEvent in wire form on the raw topic.
+
+    Key: the thread root, else the object id, so one thread stays in one partition, in order.
+    Header `event_time`: created_at in epoch milliseconds. The source takes its event-time
+    watermark from it (rule holds expire by event time). It is a header, not the record's
+    timestamp: that stays the append time, so the broker's time-based retention never
+    deletes a backfill of old events before it is archived."""
+    key = str(doc.get("thread_root") or doc.get("object_id") or "").encode() or None
+    ms = _epoch_ms(doc.get("created_at"))
+    return key, ([(EVENT_TIME_HEADER, str(ms).encode())] if ms is not None else [])
+
+
+def event_time_ms(headers, default: int | None) -> int | None:
+    """The `event_time` header of a Kafka record, else `default` (its Kafka timestamp)."""
+    for name, value in headers or ():
+        if name == EVENT_TIME_HEADER:
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                break
+    return default
+
+
+def _epoch_ms(value) -> int | None:
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, dt.datetime):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return int(value.timestamp() * 1000)

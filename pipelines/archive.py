@@ -49,7 +49,8 @@ class ArchiveSocialMedia(beam.PTransform):
     def expand(self, pbegin):
         cfg = self.cfg
         raw = pbegin | "ReadRawTopic" >> ReadFromKafka(cfg.kafka, cfg.topics.raw, stop_at=self.stop_at,
-                                                       poll_max_records=cfg.pipeline.poll_max_records)
+                                                       poll_max_records=cfg.pipeline.poll_max_records,
+                                                       event_time_slack_s=cfg.pipeline.event_time_slack_seconds)
         checked = raw.records | "Validate" >> ValidateEvents(cfg.pipeline.max_event_bytes)
         ruled = checked.valid | "ArchivingRules" >> ApplyRules(cfg, registry=self.registry)
         detected = ruled["records"] | "Burgerbrief" >> DetectBurgerbrief(cfg)
@@ -72,7 +73,8 @@ class ApplyFeedback(beam.PTransform):
         cfg = self.cfg
         topic = cfg.burgerbrief.feedback_topic
         feedback = pbegin | "ReadFeedbackTopic" >> ReadFromKafka(cfg.kafka, topic, stop_at=self.stop_at,
-                                                                 poll_max_records=cfg.pipeline.poll_max_records)
+                                                                 poll_max_records=cfg.pipeline.poll_max_records,
+                                                                 event_time_slack_s=cfg.pipeline.event_time_slack_seconds)
         applied = feedback.records | "Verdicts" >> ApplyWebcareFeedback(cfg)
         return ((applied["records"], applied["dispositions"], feedback.ticks)
                 | "FeedbackOutcomes" >> beam.Flatten()

@@ -6,12 +6,18 @@ may swap it in. This one claims Kafka offsets in an OffsetRange restriction, so
 a runner may checkpoint and resume it, and it starts from the consumer group's
 committed offset (committed by the sink only after objects are durable).
 
+Time: each partition's watermark follows the event time of what it read (the
+`event_time` header the connectors set, see core.envelope.raw_message), minus a
+configured slack; see EventClock. Rule holds expire by it, so a replay of old
+events decides as the live capture did.
+
 Stopping: `stop_at` bounds each partition (demo mode stops once the sample is
 archived); `STOP` (a process-wide event set on SIGTERM) ends every restriction
 at the next poll so downstream final timers flush and commit: a drain.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -26,6 +32,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from archiefstroom import kafka as kafka_clients
 from archiefstroom.config import KafkaSettings
+from archiefstroom.core.envelope import event_time_ms
 from archiefstroom.transforms import metrics, resources
 
 log = logging.getLogger(__name__)
@@ -91,12 +98,100 @@ class _Restrictions(RestrictionProvider):
         yield restriction
 
 
+FUTURE_MS = 5 * 60 * 1000
+
+
+END_OF_TIME_MS = 2**62
+
+
+class TopicClock:
+    """Event time of one topic as read in this process: the latest event time read from
+    any partition, and each partition's watermark. `watermark_ms()` (the minimum over
+    the partitions; a finished partition counts as the end of time) is what the rule
+    holds expire by on the local runner, whose Python direct runner does not take a
+    splittable DoFn's watermark estimator into account (transforms/rules.py)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.max_ms: int | None = None
+        self.marks: dict[int, int | None] = {}
+
+    def see(self, ms: int) -> None:
+        with self.lock:
+            if self.max_ms is None or ms > self.max_ms:
+                self.max_ms = ms
+
+    def mark(self, partition: int, wm_ms: int | None) -> None:
+        with self.lock:
+            before = self.marks.get(partition)
+            if before != END_OF_TIME_MS and (wm_ms is not None and (before is None or wm_ms > before)):
+                self.marks[partition] = wm_ms
+            else:
+                self.marks.setdefault(partition, None)
+
+    def finish(self, partition: int) -> None:
+        with self.lock:
+            self.marks[partition] = END_OF_TIME_MS
+
+    def watermark_ms(self) -> int | None:
+        with self.lock:
+            if not self.marks or any(v is None for v in self.marks.values()):
+                return None
+            return min(self.marks.values())
+
+
+def _topic_clock(topic: str) -> TopicClock:
+    return resources.shared(("kafka.event_time", topic), TopicClock)
+
+
+def event_watermark(topic: str) -> dt.datetime | None:
+    """The topic's event-time watermark in this process (None: not known yet)."""
+    ms = _topic_clock(topic).watermark_ms()
+    if ms is None:
+        return None
+    if ms >= END_OF_TIME_MS:
+        return dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc)
+
+
+class EventClock:
+    """Event-time watermark of one partition (the policy of KafkaIO's
+    CustomTimestampPolicyWithLimitedDelay, with the event time from the `event_time` header):
+
+    - while a partition has records to read, its watermark is the latest event time it
+      read minus `slack` (how late, in event time, a record may still arrive: connectors
+      capture reactions some hours after they were written);
+    - a partition that is caught up must not hold the others back: it follows the latest
+      event time read from *any* partition of the topic (minus slack). Not the wall clock:
+      then a slow backfill of old events would let every hold expire between two batches;
+    - before anything has been read there is no watermark (holds cannot exist yet);
+    - an event time more than FUTURE_MS ahead of this machine's clock counts as now + FUTURE_MS.
+    The watermark only moves forward (the estimator keeps the maximum)."""
+
+    def __init__(self, topic: TopicClock):
+        self.topic = topic
+        self.max_ms: int | None = None
+
+    def see(self, ms: int) -> None:
+        ms = min(ms, int(time.time() * 1000) + FUTURE_MS)  # a clock error must not expire every hold
+        if ms >= 0:
+            self.max_ms = ms if self.max_ms is None else max(self.max_ms, ms)
+            self.topic.see(ms)
+
+    def watermark_ms(self, *, caught_up: bool, slack_ms: int) -> int | None:
+        latest = self.topic.max_ms if caught_up else self.max_ms
+        if caught_up and self.max_ms is not None and latest is not None:
+            latest = max(latest, self.max_ms)
+        return None if latest is None else latest - slack_ms
+
+
 class _ReadPartition(beam.DoFn):
     """Polls one partition per restriction; defers when caught up."""
 
     def __init__(self, settings: KafkaSettings, poll_max_records: int, idle_resume_s: float = 0.2,
-                 legacy_continuation: bool = False):
+                 legacy_continuation: bool = False, event_time_slack_s: float = 6 * 3600):
         self.settings = settings
+        self.slack_ms = int(event_time_slack_s * 1000)
         # the local bundle-based runner checkpoints a running process() itself after a
         # while (keep polling until it does); portable runners (Flink, Dataflow, FnApi)
         # expect the DoFn to return and tracker.defer_remainder()
@@ -108,7 +203,8 @@ class _ReadPartition(beam.DoFn):
 
     def _reader(self, spec: PartitionSpec) -> "_PartitionReader":
         key = ("kafka.reader", tuple(self.settings.bootstrap_servers), spec.topic, spec.partition)
-        return resources.shared(key, lambda: _PartitionReader(self.settings, spec.topic, spec.partition))
+        topic_clock = _topic_clock(spec.topic)
+        return resources.shared(key, lambda: _PartitionReader(self.settings, spec.topic, spec.partition, topic_clock))
 
     def process(self, spec: PartitionSpec, tracker, watermark=None):
         """Returns a list, not a generator: the local runner checks the restriction as soon
@@ -117,14 +213,25 @@ class _ReadPartition(beam.DoFn):
         out: list = []
         position = start
         gaps: list[tuple[int, int]] = []
+        batch_max = -1   # latest event time (ms) claimed in this call
 
         def tick(final: bool):
             out.append(Tick(spec.topic, spec.partition, position, final, start, tuple(gaps)))
 
         def finish():  # nothing more to read in this restriction
             tracker.try_claim(tracker.current_restriction().stop)
+            _topic_clock(spec.topic).finish(spec.partition)
             tick(True)
             return out
+
+        def advance(reader):  # event time: this partition's watermark, for Beam and for the topic clock
+            reader.clock.see(batch_max)
+            wm = reader.clock.watermark_ms(caught_up=reader.caught_up(position), slack_ms=self.slack_ms)
+            reader.clock.topic.mark(spec.partition, wm)
+            if watermark is not None and wm is not None:
+                current = watermark.current_watermark()
+                if current is None or Timestamp.of(wm / 1000) > current:
+                    watermark.set_watermark(Timestamp.of(wm / 1000))
 
         if STOP.is_set() or start >= tracker.current_restriction().stop:
             return finish()
@@ -148,24 +255,21 @@ class _ReadPartition(beam.DoFn):
                 if not tracker.try_claim(msg.offset):
                     reader.unread(batch[i:])
                     tick(False)
+                    advance(reader)
                     return out  # checkpointed by the runner
                 self.read.inc()
+                batch_max = max(batch_max, event_time_ms(msg.headers, msg.timestamp) or batch_max)
                 if msg.offset > position:
                     gaps.append((position, msg.offset - 1))
                 position = msg.offset + 1
                 out.append(KafkaRecord(msg.topic, msg.partition, msg.offset, msg.timestamp, msg.key, msg.value))
             self.lag.set(max(0, reader.end() - position))
         if STOP.is_set() or (spec.stop_at is not None and position >= spec.stop_at):
+            advance(reader)
             return finish()
         if out or reader.tick_due():
             tick(False)
-        if watermark is not None:
-            # processing-time watermark: the archive works in the global window, but
-            # event-time timers downstream (rule holds) need the watermark to move
-            current = watermark.current_watermark()
-            now = Timestamp.now()
-            if current is None or now > current:
-                watermark.set_watermark(now)
+        advance(reader)
         if not self.legacy_continuation and position < tracker.current_restriction().stop:
             tracker.defer_remainder(Duration.of(self.idle_resume_s))
         return out
@@ -177,13 +281,14 @@ class _PartitionReader:
     with the messages fetched but not yet claimed kept for the next call: when a runner
     checkpoints mid-batch, nothing is fetched twice and progress is guaranteed."""
 
-    def __init__(self, settings: KafkaSettings, topic: str, partition: int):
+    def __init__(self, settings: KafkaSettings, topic: str, partition: int, topic_clock: "TopicClock"):
         from kafka import TopicPartition
         self.tp = TopicPartition(topic, partition)
         self.consumer = kafka_clients.consumer(settings)
         self.consumer.assign([self.tp])
         self.pending: list = []
         self.next_fetch: int | None = None   # offset the consumer will return next
+        self.clock = EventClock(topic_clock)
 
     def fetch(self, position: int, *, timeout_ms: int, max_records: int) -> list:
         self.pending = [m for m in self.pending if m.offset >= position]
@@ -215,6 +320,11 @@ class _PartitionReader:
     def end(self) -> int:
         return self.consumer.highwater(self.tp) or 0
 
+    def caught_up(self, position: int) -> bool:
+        """Nothing left to read in this partition right now (the log end is known)."""
+        hw = self.consumer.highwater(self.tp)
+        return hw is not None and position >= hw and not self.pending
+
     def close(self) -> None:
         self.consumer.close()
 
@@ -228,11 +338,12 @@ class ReadFromKafka(beam.PTransform):
     unbounded. Partitions are discovered when the pipeline is built."""
 
     def __init__(self, settings: KafkaSettings, topic: str, *, stop_at: dict[int, int] | None = None,
-                 poll_max_records: int = 2000):
+                 poll_max_records: int = 2000, event_time_slack_s: float = 6 * 3600):
         super().__init__()
         self.settings, self.topic = settings, topic
         self.stop_at = stop_at
         self.poll_max_records = poll_max_records
+        self.event_time_slack_s = event_time_slack_s
 
     def expand(self, pbegin):
         c = kafka_clients.consumer(self.settings)
@@ -245,7 +356,7 @@ class ReadFromKafka(beam.PTransform):
         return (pbegin
                 | "Partitions" >> beam.Create(specs)
                 | "Poll" >> beam.ParDo(_splittable_reader(self.settings, self.poll_max_records,
-                                                          _bundle_based(pbegin.pipeline)))
+                                                          bundle_based(pbegin.pipeline), self.event_time_slack_s))
                 | "SplitTicks" >> beam.ParDo(_SplitTicks()).with_outputs(TICKS, main="records"))
 
 
@@ -257,12 +368,13 @@ class _SplitTicks(beam.DoFn):
         yield beam.pvalue.TaggedOutput(TICKS, item) if isinstance(item, Tick) else item
 
 
-def _bundle_based(pipeline) -> bool:
+def bundle_based(pipeline) -> bool:
     from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner
     return isinstance(getattr(pipeline, "runner", None), BundleBasedDirectRunner)
 
 
-def _splittable_reader(settings: KafkaSettings, poll_max_records: int, legacy: bool) -> beam.DoFn:
+def _splittable_reader(settings: KafkaSettings, poll_max_records: int, legacy: bool,
+                       event_time_slack_s: float) -> beam.DoFn:
     """Beam takes the restriction provider from the process() signature, so bind it here."""
     provider = _Restrictions(settings)
 
@@ -271,4 +383,5 @@ def _splittable_reader(settings: KafkaSettings, poll_max_records: int, legacy: b
                     watermark=beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider())):
             return super().process(spec, tracker, watermark)
 
-    return ReadPartition(settings, poll_max_records, legacy_continuation=legacy)
+    return ReadPartition(settings, poll_max_records, legacy_continuation=legacy,
+                         event_time_slack_s=event_time_slack_s)

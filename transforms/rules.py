@@ -31,11 +31,11 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.transforms.window import TimestampedValue
-from apache_beam.utils.timestamp import Timestamp
+from apache_beam.utils.timestamp import Duration, Timestamp
 
 from archiefstroom.core.rules import engine, holds, versions
 from archiefstroom.core.rules import registry as registry_core
-from archiefstroom.transforms import resources
+from archiefstroom.transforms import kafka_source, resources
 
 log = logging.getLogger(__name__)
 
@@ -91,35 +91,65 @@ def _event_time(kv):
 
 
 class _Threads(beam.DoFn):
+    """Holds per thread. A hold expires when event time passes its window: on runners that
+    carry the source's event-time watermark (Flink, Dataflow) by an event-time timer; on
+    the local runner (`clock_topic` set), whose watermark does not follow the source's
+    estimator, by a processing-time timer that looks at the raw topic's event clock
+    (kafka_source.event_watermark) every POLL_SECONDS while the thread has holds."""
     STATE = ReadModifyWriteStateSpec("thread", PickleCoder())
     EXPIRY = TimerSpec("expiry", TimeDomain.WATERMARK)
+    POLL = TimerSpec("poll", TimeDomain.REAL_TIME)
+    POLL_SECONDS = 1.0
 
-    def __init__(self, window_hours: float):
+    def __init__(self, window_hours: float, clock_topic: str | None = None):
         self.window = dt.timedelta(hours=window_hours)
+        self.clock_topic = clock_topic
 
-    def process(self, kv, state=beam.DoFn.StateParam(STATE), timer=beam.DoFn.TimerParam(EXPIRY)):
+    def process(self, kv, state=beam.DoFn.StateParam(STATE), timer=beam.DoFn.TimerParam(EXPIRY),
+                poll=beam.DoFn.TimerParam(POLL)):
         _, item = kv
         st = state.read() or holds.ThreadState()
         outs = holds.step(st, item, self.window)
-        self._save(st, state, timer)
+        self._save(st, state, timer, poll)
         yield from self._emit(outs)
 
     @on_timer(EXPIRY)
     def expired(self, ts=beam.DoFn.TimestampParam, state=beam.DoFn.StateParam(STATE),
-                timer=beam.DoFn.TimerParam(EXPIRY)):
+                timer=beam.DoFn.TimerParam(EXPIRY), poll=beam.DoFn.TimerParam(POLL)):
+        yield from self._expire(ts.to_utc_datetime(has_tz=True), state, timer, poll)
+
+    @on_timer(POLL)
+    def polled(self, state=beam.DoFn.StateParam(STATE), timer=beam.DoFn.TimerParam(EXPIRY),
+               poll=beam.DoFn.TimerParam(POLL)):
+        now = kafka_source.event_watermark(self.clock_topic)
+        if now is None:  # the source has not read every partition yet: look again later
+            st = state.read() or holds.ThreadState()
+            self._save(st, state, timer, poll)
+            return
+        yield from self._expire(now, state, timer, poll)
+
+    def _expire(self, now: dt.datetime, state, timer, poll):
+        if kafka_source.STOP.is_set():
+            # a drain (SIGTERM) ends the input, so the watermark jumps to the end of time and
+            # every timer fires: that is not the window passing. The holds stay pending on the
+            # held topic and the next run restores them.
+            return
         st = state.read() or holds.ThreadState()
-        outs = holds.expire(st, ts.to_utc_datetime(has_tz=True), self.window)
-        self._save(st, state, timer)
+        outs = holds.expire(st, now, self.window)
+        self._save(st, state, timer, poll)
         yield from self._emit(outs)
 
-    @staticmethod
-    def _save(st: holds.ThreadState, state, timer) -> None:
+    def _save(self, st: holds.ThreadState, state, timer, poll) -> None:
         if st.pending or st.root is not None:
             state.write(st)
         else:
             state.clear()
         nxt = st.next_expiry()
-        if nxt is not None:
+        if nxt is None:
+            return
+        if self.clock_topic:
+            poll.set(Timestamp.now() + Duration(seconds=self.POLL_SECONDS))
+        else:
             timer.set(Timestamp.from_utc_datetime(nxt.astimezone(dt.timezone.utc)))
 
     @staticmethod
@@ -245,10 +275,13 @@ class ApplyRules(beam.PTransform):
             items.append(records.pipeline | "RestoreHolds" >> RestoreHolds(self.cfg))
         elif self.restore not in (None, False):
             items.append(self.restore)
+        # the local runner ignores the source's watermark estimator: holds follow the topic's event clock
+        clock_topic = self.cfg.topics.raw if kafka_source.bundle_based(records.pipeline) else None
         threads = (tuple(items)
                    | "ThreadItems" >> beam.Flatten()
                    | "EventTime" >> beam.Map(_event_time).with_output_types(typing.Tuple[str, typing.Any])
-                   | "Threads" >> beam.ParDo(_Threads(s.hold_window_hours)).with_outputs(DISPOSITIONS, main=RECORDS))
+                   | "Threads" >> beam.ParDo(_Threads(s.hold_window_hours, clock_topic)).with_outputs(
+                       DISPOSITIONS, main=RECORDS))
         archived = (ev[RECORDS], threads[RECORDS]) | "ArchivedByRules" >> beam.Flatten()
         restored = self.chains
         if restored is None and (self.restore is not None or not s.restore_versions):
