@@ -257,16 +257,31 @@ def ledgers(cfg: Config, topic: str | None = None) -> list[dict]:
 
 def lookup(cfg: Config, event_id: str) -> list[dict]:
     """Everything the archive knows of an event id: archived records and ledger entries."""
-    found = []
     wanted = {event_id, layout.ledger_event_id(event_id, _token_for(cfg))}
+    return _find(cfg, lambda eid: eid in wanted, lambda rec: rec["event"]["event_id"] == event_id)
+
+
+def history(cfg: Config, object_id: str) -> list[dict]:
+    """The archived versions of one post or reaction (original, edits, tombstone), in chain order."""
+    def ours(eid: str) -> bool:
+        return eid == object_id or eid.startswith(object_id + ":edit:") or eid == object_id + ":delete"
+    found = _find(cfg, ours, lambda rec: rec["event"]["object_id"] == object_id and ours(rec["event"]["event_id"]))
+    records = [f["record"] for f in found if f["kind"] == "archived"]
+    return sorted(records, key=lambda r: ((r.get("decision") or {}).get("version") or 1, r["event"]["event_id"],
+                                          r.get("record_version") or 1))
+
+
+def _find(cfg: Config, wanted, matches) -> list[dict]:
+    """Ledger entries whose event id is `wanted`, with the archived records they point at."""
+    found = []
     for ledger in ledgers(cfg):
         for e in ledger.get("entries", []):
-            if e.get("event_id") not in wanted:
+            if not e.get("event_id") or not wanted(e["event_id"]):
                 continue
             source = {"topic": ledger["topic"], "partition": ledger["partition"], "offset": e["offset"]}
             if e["kind"] == "archived":
                 for rec in read_object(cfg, e["object"]):
-                    if rec["event"]["event_id"] == event_id and rec["source"]["offset"] == e["offset"]:
+                    if matches(rec) and rec["source"]["offset"] == e["offset"]:
                         found.append({"kind": "archived", "object": e["object"], "record": rec, "source": source})
             else:
                 found.append({"kind": e["kind"], "reason": e.get("reason"), "detail": e.get("detail", {}),

@@ -1,4 +1,4 @@
-"""`archiefstroom archive ls|cat|summary`: what the archive holds, for archivists and operators."""
+"""`archiefstroom archive ls|cat|summary|history`: what the archive holds, for archivists and operators."""
 from __future__ import annotations
 
 import json
@@ -16,6 +16,8 @@ def register(sub):
     cat = a.add_parser("cat", help="print the records of objects as JSON lines")
     cat.add_argument("keys", nargs="+", help="object keys as printed by `archive ls`")
     a.add_parser("summary", help="records per platform/account/retention class, and what was not archived")
+    h = a.add_parser("history", help="the versions of one post or reaction: original, edits, tombstone (rule 10)")
+    h.add_argument("object_id", help="'<platform>:<native id>', e.g. mastodon:109876543210")
     p.set_defaults(func=run)
 
 
@@ -40,5 +42,25 @@ def run(args) -> int:
                 print(f"archiefstroom: no such object: {key}", file=sys.stderr)
                 status = 1
         return status
+    if args.archive_action == "history":
+        versions = archive.history(cfg, args.object_id)
+        if not versions:
+            print(f"archiefstroom: no archived version of {args.object_id}", file=sys.stderr)
+            return 1
+        print(format_history(versions))
+        return 0
     print(archive.format_summary(archive.summarise(cfg)))
     return 0
+
+
+def format_history(records: list[dict]) -> str:
+    lines = []
+    for rec in records:
+        ev, d = rec["event"], rec.get("decision") or {}
+        when = ev.get("edited_at") or ev["created_at"]
+        link = f"  follows {d['supersedes']}" if d.get("supersedes") else ""
+        record_version = f" (record version {rec['record_version']})" if (rec.get("record_version") or 1) > 1 else ""
+        lines.append(f"v{d.get('version') or 1:<3} {ev['event_type']:7} {when}  {ev['event_id']}{link}{record_version}")
+        if ev.get("text"):
+            lines.append(f"       {ev['text'][:200]}")
+    return "\n".join(lines)

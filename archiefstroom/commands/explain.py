@@ -35,6 +35,8 @@ def format_entry(entry: dict) -> list[str]:
     lines.append(f"  route {d.get('route')}, organisation {d.get('organisation')}, "
                  f"publishable: {'yes' if d.get('publishable', True) else 'no, review first'}"
                  + (f", registry {d['registry_version']}" if d.get("registry_version") else ""))
+    if d.get("version"):
+        lines.append(f"  version {d['version']} of {d.get('original')}")
     for key, label in (("flags", "flags"), ("context", "context"), ("supersedes", "supersedes"),
                        ("disclaimer", "disclaimer")):
         if d.get(key):

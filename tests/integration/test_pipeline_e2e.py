@@ -20,6 +20,7 @@ import yaml
 
 from archiefstroom import archive, replay, runner, schemas
 from archiefstroom.commands import webcare
+from archiefstroom.commands.archive import format_history
 from archiefstroom.core.burgerbrief import alerts
 from archiefstroom.core.rules import holds, versions
 from archiefstroom.core.rules import registry as rules_registry
@@ -162,6 +163,12 @@ def test_edits_link_to_the_previous_version_and_tombstones_to_the_original(run):
     assert max(v for _, _, v in got.values()) >= 3, "the sample has objects edited twice"
     assert any(eid.endswith(":delete") and sup != orig for eid, (sup, orig, _) in got.items()), \
         "a tombstone of an edited post follows its last edit and names the original"
+    # `archive history` walks the longest chain: original, edits, maybe a tombstone, each following the one before
+    longest = max(got.values(), key=lambda link: link[2])[1]
+    chain = archive.history(cfg, longest)
+    assert chain[0]["event"]["event_id"] == longest and len(chain) >= 3
+    assert all(b["decision"]["supersedes"] == a["event"]["event_id"] for a, b in zip(chain, chain[1:]))
+    assert "follows " + longest in format_history(chain)
     # every archived edit/delete is on the compacted versions topic (ids and times only)
     logged = {m.key.decode() for m in topic_messages(cfg, cfg.rules.versions_topic, timeout_s=3) if m.value}
     assert logged == set(got)
