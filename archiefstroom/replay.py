@@ -10,7 +10,7 @@ from archiefstroom.config import Config
 from archiefstroom.core.envelope import raw_message
 
 
-def _message(value: bytes) -> tuple[bytes | None, list]:
+def message(value: bytes) -> tuple[bytes | None, list]:
     """Key and headers as the connectors make them (core.envelope.raw_message); a line that
     is not a JSON object goes as it is (the pipeline dead-letters it)."""
     try:
@@ -25,7 +25,7 @@ def produce(cfg: Config, values: Iterable[bytes], topic: str | None = None) -> d
     producer = kafka_clients.producer(cfg.kafka)
     futures = []
     for v in values:
-        key, headers = _message(v)
+        key, headers = message(v)
         futures.append(producer.send(topic or cfg.topics.raw, key=key, value=v, headers=headers))
     producer.flush()
     ends: dict[int, int] = {}

@@ -6,9 +6,10 @@
    the whole pipeline archives it (bounded run). Reported: events/s over the run,
    and the same for the raw-copy baseline: kafka-python consume + fastavro write of
    the same events to S3, no Beam, no rules, no NLP, no pseudonymisation.
-2. alert latency: the pipeline runs continuously while events are produced at the
-   sample's rate (R events/s); for every burgerbrief alert, the time from the
-   event's append to the raw topic to the alert's append to the alert topic.
+2. latency: the pipeline runs continuously while events are produced at R events/s;
+   for every burgerbrief alert, the time from the event's append to the raw topic to
+   the alert's append to the alert topic; for every archived event, the time from its
+   append to the write of its batch's ledger (second resolution: S3 LastModified).
 
 It starts its own stack on its own ports, in a temporary directory.
 """
@@ -30,7 +31,8 @@ import fastavro
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from archiefstroom import kafka as kafka_clients  # noqa: E402
-from archiefstroom import replay, runner, s3 as s3io, schemas, stack  # noqa: E402
+from archiefstroom import archive, replay, runner, s3 as s3io, schemas, stack  # noqa: E402
+from archiefstroom.core import layout  # noqa: E402
 from archiefstroom.config import Config  # noqa: E402
 from archiefstroom.samples.generator import generate  # noqa: E402
 from archiefstroom.settings import from_dict  # noqa: E402
@@ -118,7 +120,8 @@ def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float)
     sent = 0
     t0 = time.monotonic()
     while time.monotonic() - t0 < seconds and sent < len(values):
-        producer.send(cfg.topics.raw, key=replay._key(values[sent]), value=values[sent])
+        key, headers = replay.message(values[sent])
+        producer.send(cfg.topics.raw, key=key, value=values[sent], headers=headers)
         sent += 1
         time.sleep(max(0.0, t0 + sent / rate - time.monotonic()))
     producer.flush()
@@ -138,12 +141,24 @@ def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float)
         a = alerts.decode(m.value, alerts.ALERT_SCHEMA)
         if a["event_id"] in raw_ts:
             lat.append((m.timestamp - raw_ts[a["event_id"]]) / 1000)
-    lat.sort()
-    if not lat:
-        return {"events_sent": sent, "alerts": 0}
-    return {"events_sent": sent, "rate_per_s": rate, "alerts": len(lat),
-            "p50_s": round(statistics.median(lat), 2), "p95_s": round(lat[int(0.95 * (len(lat) - 1))], 2),
-            "max_s": round(lat[-1], 2)}
+    # archive latency: raw append -> the ledger of the batch that archived it (written before its objects)
+    stored = []
+    reader = archive.reader(cfg)
+    for obj in reader.list(f"{layout.LEDGER_PREFIX}/{layout.safe(cfg.topics.raw)}/"):
+        written_ms = obj["LastModified"].timestamp() * 1000
+        for e in json.loads(reader.get(obj["Key"]) or b"{}").get("entries", []):
+            if e["kind"] == "archived" and e["event_id"] in raw_ts:
+                stored.append((written_ms - raw_ts[e["event_id"]]) / 1000)
+    return {"events_sent": sent, "rate_per_s": rate, "alerts": _percentiles(lat),
+            "archived": _percentiles(stored)}
+
+
+def _percentiles(values: list[float]) -> dict:
+    values = sorted(values)
+    if not values:
+        return {"n": 0}
+    return {"n": len(values), "p50_s": round(statistics.median(values), 2),
+            "p95_s": round(values[int(0.95 * (len(values) - 1))], 2), "max_s": round(values[-1], 2)}
 
 
 def main() -> None:
