@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 SCHEMA_NAME = "archive_record"
 # the contract's version number lives in the .avsc itself ("version" attribute)
 SCHEMA_VERSION = str(schemas.raw_json(SCHEMA_NAME).get("version", 1))
-TOPIC_FOR_KIND = {"dead_letter": "dead_letter", "quarantine": "quarantine"}
+TOPIC_FOR_KIND = {"dead_letter": "dead_letter", "quarantine": "quarantine", "handover": "handover"}
 
 
 def schema_version() -> str:
@@ -104,7 +104,8 @@ class BatchWriter:
         self.s3 = s3io.Writer(cfg.s3)
         self.producer = kafka_clients.producer(cfg.kafka)
         self.committer = kafka_clients.consumer(cfg.kafka, group=True)
-        self.extra_topics = {"dead_letter": cfg.topics.dead_letter, "quarantine": cfg.topics.quarantine}
+        self.extra_topics = {"dead_letter": cfg.topics.dead_letter, "quarantine": cfg.topics.quarantine,
+                             "handover": cfg.burgerbrief.handover_topic}
         self.archived_ids: set[tuple[str, int]] = set()   # (event id, record version)
         # partition -> last offset a crashed run may have written objects for: only up to
         # there can a key already exist (and is checked, so a replay adds no S3 versions)

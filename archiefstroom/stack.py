@@ -212,7 +212,8 @@ def isolated_config(data_dir: Path, name: str, ports: dict, **sections) -> dict:
         "stack": {**ports, "durable_broker": False},
         "rules": {"held_topic": f"{name}.held", "versions_topic": f"{name}.versions",
                   **{k: str(REGISTRY_DIR / f"{k}.yaml") for k in ("accounts", "platforms", "selectielijst", "hotspots")}},
-        "burgerbrief": {"alert_topic": f"{name}.alerts", "feedback_topic": f"{name}.feedback"},
+        "burgerbrief": {"alert_topic": f"{name}.alerts", "feedback_topic": f"{name}.feedback",
+                        "handover_topic": f"{name}.handover"},
     }
     for key, value in sections.items():
         d[key] = {**d.get(key, {}), **value} if isinstance(value, dict) else value

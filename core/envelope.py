@@ -18,7 +18,9 @@ from typing import Literal
 # duplicate:   an event id that is already in the archive
 # held:        waiting in state for a later decision (rule 5); archived or dropped later
 # quarantine:  a stage failed on it (e.g. pseudonymisation): kept out of the archive, fail closed
-Kind = Literal["dead_letter", "dropped", "duplicate", "held", "quarantine"]
+# handover:    a confirmed burgerbrief leaves the social-media archive for the burgerbrief procedure
+#              (burgerbrief.keep_in_social_archive: false); its new version goes to the handover topic
+Kind = Literal["dead_letter", "dropped", "duplicate", "held", "quarantine", "handover"]
 
 
 @dataclass(frozen=True)

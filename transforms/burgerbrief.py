@@ -23,7 +23,7 @@ from apache_beam.coders import PickleCoder
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 from apache_beam.utils.windowed_value import WindowedValue
 
-from archiefstroom import __version__
+from archiefstroom import __version__, schemas
 from archiefstroom.core.burgerbrief import alerts as alerts_core
 from archiefstroom.core.envelope import Disposition, Position
 from archiefstroom.transforms import metrics, resources
@@ -240,9 +240,12 @@ class _ApplyFeedback(beam.DoFn):
         if confirmed:
             yield beam.pvalue.TaggedOutput(HANDOVER, new)
         if confirmed and not s.keep_in_social_archive:
+            # the new version leaves the social-media archive, but not the system: the sink puts it
+            # (archive_record JSON) on the handover topic before it commits the feedback offset
             yield beam.pvalue.TaggedOutput(DISPOSITIONS, Disposition(
-                pos, "dropped", "confirmed burgerbrief handed over to the burgerbrief procedure",
-                event_id=event_id, detail={"code": "burgerbrief_handover"}))
+                pos, "handover", "confirmed burgerbrief handed over to the burgerbrief procedure",
+                event_id=event_id, payload=schemas.dumps(new, "archive_record"),
+                detail={"code": "burgerbrief_handover", "record_version": new["record_version"]}))
             return
         yield new
 
@@ -263,7 +266,8 @@ class ApplyWebcareFeedback(beam.PTransform):
     category; its `source` is the feedback message's position, so the sink commits the feedback
     topic; verdicts are keyed by event id and the stage remembers what it produced, so quick
     successive verdicts get successive versions), `dispositions` (undecodable feedback or unknown event id: dead letter; confirmed and
-    `keep_in_social_archive: false`: dropped) and `handover` (confirmed burgerbrieven, for the
+    `keep_in_social_archive: false`: kind "handover", the new version as payload for the handover
+    topic) and `handover` (confirmed burgerbrieven, for the
     burgerbrief procedure). `lookup(event_id)` defaults to archiefstroom.archive.lookup."""
 
     def __init__(self, cfg, lookup=None, registry=None):

@@ -37,6 +37,8 @@ class BurgerbriefSettings:
     model_path: Path | None = None
     selectielijst_category: str = check(_category.match, "a selectielijst category code such as \"1.5\"", default="1.5")
     keep_in_social_archive: bool = True
+    # with keep_in_social_archive: false, a confirmed burgerbrief's new version goes here (archive_record JSON)
+    handover_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.burgerbrief.handover")
     government_authors: list[str] = field(default_factory=list)
     alert_format: Literal["avro", "json"] = "avro"
     batch_size: int = check(lambda v: 1 <= v <= 100_000, "an integer 1..100000", default=256)

@@ -188,3 +188,24 @@ def test_after_a_restart_a_new_edit_links_to_the_last_archived_version(run):
     runner.run(cfg, stop_at=runner.end_offsets(cfg), progress=False)
     after = _archived_links(cfg)
     assert after[raw["event_id"]] == (last, original, number + 1)
+
+
+def test_a_confirmed_burgerbrief_handed_over_reaches_the_handover_topic(run):
+    """keep_in_social_archive: false — the verdict's new version leaves the social-media archive
+    for the handover topic (before the feedback offset is committed), not for nowhere."""
+    cfg = run["cfg"]
+    cfg.burgerbrief.keep_in_social_archive = False
+    try:
+        decoded = [alerts.decode(m.value, alerts.ALERT_SCHEMA)
+                   for m in topic_messages(cfg, cfg.burgerbrief.alert_topic, timeout_s=3)]
+        alert = [a for a in decoded if a["label"]][-1]
+        webcare.send_verdict(cfg, alert["event_id"], "b", "bert", alert=alert)
+        runner.run(cfg, stop_at=runner.end_offsets(cfg), progress=False)
+    finally:
+        cfg.burgerbrief.keep_in_social_archive = True
+    handed = [schemas.from_wire(json.loads(m.value), "archive_record")
+              for m in topic_messages(cfg, cfg.burgerbrief.handover_topic, timeout_s=3)]
+    assert [h["event"]["event_id"] for h in handed] == [alert["event_id"]]
+    assert handed[0]["burgerbrief"]["verdict"]["by"] == "bert"
+    kinds = [e["kind"] for e in ledger_entries(cfg) if e.get("event_id") == alert["event_id"]]
+    assert "handover" in kinds

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import apache_beam as beam
 import pytest
@@ -10,7 +11,7 @@ from apache_beam.testing.test_stream import TestStream
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
-from archiefstroom import config
+from archiefstroom import config, schemas
 from archiefstroom import kafka as kafka_clients
 from archiefstroom.core.burgerbrief import alerts
 from archiefstroom.core.validation import parse_event
@@ -184,7 +185,10 @@ def test_apply_feedback(keep):
     recs = sorted(OUT.get("records", []), key=lambda r: r["source"]["offset"])
     disp = sorted(OUT["dispositions"], key=lambda d: d.position.offset)
     assert [(d.position.offset, d.kind) for d in disp] == (
-        ([(0, "dropped")] if not keep else []) + [(1, "dead_letter"), (2, "dead_letter")])
+        ([(0, "handover")] if not keep else []) + [(1, "dead_letter"), (2, "dead_letter")])
+    if not keep:   # the handed-over version travels as the payload for the handover topic
+        handed = schemas.from_wire(json.loads(disp[0].payload), "archive_record")
+        assert handed["burgerbrief"]["verdict"]["decision"] == "burgerbrief" and handed["record_version"] == 2
     assert all("anna" not in d.reason for d in disp)
     confirmed = [r for r in recs if r["burgerbrief"]["verdict"]["decision"] == "burgerbrief"]
     rejected = [r for r in recs if r["burgerbrief"]["verdict"]["decision"] == "geen_burgerbrief"]
