@@ -35,7 +35,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from archiefstroom.core.rules import engine, holds, versions
 from archiefstroom.core.rules import registry as registry_core
-from archiefstroom.transforms import kafka_source, resources
+from archiefstroom.transforms import kafka_source
 
 log = logging.getLogger(__name__)
 
@@ -187,18 +187,14 @@ def read_versions(kafka_settings, topic: str, timeout_s: float = 10.0) -> dict[s
 
 class _Chains(beam.DoFn):
     """Rule 10: one version chain per object id in Beam state; a key seen for the first
-    time in this run starts from what the versions topic held at start (`restored`)."""
+    time in this run starts from what the versions topic held when the pipeline was built."""
     STATE = ReadModifyWriteStateSpec("chain", PickleCoder())
 
     def __init__(self, cfg, restored: dict | None):
         self.cfg, self.restored = cfg, restored
 
     def _restored(self) -> dict:
-        if self.restored is not None:
-            return self.restored
-        s, k = self.cfg.rules, self.cfg.kafka
-        return resources.shared(("versions", s.versions_topic, tuple(k.bootstrap_servers)),
-                                lambda: read_versions(k, s.versions_topic))
+        return self.restored or {}
 
     def process(self, kv, state=beam.DoFn.StateParam(STATE)):
         object_id, record = kv
@@ -215,8 +211,8 @@ class _Chains(beam.DoFn):
 
 class LinkVersions(beam.PTransform):
     """Archived edits and deletes linked to the previous version of their object (rule 10);
-    other records pass untouched. `restored`: chains to start from instead of reading
-    `rules.versions_topic` (tests; {} = start empty)."""
+    other records pass untouched. `restored`: the chains to start from (ApplyRules reads
+    them from `rules.versions_topic` when the pipeline is built)."""
 
     def __init__(self, cfg, restored: dict | None = None):
         super().__init__()
@@ -286,6 +282,9 @@ class ApplyRules(beam.PTransform):
         restored = self.chains
         if restored is None and (self.restore is not None or not s.restore_versions):
             restored = {}
+        if restored is None:
+            # read when the pipeline is built, like the registries: never as blocking I/O mid-stream
+            restored = read_versions(self.cfg.kafka, s.versions_topic)
         return {
             RECORDS: archived | "LinkVersions" >> LinkVersions(self.cfg, restored),
             DISPOSITIONS: (ev[DISPOSITIONS], threads[DISPOSITIONS]) | "NotArchivedByRules" >> beam.Flatten(),
