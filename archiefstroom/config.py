@@ -91,7 +91,7 @@ class RetentionSettings:
 
 @dataclass
 class PipelineSettings:
-    runner: str = "local"  # the local streaming runner; or FlinkRunner, DataflowRunner, ... (deploy/README.md)
+    runner: str = "prism"  # prism (embedded default), flink, or any Beam runner name (archiefstroom/runtimes.py)
     beam_options: list[str] = field(default_factory=list)
     batch_max_records: int = check(lambda v: 1 <= v <= 1_000_000, "an integer 1..1000000", default=1000)
     batch_max_seconds: float = check(lambda v: 0.05 <= v <= 3600, "seconds between 0.05 and 3600", default=2.0)

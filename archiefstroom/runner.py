@@ -8,16 +8,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from apache_beam.metrics.metric import MetricsFilter
+import apache_beam as beam
 
 from archiefstroom import kafka as kafka_clients
+from archiefstroom import runtimes, stack
 from archiefstroom.config import Config
 from archiefstroom.pipelines import archive as archive_pipeline
-from archiefstroom.transforms import kafka_source, metrics, resources
+from archiefstroom.transforms import metrics, resources
+from archiefstroom.transforms.drain import DrainSignal
 
 log = logging.getLogger(__name__)
-COUNTERS = ("events_read", "archived", "dead_lettered", "dropped", "duplicates", "objects_written",
-            "batches_committed")
 
 
 @dataclass
@@ -26,17 +26,17 @@ class RunSummary:
     lag: int | None = None
     seconds: float = 0.0
     drained: bool = False
+    runner: str = ""
 
 
-def _counters(result) -> dict[str, int]:
-    out = {}
-    try:
-        res = result.metrics().query(MetricsFilter().with_namespace("archiefstroom"))
-    except Exception:  # metrics not available on this runner while running
-        return out
-    for c in res.get("counters", []):
-        out[c.key.metric.name] = out.get(c.key.metric.name, 0) + (c.committed or c.attempted or 0)
-    return out
+def drain_signal(cfg: Config) -> DrainSignal:
+    """The marker that ends this pipeline's unbounded reads (one per consumer group)."""
+    return DrainSignal.for_run(cfg.data_dir, cfg.kafka.consumer_group)
+
+
+def request_drain(cfg: Config) -> None:
+    """Ask a running pipeline (any process, any runner on this machine) to drain."""
+    drain_signal(cfg).request()
 
 
 def end_offsets(cfg: Config, topic: str | None = None, timeout_s: float = 10) -> dict[int, int]:
@@ -62,35 +62,36 @@ def lag(cfg: Config) -> int | None:
 
 
 def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = True,
-        interval_s: float = 2.0) -> RunSummary:
-    kafka_source.STOP.clear()
+        interval_s: float = 2.0, argv: list[str] | None = None) -> RunSummary:
+    """Run the pipeline on the configured runner until `stop_at` is reached or a drain is
+    requested (SIGTERM, Ctrl-C, request_drain). `argv`: Beam options that win over the config."""
     summary = RunSummary()
+    drain = drain_signal(cfg)
+    drain.clear()
     signals = {"count": 0}
 
-    def drain(signum, _frame):
+    def on_signal(signum, _frame):
         signals["count"] += 1
         if signals["count"] > 1:
             print("\nsecond signal: exiting without drain (uncommitted records will be re-read)", file=sys.stderr)
             raise SystemExit(130)
         print("\ndraining: finishing in-flight records, writing and committing ...", file=sys.stderr, flush=True)
-        kafka_source.STOP.set()
+        drain.request()
         summary.drained = True
 
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, drain)
+            previous[sig] = signal.signal(sig, on_signal)
     started = time.monotonic()
-    metrics.reset()
-    # topics the pipeline reads and writes exist before partitions are discovered
-    from archiefstroom import stack
+    # topics the pipeline reads and writes exist before it starts
     stack.ensure(cfg)
     done = threading.Event()
+    live: dict = {}
 
     def report():
-        # the local runner returns its result only at the end: read the live mirror
         while not done.wait(interval_s):
-            c = metrics.snapshot("archiefstroom")
+            c = metrics.read(live["result"]) if "result" in live else {}
             l = lag(cfg)
             print(f"  read {c.get('events_read', 0):>7}  archived {c.get('archived', 0):>7}  "
                   f"dead-lettered {c.get('dead_lettered', 0):>5}  dropped {c.get('dropped', 0):>5}  "
@@ -99,22 +100,23 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
     if progress:
         threading.Thread(target=report, daemon=True).start()
     try:
-        p = archive_pipeline.pipeline(cfg)
+        opts = runtimes.options(cfg.pipeline.runner, cfg.pipeline.beam_options, argv)
+        summary.runner = runtimes.runner_name(opts)
+        p = beam.Pipeline(options=opts)
         feedback_stop = (end_offsets(cfg, cfg.burgerbrief.feedback_topic)
                          if stop_at is not None and cfg.burgerbrief.enabled else None)
-        archive_pipeline.build(p, cfg, stop_at=stop_at, feedback_stop_at=feedback_stop)
+        archive_pipeline.build(p, cfg, stop_at=stop_at, feedback_stop_at=feedback_stop, drain=drain)
         try:
-            result = p.run()
+            result = live["result"] = p.run()
             result.wait_until_finish()
         finally:
             done.set()
             resources.close_all()
-        # the local runner's Beam metrics miss bundles; its live mirror does not
-        local = metrics.snapshot("archiefstroom")
-        summary.counters = local if local else _counters(result)
+        summary.counters = metrics.read(result)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        drain.clear()
     summary.seconds = time.monotonic() - started
     summary.lag = lag(cfg)
     return summary

@@ -36,7 +36,6 @@ from archiefstroom.core import layout  # noqa: E402
 from archiefstroom.config import Config  # noqa: E402
 from archiefstroom.samples.generator import generate  # noqa: E402
 from archiefstroom.settings import from_dict  # noqa: E402
-from archiefstroom.transforms import kafka_source  # noqa: E402
 
 PORTS = {"broker_port": 45092, "s3_port": 44333, "weed_port_base": 45333}
 
@@ -111,7 +110,6 @@ def baseline_throughput(cfg: Config, values: list[bytes]) -> dict:
 
 def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float) -> dict:
     """Continuous run; events trickle in at `rate`/s; latency = alert append - raw append."""
-    kafka_source.STOP.clear()
     result = {}
     th = threading.Thread(target=lambda: result.setdefault("s", runner.run(cfg, progress=False)), daemon=True)
     th.start()
@@ -126,7 +124,7 @@ def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float)
         time.sleep(max(0.0, t0 + sent / rate - time.monotonic()))
     producer.flush()
     time.sleep(8)
-    kafka_source.STOP.set()
+    runner.request_drain(cfg)
     th.join(timeout=120)
     from archiefstroom.commands import webcare
     from archiefstroom.core.burgerbrief import alerts

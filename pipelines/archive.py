@@ -16,11 +16,11 @@ nothing reaches the archive before pseudonymisation.
 from __future__ import annotations
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from archiefstroom.config import Config
 from archiefstroom.core.rules import registry as rules_registry
 from archiefstroom.transforms.archive_sink import WriteArchive
+from archiefstroom.transforms.drain import DrainSignal
 from archiefstroom.transforms.burgerbrief import ApplyWebcareFeedback, DetectBurgerbrief, PublishAlerts
 from archiefstroom.transforms.kafka_source import ReadFromKafka
 from archiefstroom.transforms.pseudonymise import Pseudonymise
@@ -41,18 +41,19 @@ def public_accounts(registry) -> set[str]:
 class ArchiveSocialMedia(beam.PTransform):
     """Raw platform events in, committed archive batches out."""
 
-    def __init__(self, cfg: Config, *, stop_at: dict[int, int] | None = None):
+    def __init__(self, cfg: Config, *, stop_at: dict[int, int] | None = None, drain: DrainSignal | None = None):
         super().__init__()
-        self.cfg, self.stop_at = cfg, stop_at
+        self.cfg, self.stop_at, self.drain = cfg, stop_at, drain
         self.registry = rules_registry.load_for(cfg)   # start-up validation of the registries
 
     def expand(self, pbegin):
         cfg = self.cfg
         raw = pbegin | "ReadRawTopic" >> ReadFromKafka(cfg.kafka, cfg.topics.raw, stop_at=self.stop_at,
                                                        poll_max_records=cfg.pipeline.poll_max_records,
-                                                       event_time_slack_s=cfg.pipeline.event_time_slack_seconds)
+                                                       event_time_slack_s=cfg.pipeline.event_time_slack_seconds,
+                                                       drain=self.drain)
         checked = raw.records | "Validate" >> ValidateEvents(cfg.pipeline.max_event_bytes)
-        ruled = checked.valid | "ArchivingRules" >> ApplyRules(cfg, registry=self.registry)
+        ruled = checked.valid | "ArchivingRules" >> ApplyRules(cfg, registry=self.registry, drain=self.drain)
         detected = ruled["records"] | "Burgerbrief" >> DetectBurgerbrief(cfg)
         detected.alerts | "PublishAlerts" >> PublishAlerts(cfg)
         private = detected.records | "Pseudonymise" >> Pseudonymise(cfg, public_accounts(self.registry))
@@ -65,48 +66,30 @@ class ArchiveSocialMedia(beam.PTransform):
 class ApplyFeedback(beam.PTransform):
     """Webcare verdicts become new versions of archive records (their own offsets, own sink)."""
 
-    def __init__(self, cfg: Config, *, stop_at: dict[int, int] | None = None):
+    def __init__(self, cfg: Config, *, stop_at: dict[int, int] | None = None, drain: DrainSignal | None = None):
         super().__init__()
-        self.cfg, self.stop_at = cfg, stop_at
+        self.cfg, self.stop_at, self.drain = cfg, stop_at, drain
 
     def expand(self, pbegin):
         cfg = self.cfg
         topic = cfg.burgerbrief.feedback_topic
         feedback = pbegin | "ReadFeedbackTopic" >> ReadFromKafka(cfg.kafka, topic, stop_at=self.stop_at,
                                                                  poll_max_records=cfg.pipeline.poll_max_records,
-                                                                 event_time_slack_s=cfg.pipeline.event_time_slack_seconds)
+                                                                 event_time_slack_s=cfg.pipeline.event_time_slack_seconds,
+                                                                 drain=self.drain)
         applied = feedback.records | "Verdicts" >> ApplyWebcareFeedback(cfg)
         return ((applied["records"], applied["dispositions"], feedback.ticks)
                 | "FeedbackOutcomes" >> beam.Flatten()
                 | "WriteVersions" >> WriteArchive(cfg, topic))
 
 
-def options(cfg: Config, extra: list[str] | None = None) -> PipelineOptions:
-    """Runner and its options come from configuration only: FlinkRunner or DataflowRunner
-    run the same pipeline (see deploy/README.md)."""
-    from archiefstroom import local_runner
-    runner = [] if cfg.pipeline.runner in local_runner.NAMES else [f"--runner={cfg.pipeline.runner}"]
-    opts = PipelineOptions([*runner, *cfg.pipeline.beam_options, *(extra or [])])
-    opts.view_as(StandardOptions).streaming = True
-    return opts
-
-
-def pipeline(cfg: Config, extra: list[str] | None = None) -> beam.Pipeline:
-    """A Pipeline on the configured runner; "local" (or DirectRunner) is the bundle-based
-    Python direct runner in streaming mode (see archiefstroom/local_runner.py)."""
-    from archiefstroom import local_runner
-    opts = options(cfg, extra)
-    if cfg.pipeline.runner in local_runner.NAMES:
-        return beam.Pipeline(runner=local_runner.LocalStreamingRunner(), options=opts)
-    return beam.Pipeline(options=opts)
-
-
 def build(p: beam.Pipeline, cfg: Config, *, stop_at: dict[int, int] | None = None,
-          feedback_stop_at: dict[int, int] | None = None):
-    """`stop_at` bounds the raw topic read (partition -> end offset); the feedback read is
-    bounded by `feedback_stop_at` (or unbounded) when `stop_at` is given and it is not."""
-    archived = p | "ArchiveSocialMedia" >> ArchiveSocialMedia(cfg, stop_at=stop_at)
+          feedback_stop_at: dict[int, int] | None = None, drain: DrainSignal | None = None):
+    """The graph, without I/O. `stop_at` bounds the raw topic read (partition -> end offset);
+    the feedback read is bounded by `feedback_stop_at` (or unbounded) when `stop_at` is given
+    and it is not. `drain`: the signal that ends unbounded reads (archiefstroom run's SIGTERM)."""
+    archived = p | "ArchiveSocialMedia" >> ArchiveSocialMedia(cfg, stop_at=stop_at, drain=drain)
     if cfg.burgerbrief.enabled:
         fb_stop = feedback_stop_at if feedback_stop_at is not None else ({} if stop_at is not None else None)
-        p | "ApplyFeedback" >> ApplyFeedback(cfg, stop_at=fb_stop)
+        p | "ApplyFeedback" >> ApplyFeedback(cfg, stop_at=fb_stop, drain=drain)
     return archived

@@ -3,9 +3,11 @@
 A stateful DoFn keyed by partition: it buffers every item (records and
 dispositions) and flushes a contiguous offset range when it is big enough,
 when the oldest buffered item is `batch_max_seconds` old, or when the source
-said the partition is finished (bounded runs, drains). Time is checked on every
-arrival, and the source sends a `Tick` per partition at least every second, so
-no processing-time timers are needed: the same code runs on every Beam runner.
+said the partition is finished. Time is checked on every arrival, and the source
+sends a `Tick` per partition at least every second, so no processing-time timers
+are needed; when the input ends (a bounded run, a drain) the watermark reaches the
+end of time and an event-time timer flushes what is left. Both are portable: the
+same code runs on Prism, Flink and Dataflow.
 The writing itself is archiefstroom.archive.BatchWriter; the offset arithmetic
 is core.batching.
 """
@@ -17,7 +19,9 @@ import typing
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
-from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
+from apache_beam.transforms.window import GlobalWindow
 
 from archiefstroom.core import batching
 from archiefstroom.transforms import metrics, resources
@@ -43,23 +47,27 @@ def _writer(cfg, topic: str):
 class _BatchAndCommit(beam.DoFn):
     BUFFER = BagStateSpec("buffer", PickleCoder())
     META = ReadModifyWriteStateSpec("meta", PickleCoder())  # count, since, next, stalled, drain_to
+    END = TimerSpec("end_of_input", TimeDomain.WATERMARK)
 
     def __init__(self, cfg, topic: str):
         self.cfg, self.topic = cfg, topic
-        self.archived = metrics.counter("archiefstroom", "archived")
-        self.dropped = metrics.counter("archiefstroom", "dropped")
-        self.duplicates = metrics.counter("archiefstroom", "duplicates")
-        self.objects = metrics.counter("archiefstroom", "objects_written")
-        self.batches = metrics.counter("archiefstroom", "batches_committed")
+        self.archived = metrics.counter("archived")
+        self.dropped = metrics.counter("dropped")
+        self.duplicates = metrics.counter("duplicates")
+        self.objects = metrics.counter("objects_written")
+        self.batches = metrics.counter("batches_committed")
 
     def setup(self):
         self.writer = _writer(self.cfg, self.topic)
         self._boundary_checked: dict[tuple, int | None] = {}
 
-    def process(self, element, buffer=beam.DoFn.StateParam(BUFFER), meta=beam.DoFn.StateParam(META)):
+    def process(self, element, buffer=beam.DoFn.StateParam(BUFFER), meta=beam.DoFn.StateParam(META),
+                end=beam.DoFn.TimerParam(END)):
         partition, item = element
-        m = meta.read() or {"count": 0, "since": None, "next": None, "start": None, "drain_to": None,
-                            "gaps": [], "have": set()}
+        m = meta.read()
+        if m is None:
+            m = {"count": 0, "since": None, "next": None, "start": None, "drain_to": None, "gaps": [], "have": set()}
+            end.set(GlobalWindow().max_timestamp())
         late = False
         if isinstance(item, Tick):
             if item.gaps:
@@ -87,6 +95,17 @@ class _BatchAndCommit(beam.DoFn):
         if due:
             yield from self._flush(partition, buffer, m)
         meta.write(m)
+
+    @on_timer(END)
+    def end_of_input(self, key=beam.DoFn.KeyParam, buffer=beam.DoFn.StateParam(BUFFER),
+                     meta=beam.DoFn.StateParam(META)):
+        """The input has ended (bounded run or drain): every upstream stage is done, so
+        what is buffered is all there will be; write it."""
+        m = meta.read()
+        if m and m["count"]:
+            self._next(key, m)
+            yield from self._flush(key, buffer, m)
+            meta.write(m)
 
     def _next(self, partition, m) -> int | None:
         """Next offset to commit: from this run, else the group's commit, else where the source began."""

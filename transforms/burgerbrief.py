@@ -69,9 +69,9 @@ class _Detect(beam.DoFn):
         # shared: the local runner sets a DoFn up per bundle, and this reads the registry files
         self.government = resources.shared(("burgerbrief.government", str(self.cfg.source_file or ""),
                                             str(self.cfg.rules.accounts)), lambda: government_authors(self.cfg))
-        self.scored = metrics.counter("archiefstroom", "burgerbrief_scored")
-        self.flagged = metrics.counter("archiefstroom", "burgerbrief_alerts")
-        self.failed = metrics.counter("archiefstroom", "burgerbrief_failed")
+        self.scored = metrics.counter("burgerbrief_scored")
+        self.flagged = metrics.counter("burgerbrief_alerts")
+        self.failed = metrics.counter("burgerbrief_failed")
 
     def start_bundle(self):
         self.buffer: list[tuple[dict, object, object]] = []
@@ -137,7 +137,7 @@ class _Publish(beam.DoFn):
         self.producer = resources.shared(("kafka.producer.alerts", tuple(self.cfg.kafka.bootstrap_servers)),
                                          lambda: kafka_clients.producer(self.cfg.kafka, linger_ms=0))
         self.topic = self.cfg.burgerbrief.alert_topic
-        self.sent = metrics.counter("archiefstroom", "burgerbrief_alerts_published")
+        self.sent = metrics.counter("burgerbrief_alerts_published")
         self.pending = []
 
     def process(self, item):
@@ -215,7 +215,7 @@ class _ApplyFeedback(beam.DoFn):
             raise ConfigError(self.cfg.source_file or "<config>", None, "burgerbrief.selectielijst_category",
                               "a category defined in the selectielijst (" + ", ".join(self.selectielijst.categories) + ")",
                               s.selectielijst_category)
-        self.applied = metrics.counter("archiefstroom", "webcare_verdicts_applied")
+        self.applied = metrics.counter("webcare_verdicts_applied")
 
     def process(self, element, produced=beam.DoFn.StateParam(PRODUCED)):
         event_id, (pos, timestamp_ms, fb, raw) = element

@@ -12,12 +12,16 @@ configured slack; see EventClock. Rule holds expire by it, so a replay of old
 events decides as the live capture did.
 
 Stopping: `stop_at` bounds each partition (demo mode stops once the sample is
-archived); `STOP` (a process-wide event set on SIGTERM) ends every restriction
-at the next poll so downstream final timers flush and commit: a drain.
+archived); a DrainSignal (transforms/drain.py, requested by `run` on SIGTERM) ends
+every restriction at the next poll, so the sink flushes and commits: a drain.
+
+Portable: process() polls for at most POLL_SECONDS, hands back what it read and
+defers the rest of its restriction (`defer_remainder`), as every portable runner
+(Prism, Flink, Dataflow) expects. Partitions are discovered inside the pipeline,
+so building it does no broker I/O.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 import time
@@ -34,10 +38,13 @@ from archiefstroom import kafka as kafka_clients
 from archiefstroom.config import KafkaSettings
 from archiefstroom.core.envelope import event_time_ms
 from archiefstroom.transforms import metrics, resources
+from archiefstroom.transforms.drain import DrainSignal
 
 log = logging.getLogger(__name__)
 
-STOP = threading.Event()
+# How long one process() call polls before it hands its records to the runner: a bundle's
+# records reach the next stages when it ends, so this bounds the source's share of latency.
+POLL_SECONDS = 0.5
 
 INFINITY = 2**63 - 1
 
@@ -101,57 +108,25 @@ class _Restrictions(RestrictionProvider):
 FUTURE_MS = 5 * 60 * 1000
 
 
-END_OF_TIME_MS = 2**62
-
 
 class TopicClock:
     """Event time of one topic as read in this process: the latest event time read from
-    any partition, and each partition's watermark. `watermark_ms()` (the minimum over
-    the partitions; a finished partition counts as the end of time) is what the rule
-    holds expire by on the local runner, whose Python direct runner does not take a
-    splittable DoFn's watermark estimator into account (transforms/rules.py)."""
+    any partition: a caught-up partition follows it (EventClock), so an idle partition
+    does not hold the watermark back. Per worker process: a heuristic for idle
+    partitions only; each partition's own watermark is its estimator's."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.max_ms: int | None = None
-        self.marks: dict[int, int | None] = {}
 
     def see(self, ms: int) -> None:
         with self.lock:
             if self.max_ms is None or ms > self.max_ms:
                 self.max_ms = ms
 
-    def mark(self, partition: int, wm_ms: int | None) -> None:
-        with self.lock:
-            before = self.marks.get(partition)
-            if before != END_OF_TIME_MS and (wm_ms is not None and (before is None or wm_ms > before)):
-                self.marks[partition] = wm_ms
-            else:
-                self.marks.setdefault(partition, None)
-
-    def finish(self, partition: int) -> None:
-        with self.lock:
-            self.marks[partition] = END_OF_TIME_MS
-
-    def watermark_ms(self) -> int | None:
-        with self.lock:
-            if not self.marks or any(v is None for v in self.marks.values()):
-                return None
-            return min(self.marks.values())
-
 
 def _topic_clock(topic: str) -> TopicClock:
     return resources.shared(("kafka.event_time", topic), TopicClock)
-
-
-def event_watermark(topic: str) -> dt.datetime | None:
-    """The topic's event-time watermark in this process (None: not known yet)."""
-    ms = _topic_clock(topic).watermark_ms()
-    if ms is None:
-        return None
-    if ms >= END_OF_TIME_MS:
-        return dt.datetime.max.replace(tzinfo=dt.timezone.utc)
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc)
 
 
 class EventClock:
@@ -186,29 +161,27 @@ class EventClock:
 
 
 class _ReadPartition(beam.DoFn):
-    """Polls one partition per restriction; defers when caught up."""
+    """Polls one partition per restriction for up to POLL_SECONDS, then defers the rest."""
 
-    def __init__(self, settings: KafkaSettings, poll_max_records: int, idle_resume_s: float = 0.2,
-                 legacy_continuation: bool = False, event_time_slack_s: float = 6 * 3600):
+    def __init__(self, settings: KafkaSettings, poll_max_records: int, drain: DrainSignal | None,
+                 idle_resume_s: float = 0.2, event_time_slack_s: float = 6 * 3600):
         self.settings = settings
         self.slack_ms = int(event_time_slack_s * 1000)
-        # the local bundle-based runner checkpoints a running process() itself after a
-        # while (keep polling until it does); portable runners (Flink, Dataflow, FnApi)
-        # expect the DoFn to return and tracker.defer_remainder()
-        self.legacy_continuation = legacy_continuation
         self.poll_max_records = poll_max_records
         self.idle_resume_s = idle_resume_s
-        self.read = metrics.counter("archiefstroom", "events_read")
-        self.lag = Metrics.gauge("archiefstroom", "lag")
+        self.drain = drain
+        self.read = metrics.counter("events_read")
 
     def _reader(self, spec: PartitionSpec) -> "_PartitionReader":
         key = ("kafka.reader", tuple(self.settings.bootstrap_servers), spec.topic, spec.partition)
         topic_clock = _topic_clock(spec.topic)
         return resources.shared(key, lambda: _PartitionReader(self.settings, spec.topic, spec.partition, topic_clock))
 
+    def _draining(self) -> bool:
+        return self.drain is not None and self.drain.requested()
+
     def process(self, spec: PartitionSpec, tracker, watermark=None):
-        """Returns a list, not a generator: the local runner checks the restriction as soon
-        as process() returns, so every claim must have been made by then."""
+        """Returns a list: every claim is made before the runner looks at the restriction."""
         start = tracker.current_restriction().start
         out: list = []
         position = start
@@ -220,58 +193,50 @@ class _ReadPartition(beam.DoFn):
 
         def finish():  # nothing more to read in this restriction
             tracker.try_claim(tracker.current_restriction().stop)
-            _topic_clock(spec.topic).finish(spec.partition)
             tick(True)
             return out
 
-        def advance(reader):  # event time: this partition's watermark, for Beam and for the topic clock
+        def advance(reader):  # event time: this partition's watermark
             reader.clock.see(batch_max)
             wm = reader.clock.watermark_ms(caught_up=reader.caught_up(position), slack_ms=self.slack_ms)
-            reader.clock.topic.mark(spec.partition, wm)
             if watermark is not None and wm is not None:
                 current = watermark.current_watermark()
                 if current is None or Timestamp.of(wm / 1000) > current:
                     watermark.set_watermark(Timestamp.of(wm / 1000))
 
-        if STOP.is_set() or start >= tracker.current_restriction().stop:
+        if self._draining() or start >= tracker.current_restriction().stop:
             return finish()
         reader = self._reader(spec)
-        deadline = time.monotonic() + 1.0
-        while not STOP.is_set():
-            stop = tracker.current_restriction().stop
-            if position >= stop:
-                break  # the runner checkpointed us (or the bounded range is done)
-            if not self.legacy_continuation and time.monotonic() >= deadline:
-                break  # hand control back to the runner regularly
-            batch = reader.fetch(position, timeout_ms=5 if self.legacy_continuation else 100,
-                                 max_records=self.poll_max_records)
+        deadline = time.monotonic() + POLL_SECONDS
+        stop = tracker.current_restriction().stop
+        while position < stop and time.monotonic() < deadline and not self._draining():
+            batch = reader.fetch(position, timeout_ms=100, max_records=self.poll_max_records)
             if not batch:
                 if stop != INFINITY and reader.end() >= stop and reader.consumed_to() >= stop:
+                    advance(reader)
                     return finish()  # the rest of the range holds no records (compacted)
-                if not self.legacy_continuation:
-                    break
-                continue
+                break
             for i, msg in enumerate(batch):
                 if not tracker.try_claim(msg.offset):
                     reader.unread(batch[i:])
                     tick(False)
                     advance(reader)
-                    return out  # checkpointed by the runner
-                self.read.inc()
+                    return out  # the runner split the restriction here
                 batch_max = max(batch_max, event_time_ms(msg.headers, msg.timestamp) or batch_max)
                 if msg.offset > position:
                     gaps.append((position, msg.offset - 1))
                 position = msg.offset + 1
                 out.append(KafkaRecord(msg.topic, msg.partition, msg.offset, msg.timestamp, msg.key, msg.value))
-            self.lag.set(max(0, reader.end() - position))
-        if STOP.is_set() or (spec.stop_at is not None and position >= spec.stop_at):
-            advance(reader)
+            stop = tracker.current_restriction().stop
+        self.read.inc(sum(1 for o in out if isinstance(o, KafkaRecord)))
+        advance(reader)
+        if self._draining() or (spec.stop_at is not None and position >= spec.stop_at):
             return finish()
         if out or reader.tick_due():
             tick(False)
-        advance(reader)
-        if not self.legacy_continuation and position < tracker.current_restriction().stop:
-            tracker.defer_remainder(Duration.of(self.idle_resume_s))
+        if position < tracker.current_restriction().stop:
+            # caught up: come back soon; else at once (the runner may also checkpoint us first)
+            tracker.defer_remainder(Duration.of(self.idle_resume_s if not out else 0))
         return out
 
 
@@ -329,34 +294,47 @@ class _PartitionReader:
         self.consumer.close()
 
 
+class _Discover(beam.DoFn):
+    """Topic -> one PartitionSpec per partition, asked of the broker when the pipeline runs."""
+
+    def __init__(self, settings: KafkaSettings, stop_at: dict[int, int] | None):
+        self.settings, self.stop_at = settings, stop_at
+
+    def process(self, topic: str):
+        c = kafka_clients.consumer(self.settings)
+        try:
+            parts = [tp.partition for tp in kafka_clients.partitions(c, topic)]
+        finally:
+            c.close()
+        for p in sorted(parts):
+            yield PartitionSpec(topic, p, None if self.stop_at is None else self.stop_at.get(p, 0))
+
+
 class ReadFromKafka(beam.PTransform):
     """All partitions of `topic`, from the group's committed offsets.
 
     Outputs `records` (KafkaRecord) and `ticks` (Tick: route them straight to the sink).
 
     `stop_at` maps partition -> exclusive end offset; partitions not in it are read
-    unbounded. Partitions are discovered when the pipeline is built."""
+    unbounded. `drain`: the signal that ends an unbounded read (a drain)."""
 
     def __init__(self, settings: KafkaSettings, topic: str, *, stop_at: dict[int, int] | None = None,
-                 poll_max_records: int = 2000, event_time_slack_s: float = 6 * 3600):
+                 poll_max_records: int = 2000, event_time_slack_s: float = 6 * 3600,
+                 drain: DrainSignal | None = None):
         super().__init__()
         self.settings, self.topic = settings, topic
         self.stop_at = stop_at
         self.poll_max_records = poll_max_records
         self.event_time_slack_s = event_time_slack_s
+        self.drain = drain
 
     def expand(self, pbegin):
-        c = kafka_clients.consumer(self.settings)
-        try:
-            parts = [tp.partition for tp in kafka_clients.partitions(c, self.topic)]
-        finally:
-            c.close()
-        specs = [PartitionSpec(self.topic, p, None if self.stop_at is None else self.stop_at.get(p, 0))
-                 for p in parts]
         return (pbegin
-                | "Partitions" >> beam.Create(specs)
-                | "Poll" >> beam.ParDo(_splittable_reader(self.settings, self.poll_max_records,
-                                                          bundle_based(pbegin.pipeline), self.event_time_slack_s))
+                | "Topic" >> beam.Create([self.topic])
+                | "Partitions" >> beam.ParDo(_Discover(self.settings, self.stop_at))
+                | "SpreadPartitions" >> beam.Reshuffle()
+                | "Poll" >> beam.ParDo(_splittable_reader(self.settings, self.poll_max_records, self.drain,
+                                                          self.event_time_slack_s))
                 | "SplitTicks" >> beam.ParDo(_SplitTicks()).with_outputs(TICKS, main="records"))
 
 
@@ -368,12 +346,7 @@ class _SplitTicks(beam.DoFn):
         yield beam.pvalue.TaggedOutput(TICKS, item) if isinstance(item, Tick) else item
 
 
-def bundle_based(pipeline) -> bool:
-    from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner
-    return isinstance(getattr(pipeline, "runner", None), BundleBasedDirectRunner)
-
-
-def _splittable_reader(settings: KafkaSettings, poll_max_records: int, legacy: bool,
+def _splittable_reader(settings: KafkaSettings, poll_max_records: int, drain: DrainSignal | None,
                        event_time_slack_s: float) -> beam.DoFn:
     """Beam takes the restriction provider from the process() signature, so bind it here."""
     provider = _Restrictions(settings)
@@ -383,5 +356,4 @@ def _splittable_reader(settings: KafkaSettings, poll_max_records: int, legacy: b
                     watermark=beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider())):
             return super().process(spec, tracker, watermark)
 
-    return ReadPartition(settings, poll_max_records, legacy_continuation=legacy,
-                         event_time_slack_s=event_time_slack_s)
+    return ReadPartition(settings, poll_max_records, drain, event_time_slack_s=event_time_slack_s)

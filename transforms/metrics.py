@@ -1,43 +1,68 @@
-"""Counters that Beam reports as metrics and that the local runner can also read live.
+"""The pipeline's counters: one namespace, names documented here, read from the runner.
 
-Beam metrics are the production interface (Flink and Dataflow show them); but a
-streaming pipeline on the local DirectRunner only hands its result object back
-when it has finished, so `archiefstroom run` could not print progress while it
-runs. Every counter therefore also increments a process-local mirror, which
-the local runner reads; on a cluster the mirror simply stays local to workers.
+Every stage counts through `counter(name)` (Beam metrics in namespace "archiefstroom");
+`archiefstroom run` reads them back through `PipelineResult.metrics()` while the job
+runs and at its end, so progress and summary show the same on Prism, Flink or Dataflow.
+
+Names (a trailing `.x` is a family, one counter per value of x):
+  events_read              records read from Kafka (raw and feedback topics)
+  dead_lettered            invalid input sent to the dead-letter topic (validation)
+  archived                 records written to S3 and committed
+  dropped                  not archived by an archiving rule (reason in the ledger)
+  duplicates               event ids (with their record version) already archived
+  objects_written          Avro objects put
+  batches_committed        ledger + objects + side topics, then the offset commit
+  burgerbrief_scored       reactions the classifier scored
+  burgerbrief_alerts       of which flagged as a possible burgerbrief
+  burgerbrief_failed       reactions passed on unscored because the classifier failed
+  burgerbrief_alerts_published   alerts the broker acknowledged
+  webcare_verdicts_applied feedback verdicts turned into new record versions
+  pseudonymised            records pseudonymised
+  quarantined              records a stage failed on, sent to the quarantine topic
+  entities.LABEL           personal values replaced, per entity label
+  rules.RULE.ACTION        archiving-rule verdicts (e.g. rules.R4-account-post.archive)
+  rules.sentiment.KIND, rules.route1_misconfigured[.ACCOUNT], rules.R10-versions.*
 """
 from __future__ import annotations
 
-import threading
-from collections import Counter
-
 from apache_beam.metrics import Metrics
+from apache_beam.metrics.metric import MetricsFilter
 
-_LOCK = threading.Lock()
-_LOCAL: Counter = Counter()
-
-
-class _Counter:
-    def __init__(self, namespace: str, name: str):
-        self.key = (namespace, name)
-        self.beam = Metrics.counter(namespace, name)
-
-    def inc(self, n: int = 1) -> None:
-        if n:
-            self.beam.inc(n)
-            with _LOCK:
-                _LOCAL[self.key] += n
+NAMESPACE = "archiefstroom"
 
 
-def counter(namespace: str, name: str) -> _Counter:
-    return _Counter(namespace, name)
+def counter(name: str):
+    """A Beam counter in the pipeline's namespace."""
+    return Metrics.counter(NAMESPACE, name)
 
 
-def snapshot(namespace: str | None = None) -> dict[str, int]:
-    with _LOCK:
-        return {name: v for (ns, name), v in _LOCAL.items() if namespace is None or ns == namespace}
+def inc(name: str, n: int = 1) -> None:
+    """Count `n` under a name that is only known per element (families such as rules.*)."""
+    if n:
+        Metrics.counter(NAMESPACE, name).inc(n)
 
 
-def reset() -> None:
-    with _LOCK:
-        _LOCAL.clear()
+def _results(result):
+    """The runner's metrics now. Beam's portable PipelineResult caches the first answer of
+    its job service for good, so for a running portable job ask the job service again
+    (the same GetJobMetrics call its metrics() makes); other runners answer live."""
+    service, job_id = getattr(result, "_job_service", None), getattr(result, "_job_id", None)
+    if service is not None and job_id is not None:
+        from apache_beam.portability.api import beam_job_api_pb2
+        from apache_beam.runners.portability.portable_runner import PortableMetrics
+        return PortableMetrics(service.GetJobMetrics(beam_job_api_pb2.GetJobMetricsRequest(job_id=job_id)))
+    return result.metrics()
+
+
+def read(result) -> dict[str, int]:
+    """Counter values of a running or finished pipeline, as its runner reports them
+    (committed where the runner has them, else attempted). Empty if not available yet."""
+    try:
+        res = _results(result).query(MetricsFilter().with_namespace(NAMESPACE))
+    except Exception:  # the job service is not answering (yet): no numbers, not an error
+        return {}
+    out: dict[str, int] = {}
+    for c in res.get("counters", []):
+        value = c.committed if c.committed is not None else c.attempted
+        out[c.key.metric.name] = out.get(c.key.metric.name, 0) + int(value or 0)
+    return out

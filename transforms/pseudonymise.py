@@ -42,8 +42,8 @@ def _original_bytes(record: dict) -> bytes | None:
 class _Pseudonymise(beam.DoFn):
     def __init__(self, cfg, public_accounts: frozenset[str]):
         self.cfg, self.public_accounts = cfg, public_accounts
-        self.done = metrics.counter("archiefstroom.pseudonymise", "pseudonymised")
-        self.failed = metrics.counter("archiefstroom.pseudonymise", "quarantined")
+        self.done = metrics.counter("pseudonymised")
+        self.failed = metrics.counter("quarantined")
         self.entities = {}
 
     def setup(self):
@@ -87,7 +87,7 @@ class _Pseudonymise(beam.DoFn):
         for label, n in out["pseudonymisation"]["entity_counts"].items():
             c = self.entities.get(label)
             if c is None:
-                c = self.entities[label] = metrics.counter("archiefstroom.pseudonymise", f"entities_{label}")
+                c = self.entities[label] = metrics.counter(f"entities.{label}")
             c.inc(n)
         yield out
 

@@ -12,12 +12,13 @@ the holds of rules 5/7/8 in Beam state with an event-time timer per thread: a ho
 expires when the watermark passes created_at + hold window. A hold leaves the flow
 as a `held` Disposition carrying the record, so the sink can commit its offset and
 keep the payload on the compacted held topic; RestoreHolds reads that topic back
-at start so no hold is lost in a crash.
+when the pipeline starts, so no hold is lost in a crash.
 
 LinkVersions (rule 10) then links every archived edit and delete to the previous
-version of its object: one chain per object id in Beam state, restored at start
-from the compacted versions topic that the sink keeps (core/rules/versions.py).
-Metrics: namespace "archiefstroom.rules".
+version of its object: one chain per object id in Beam state, starting from the
+compacted versions topic that the sink keeps (core/rules/versions.py), read inside
+the pipeline as a side input (building the pipeline does no broker I/O).
+Metrics: rules.* (transforms/metrics.py).
 """
 from __future__ import annotations
 
@@ -27,24 +28,23 @@ import typing
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
-from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.transforms.window import TimestampedValue
-from apache_beam.utils.timestamp import Duration, Timestamp
+from apache_beam.utils.timestamp import Timestamp
 
 from archiefstroom.core.rules import engine, holds, versions
 from archiefstroom.core.rules import registry as registry_core
-from archiefstroom.transforms import kafka_source
+from archiefstroom.transforms import metrics
+from archiefstroom.transforms.drain import DrainSignal
 
 log = logging.getLogger(__name__)
 
-NAMESPACE = "archiefstroom.rules"
 RECORDS, DISPOSITIONS, THREADS = "records", "dispositions", "threads"
 
 
 def _count(name: str, n: int = 1) -> None:
-    Metrics.counter(NAMESPACE, name).inc(n)
+    metrics.inc(f"rules.{name}", n)
 
 
 class _Evaluate(beam.DoFn):
@@ -90,67 +90,53 @@ def _event_time(kv):
     return TimestampedValue(kv, Timestamp.from_utc_datetime(created.astimezone(dt.timezone.utc)))
 
 
+def _timer_time(when: dt.datetime) -> Timestamp:
+    """`when`, rounded up to a whole millisecond: portable runners carry timers in
+    milliseconds, and a timer that fires a fraction before its hold's expiry would find
+    nothing expired and set itself again, for ever."""
+    micros = Timestamp.from_utc_datetime(when.astimezone(dt.timezone.utc)).micros
+    return Timestamp(micros=-(-micros // 1000) * 1000)
+
+
 class _Threads(beam.DoFn):
-    """Holds per thread. A hold expires when event time passes its window: on runners that
-    carry the source's event-time watermark (Flink, Dataflow) by an event-time timer; on
-    the local runner (`clock_topic` set), whose watermark does not follow the source's
-    estimator, by a processing-time timer that looks at the raw topic's event clock
-    (kafka_source.event_watermark) every POLL_SECONDS while the thread has holds."""
+    """Holds per thread. A hold expires by an event-time timer: when the source's
+    watermark (event time read, minus the slack) passes the hold's window."""
     STATE = ReadModifyWriteStateSpec("thread", PickleCoder())
     EXPIRY = TimerSpec("expiry", TimeDomain.WATERMARK)
-    POLL = TimerSpec("poll", TimeDomain.REAL_TIME)
-    POLL_SECONDS = 1.0
 
-    def __init__(self, window_hours: float, clock_topic: str | None = None):
+    def __init__(self, window_hours: float, drain: DrainSignal | None = None):
         self.window = dt.timedelta(hours=window_hours)
-        self.clock_topic = clock_topic
+        self.drain = drain
 
-    def process(self, kv, state=beam.DoFn.StateParam(STATE), timer=beam.DoFn.TimerParam(EXPIRY),
-                poll=beam.DoFn.TimerParam(POLL)):
+    def process(self, kv, state=beam.DoFn.StateParam(STATE), timer=beam.DoFn.TimerParam(EXPIRY)):
         _, item = kv
         st = state.read() or holds.ThreadState()
         outs = holds.step(st, item, self.window)
-        self._save(st, state, timer, poll)
+        self._save(st, state, timer)
         yield from self._emit(outs)
 
     @on_timer(EXPIRY)
     def expired(self, ts=beam.DoFn.TimestampParam, state=beam.DoFn.StateParam(STATE),
-                timer=beam.DoFn.TimerParam(EXPIRY), poll=beam.DoFn.TimerParam(POLL)):
-        yield from self._expire(ts.to_utc_datetime(has_tz=True), state, timer, poll)
-
-    @on_timer(POLL)
-    def polled(self, state=beam.DoFn.StateParam(STATE), timer=beam.DoFn.TimerParam(EXPIRY),
-               poll=beam.DoFn.TimerParam(POLL)):
-        now = kafka_source.event_watermark(self.clock_topic)
-        if now is None:  # the source has not read every partition yet: look again later
-            st = state.read() or holds.ThreadState()
-            self._save(st, state, timer, poll)
-            return
-        yield from self._expire(now, state, timer, poll)
-
-    def _expire(self, now: dt.datetime, state, timer, poll):
-        if kafka_source.STOP.is_set():
-            # a drain (SIGTERM) ends the input, so the watermark jumps to the end of time and
-            # every timer fires: that is not the window passing. The holds stay pending on the
+                timer=beam.DoFn.TimerParam(EXPIRY)):
+        if self.drain is not None and self.drain.requested():
+            # a drain ends the input, so the watermark jumps to the end of time and every
+            # timer fires: that is not the window passing. The holds stay pending on the
             # held topic and the next run restores them.
             return
         st = state.read() or holds.ThreadState()
-        outs = holds.expire(st, now, self.window)
-        self._save(st, state, timer, poll)
+        outs = holds.expire(st, ts.to_utc_datetime(has_tz=True), self.window)
+        self._save(st, state, timer)
         yield from self._emit(outs)
 
-    def _save(self, st: holds.ThreadState, state, timer, poll) -> None:
+    @staticmethod
+    def _save(st: holds.ThreadState, state, timer) -> None:
         if st.pending or st.root is not None:
             state.write(st)
         else:
             state.clear()
         nxt = st.next_expiry()
-        if nxt is None:
-            return
-        if self.clock_topic:
-            poll.set(Timestamp.now() + Duration(seconds=self.POLL_SECONDS))
-        else:
-            timer.set(Timestamp.from_utc_datetime(nxt.astimezone(dt.timezone.utc)))
+        if nxt is not None:
+            timer.set(_timer_time(nxt))
 
     @staticmethod
     def _emit(outs):
@@ -178,25 +164,23 @@ def read_versions(kafka_settings, topic: str, timeout_s: float = 10.0) -> dict[s
     """Version chains per object from the compacted versions topic (rule 10 across restarts)."""
     from archiefstroom import kafka as kafka_clients
     chains, bad = versions.restore(kafka_clients.read_compacted(kafka_settings, topic, timeout_s).values())
-    if bad:  # read when the pipeline is built, outside any DoFn: a log line, not a Beam counter
+    if bad:
         log.error("%d unreadable entries on %s: those versions are not linked to", bad, topic)
+        _count("R10-versions.unreadable", bad)
     log.info("restored the version chains of %d objects from %s", len(chains), topic)
     return chains
 
 
 class _Chains(beam.DoFn):
     """Rule 10: one version chain per object id in Beam state; a key seen for the first
-    time in this run starts from what the versions topic held when the pipeline was built."""
+    time in this run starts from the chains restored from the versions topic."""
     STATE = ReadModifyWriteStateSpec("chain", PickleCoder())
 
-    def __init__(self, cfg, restored: dict | None):
-        self.cfg, self.restored = cfg, restored
-
-    def process(self, kv, state=beam.DoFn.StateParam(STATE)):
+    def process(self, kv, restored, state=beam.DoFn.StateParam(STATE)):
         object_id, record = kv
         chain = state.read()
         if chain is None:
-            known = (self.restored or {}).get(object_id)
+            known = (restored or {}).get(object_id)
             chain = versions.Chain(dict(known.versions)) if known else versions.Chain()
         out = versions.link(chain, record)
         state.write(chain)
@@ -207,20 +191,26 @@ class _Chains(beam.DoFn):
 
 class LinkVersions(beam.PTransform):
     """Archived edits and deletes linked to the previous version of their object (rule 10);
-    other records pass untouched. `restored`: the chains to start from (ApplyRules reads
-    them from `rules.versions_topic` when the pipeline is built)."""
+    other records pass untouched. `restored`: a dict of chains to start from (tests), or
+    None to read `rules.versions_topic` inside the pipeline (a side input: edits wait
+    until it is read, once, when the pipeline starts)."""
 
     def __init__(self, cfg, restored: dict | None = None):
         super().__init__()
         self.cfg, self.restored = cfg, restored
 
     def expand(self, records):
+        cfg = self.cfg
+        start = records.pipeline | "VersionsTopic" >> beam.Create(
+            [cfg.rules.versions_topic if self.restored is None else None])
+        restored = start | "ReadVersionsTopic" >> beam.Map(
+            lambda topic, given: read_versions(cfg.kafka, topic) if topic else given, self.restored or {})
         parts = records | "VersionsApart" >> beam.Partition(
             lambda r, n: int(versions.version_of(r["event"]) is not None), 2)
         linked = (parts[1]
                   | "ByObject" >> beam.Map(lambda r: (r["event"]["object_id"], r)).with_output_types(
                       typing.Tuple[str, typing.Any])
-                  | "Chain" >> beam.ParDo(_Chains(self.cfg, self.restored)))
+                  | "Chain" >> beam.ParDo(_Chains(), beam.pvalue.AsSingleton(restored)))
         return (parts[0], linked) | "Linked" >> beam.Flatten()
 
 
@@ -247,14 +237,17 @@ class ApplyRules(beam.PTransform):
     a wrong file raises ConfigError naming file, line and field. `restore`: None = read the
     held topic if configured, False = don't, or a PCollection of (thread, ThreadItem) (tests).
     `chains`: rule 10 version chains to start from (tests); by default the versions topic is
-    read unless `restore` is given or `rules.restore_versions` is off."""
+    read (inside the pipeline) unless `restore` is given or `rules.restore_versions` is off.
+    `drain`: the run's drain signal (a drain does not expire holds)."""
 
-    def __init__(self, cfg, *, registry=None, restore=None, chains: dict | None = None):
+    def __init__(self, cfg, *, registry=None, restore=None, chains: dict | None = None,
+                 drain: DrainSignal | None = None):
         super().__init__()
         self.cfg = cfg
         self.registry = registry if registry is not None else registry_core.load_for(cfg)
         self.restore = restore
         self.chains = chains
+        self.drain = drain
 
     def expand(self, records):
         s = self.cfg.rules
@@ -267,20 +260,15 @@ class ApplyRules(beam.PTransform):
             items.append(records.pipeline | "RestoreHolds" >> RestoreHolds(self.cfg))
         elif self.restore not in (None, False):
             items.append(self.restore)
-        # the local runner ignores the source's watermark estimator: holds follow the topic's event clock
-        clock_topic = self.cfg.topics.raw if kafka_source.bundle_based(records.pipeline) else None
         threads = (tuple(items)
                    | "ThreadItems" >> beam.Flatten()
                    | "EventTime" >> beam.Map(_event_time).with_output_types(typing.Tuple[str, typing.Any])
-                   | "Threads" >> beam.ParDo(_Threads(s.hold_window_hours, clock_topic)).with_outputs(
-                       DISPOSITIONS, main=RECORDS))
+                   | "Threads" >> beam.ParDo(_Threads(s.hold_window_hours, self.drain))
+                   .with_output_types(typing.Any).with_outputs(DISPOSITIONS, main=RECORDS))
         archived = (ev[RECORDS], threads[RECORDS]) | "ArchivedByRules" >> beam.Flatten()
         restored = self.chains
         if restored is None and (self.restore is not None or not s.restore_versions):
             restored = {}
-        if restored is None:
-            # read when the pipeline is built, like the registries: never as blocking I/O mid-stream
-            restored = read_versions(self.cfg.kafka, s.versions_topic)
         return {
             RECORDS: archived | "LinkVersions" >> LinkVersions(self.cfg, restored),
             DISPOSITIONS: (ev[DISPOSITIONS], threads[DISPOSITIONS]) | "NotArchivedByRules" >> beam.Flatten(),

@@ -20,7 +20,7 @@ def _millis(ms: int) -> dt.datetime:
 class _Validate(beam.DoFn):
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
-        self.invalid = metrics.counter("archiefstroom", "dead_lettered")
+        self.invalid = metrics.counter("dead_lettered")
 
     def process(self, rec):
         pos = Position(rec.topic, rec.partition, rec.offset)

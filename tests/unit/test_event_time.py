@@ -5,7 +5,7 @@ import datetime as dt
 import time
 
 from archiefstroom.core.envelope import EVENT_TIME_HEADER, event_time_ms, raw_message
-from archiefstroom.transforms.kafka_source import END_OF_TIME_MS, FUTURE_MS, EventClock, TopicClock
+from archiefstroom.transforms.kafka_source import FUTURE_MS, EventClock, TopicClock
 
 H = 3600 * 1000
 
@@ -36,17 +36,3 @@ def test_an_event_time_far_in_the_future_counts_as_now():
     c = EventClock(TopicClock())
     c.see(int(time.time() * 1000) + 1000 * H)
     assert c.max_ms <= int(time.time() * 1000) + FUTURE_MS
-
-
-def test_the_topic_watermark_is_the_slowest_partition_and_finished_ones_do_not_count():
-    t = TopicClock()
-    t.mark(0, 5 * H)
-    t.mark(1, None)
-    assert t.watermark_ms() is None                   # partition 1 has no event time yet
-    t.mark(1, 3 * H)
-    t.mark(1, 2 * H)                                  # never backwards
-    assert t.watermark_ms() == 3 * H
-    t.finish(1)
-    assert t.watermark_ms() == 5 * H
-    t.finish(0)
-    assert t.watermark_ms() == END_OF_TIME_MS

@@ -1,0 +1,92 @@
+"""Which Beam runner runs the pipeline, and with which options: configuration only.
+
+`pipeline.runner` in the config (or `--runner` on the command line) names it:
+  prism    Beam's portable local runner, the embedded default, with its workers in this
+           process (LOOPBACK) and bundle splitting off (see beam_args). The binary is built
+           by scripts/setup with `go install .../cmd/prism@v<beam version>` into
+           .venv/bin; without it Beam downloads its release binary (needs internet).
+  flink    Beam's portable Flink runner (FlinkRunner; `--flink_master`, job server:
+           deploy/README.md).
+  anything else is passed to Beam as is (DataflowRunner, a runner's class path).
+Options given on the command line win over `pipeline.beam_options` in the config,
+which win over these defaults; the transforms never look at the runner.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+ALIASES = {"prism": "PrismRunner", "flink": "FlinkRunner", "dataflow": "DataflowRunner"}
+PRISM_ENV = "ARCHIEFSTROOM_PRISM"
+STREAM_DEADLINE_S = 10 * 365 * 86400
+
+
+def prism_binary() -> str | None:
+    """The prism binary scripts/setup built (next to this Python), $ARCHIEFSTROOM_PRISM, or on PATH."""
+    if os.environ.get(PRISM_ENV):
+        return os.environ[PRISM_ENV]
+    here = Path(sys.executable).parent / "prism"
+    if here.exists():
+        return str(here)
+    return shutil.which("prism")
+
+
+def _flag(args: list[str], name: str) -> str | None:
+    value = None
+    for i, a in enumerate(args):
+        if a == f"--{name}" and i + 1 < len(args):
+            value = args[i + 1]
+        elif a.startswith(f"--{name}="):
+            value = a.split("=", 1)[1]
+    return value
+
+
+def beam_args(runner: str, beam_options: list[str], argv: list[str] | None = None) -> list[str]:
+    """The argument list handed to PipelineOptions: defaults, then config, then command line."""
+    given = [*beam_options, *(argv or [])]
+    name = _flag(given, "runner") or runner
+    name = ALIASES.get(name.lower(), name)
+    defaults = [f"--runner={name}"]
+    if name in ("PrismRunner", "FlinkRunner", "PortableRunner"):
+        # Beam's portable runner uses this as the deadline of the job's state stream too:
+        # a streaming job that runs longer than it (default 300 s) would fail
+        defaults.append(f"--job_server_timeout={STREAM_DEADLINE_S}")
+    if name == "PrismRunner":
+        binary = prism_binary()
+        if binary and not _flag(given, "prism_location"):
+            defaults.append(f"--prism_location={binary}")
+        # Prism splits a bundle that makes no progress for a while (a stage loading its models),
+        # but does not hold the watermark for the split-off rest (its stage.go: "TODO what
+        # happens to output watermarks on splits?"): end-of-input timers then fire before the
+        # rest arrives. Its own experiment turns those splits off.
+        defaults += ["--prism_log_level=warn", "--experiments=prism_disable_sdf_split"]
+    if name == "FlinkRunner":
+        defaults += ["--flink_master=[local]", "--environment_type=LOOPBACK"]
+    return [*defaults, *_without(given, "runner")]
+
+
+def _without(args: list[str], name: str) -> list[str]:
+    """`args` less `--name VALUE` / `--name=VALUE` (the resolved value is in the defaults)."""
+    out, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a == f"--{name}":
+            skip = True
+        elif not a.startswith(f"--{name}="):
+            out.append(a)
+    return out
+
+
+def options(runner: str, beam_options: list[str], argv: list[str] | None = None) -> PipelineOptions:
+    opts = PipelineOptions(beam_args(runner, beam_options, argv))
+    opts.view_as(StandardOptions).streaming = True
+    return opts
+
+
+def runner_name(opts: PipelineOptions) -> str:
+    return opts.view_as(StandardOptions).runner or "?"
