@@ -66,7 +66,7 @@ class _Detect(beam.DoFn):
         self.classifier = resources.shared(
             ("burgerbrief.classifier", str(s.model_path), s.threshold, s.base_rate),
             lambda: Classifier(model_path=s.model_path, threshold=s.threshold, base_rate=s.base_rate))
-        # shared: the local runner sets a DoFn up per bundle, and this reads the registry files
+        # shared: a runner may set a DoFn up per bundle, and this reads the registry files
         self.government = resources.shared(("burgerbrief.government", str(self.cfg.source_file or ""),
                                             str(self.cfg.rules.accounts)), lambda: government_authors(self.cfg))
         self.scored = metrics.counter("burgerbrief_scored")

@@ -1,6 +1,6 @@
 """Process-wide resources shared by DoFn instances: clients, models, writers.
 
-Beam runners may create and set up a DoFn per bundle (the local runner does), but
+Beam runners may create and set up a DoFn per bundle or per worker thread, but
 a Kafka producer, an S3 writer or a spaCy pipeline costs far too much to build per
 bundle. `shared(key, factory)` builds one per process and key, thread-safely;
 `close_all()` closes what has a close() when a run ends.
