@@ -126,6 +126,12 @@ class BatchWriter:
             self._committed[partition] = self.committer.committed(TopicPartition(self.topic, partition))
         return self._committed[partition]
 
+    def beginning(self, partition: int) -> int:
+        """Where a partition's log starts: the first offset when the group never committed."""
+        from kafka import TopicPartition
+        tp = TopicPartition(self.topic, partition)
+        return self.committer.beginning_offsets([tp]).get(tp, 0)
+
     def recovered_boundary(self, partition: int, start: int) -> int | None:
         """End offset of a batch a crashed run started writing at `start`, if any."""
         body = self.s3.get(layout.ledger_key(self.topic, partition, start))

@@ -64,7 +64,8 @@ def lag(cfg: Config) -> int | None:
 def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = True,
         interval_s: float = 2.0, argv: list[str] | None = None) -> RunSummary:
     """Run the pipeline on the configured runner until `stop_at` is reached or a drain is
-    requested (SIGTERM, Ctrl-C, request_drain). `argv`: Beam options that win over the config."""
+    requested (SIGTERM, Ctrl-C, request_drain). `argv`: Beam options that win over the config.
+    Call it from the main thread: Beam's portable job server installs a signal handler."""
     summary = RunSummary()
     drain = drain_signal(cfg)
     drain.clear()
@@ -80,9 +81,6 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
         summary.drained = True
 
     previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, on_signal)
     started = time.monotonic()
     # topics the pipeline reads and writes exist before it starts
     stack.ensure(cfg)
@@ -108,6 +106,10 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
         archive_pipeline.build(p, cfg, stop_at=stop_at, feedback_stop_at=feedback_stop, drain=drain)
         try:
             result = live["result"] = p.run()
+            # after p.run(): a portable runner's job server sets its own SIGINT handler when it
+            # starts (it would stop the job server, not drain); ours replaces it
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                previous[sig] = signal.signal(sig, on_signal)
             result.wait_until_finish()
         finally:
             done.set()

@@ -110,8 +110,9 @@ class _BatchAndCommit(beam.DoFn):
     def _next(self, partition, m) -> int | None:
         """Next offset to commit: from this run, else the group's commit, else where the source began."""
         if m["next"] is None:
+            # not a tick's start: ticks of later polls may arrive first (runners reorder)
             committed = self.writer.committed(partition)
-            m["next"] = committed if committed is not None else m["start"]
+            m["next"] = committed if committed is not None else self.writer.beginning(partition)
         return m["next"]
 
     def _flush(self, partition, buffer, m):

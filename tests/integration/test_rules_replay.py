@@ -58,28 +58,42 @@ def answer(native: str, to: str, created: dt.datetime) -> dict:
 def test_a_slow_backfill_of_old_events_decides_holds_by_event_time(make_cfg):
     """A connector backfills events from months ago in batches with pauses between them
     (rate limits), into an unbounded run, as in production. Pauses in processing time
-    must not expire a hold: only the stream's event time passing the window does."""
+    must not expire a hold: only the stream's event time passing the window does.
+    The pipeline runs in the main thread (as `archiefstroom run` does); the connector's
+    part and the checks while it runs are in a helper thread, which drains the run."""
     cfg = make_cfg(pipeline={"poll_max_records": 10})
-    run = threading.Thread(target=runner.run, args=(cfg,), kwargs={"progress": False})
-    run.start()
-    try:
-        filler = [gov(f"f{i}", T0 + dt.timedelta(seconds=20 * i)) for i in range(300)]   # 100 minutes of posts
-        replay.produce(cfg, [wire(e) for e in [mention("m1", 1, T0), mention("m2", 2, T0), *filler]])
-        _wait_until(cfg, lambda f: "x:m1" in f and "x:f299" in f, "the first batch archived or held")
-        time.sleep(3)                                       # the connector waits for its rate limit
-        replay.produce(cfg, [wire(answer("a1", "m1", T0 + dt.timedelta(hours=2)))])
-        fates = _wait_until(cfg, lambda f: "x:a1" in f, "the answer")
-        assert sorted(fates["x:m1"]) == ["archived", "held"], fates["x:m1"]   # released, not expired
-        assert fates["x:m2"] == ["held"]
-        # three days later (event time) the stream passes m2's window: it expires while running
-        replay.produce(cfg, [wire(gov("g1", T0 + dt.timedelta(hours=79))), wire(mention("m3", 3, T0 + dt.timedelta(hours=79))),
-                             wire(answer("a2", "m2", T0 + dt.timedelta(hours=80)))])
-        fates = _wait_until(cfg, lambda f: len(f.get("x:m2", [])) == 2 and "x:a2" in f, "m2's expiry")
-        assert any("R5-citizen-mention" in x and "72h" in x for x in fates["x:m2"]), fates["x:m2"]
-        assert fates["x:a2"] == ["archived"]
-    finally:
-        runner.request_drain(cfg)
-        run.join(timeout=120)
+    seen: dict = {}
+
+    def connector():
+        try:
+            filler = [gov(f"f{i}", T0 + dt.timedelta(seconds=20 * i)) for i in range(300)]   # 100 minutes of posts
+            replay.produce(cfg, [wire(e) for e in [mention("m1", 1, T0), mention("m2", 2, T0), *filler]])
+            _wait_until(cfg, lambda f: "x:m1" in f and "x:f299" in f, "the first batch archived or held")
+            time.sleep(3)                                       # the connector waits for its rate limit
+            replay.produce(cfg, [wire(answer("a1", "m1", T0 + dt.timedelta(hours=2)))])
+            seen["answered"] = _wait_until(cfg, lambda f: "x:a1" in f, "the answer")
+            # three days later (event time) the stream passes m2's window: it expires while running
+            replay.produce(cfg, [wire(gov("g1", T0 + dt.timedelta(hours=79))),
+                                 wire(mention("m3", 3, T0 + dt.timedelta(hours=79))),
+                                 wire(answer("a2", "m2", T0 + dt.timedelta(hours=80)))])
+            seen["expired"] = _wait_until(cfg, lambda f: len(f.get("x:m2", [])) == 2 and "x:a2" in f, "m2's expiry")
+        except BaseException as exc:  # reported by the main thread
+            seen["error"] = exc
+        finally:
+            runner.request_drain(cfg)
+
+    helper = threading.Thread(target=connector, daemon=True)
+    helper.start()
+    runner.run(cfg, progress=False)
+    helper.join(timeout=30)
+    if "error" in seen:
+        raise seen["error"]
+    fates = seen["answered"]
+    assert sorted(fates["x:m1"]) == ["archived", "held"], fates["x:m1"]   # released, not expired
+    assert fates["x:m2"] == ["held"]
+    fates = seen["expired"]
+    assert any("R5-citizen-mention" in x and "72h" in x for x in fates["x:m2"]), fates["x:m2"]
+    assert fates["x:a2"] == ["archived"]
     # a drain is not the window passing: m3 stays held, on the held topic, for the next run
     fates = _fates(cfg)
     assert fates["x:m3"] == ["held"], fates["x:m3"]
