@@ -126,11 +126,10 @@ class BatchWriter:
             self._committed[partition] = self.committer.committed(TopicPartition(self.topic, partition))
         return self._committed[partition]
 
-    def beginning(self, partition: int) -> int:
-        """Where a partition's log starts: the first offset when the group never committed."""
+    def resume_offset(self, partition: int) -> int:
+        """The first offset this run must account for: where the source began reading."""
         from kafka import TopicPartition
-        tp = TopicPartition(self.topic, partition)
-        return self.committer.beginning_offsets([tp]).get(tp, 0)
+        return kafka_clients.resume_offset(self.committer, TopicPartition(self.topic, partition))
 
     def recovered_boundary(self, partition: int, start: int) -> int | None:
         """End offset of a batch a crashed run started writing at `start`, if any."""

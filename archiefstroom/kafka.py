@@ -126,6 +126,14 @@ def committed(k: KafkaSettings, tps: list[TopicPartition]) -> dict[TopicPartitio
         c.close()
 
 
+def resume_offset(c: KafkaConsumer, tp: TopicPartition) -> int:
+    """Where the group goes on in a partition (`c` carries the group id): its committed
+    offset, else the log start. The source starts reading there and the sink starts
+    accounting there, so both must ask the same question the same way."""
+    committed = c.committed(tp)
+    return committed if committed is not None else c.beginning_offsets([tp]).get(tp, 0)
+
+
 def commit(c: KafkaConsumer, offsets: dict[TopicPartition, int], metadata: str = "") -> None:
     c.commit({tp: OffsetAndMetadata(off, metadata, -1) for tp, off in offsets.items()})
 

@@ -46,7 +46,7 @@ def _writer(cfg, topic: str):
 
 class _BatchAndCommit(beam.DoFn):
     BUFFER = BagStateSpec("buffer", PickleCoder())
-    META = ReadModifyWriteStateSpec("meta", PickleCoder())  # count, since, next, stalled, drain_to
+    META = ReadModifyWriteStateSpec("meta", PickleCoder())  # count, since, next, drain_to, gaps, have
     END = TimerSpec("end_of_input", TimeDomain.WATERMARK)
 
     def __init__(self, cfg, topic: str):
@@ -66,14 +66,12 @@ class _BatchAndCommit(beam.DoFn):
         partition, item = element
         m = meta.read()
         if m is None:
-            m = {"count": 0, "since": None, "next": None, "start": None, "drain_to": None, "gaps": [], "have": set()}
+            m = {"count": 0, "since": None, "next": None, "drain_to": None, "gaps": [], "have": set()}
             end.set(GlobalWindow().max_timestamp())
         late = False
         if isinstance(item, Tick):
             if item.gaps:
                 m["gaps"] = sorted(set(map(tuple, m["gaps"])) | set(item.gaps))
-            if item.start is not None:
-                m["start"] = item.start if m["start"] is None else min(m["start"], item.start)
             if item.final:
                 m["drain_to"] = max(item.position, m["drain_to"] or 0)
         else:
@@ -87,7 +85,7 @@ class _BatchAndCommit(beam.DoFn):
         nxt = self._next(partition, m)
         # the bag is only read when a batch can start: the next offset to commit is here
         # (or Kafka skipped it); reading it on every element would cost O(n^2)
-        ready = nxt is not None and (nxt in m["have"] or batching._covered(nxt, nxt, m["gaps"]))
+        ready = nxt in m["have"] or batching._covered(nxt, nxt, m["gaps"])
         due = m["count"] and (late or (ready and (
             m["count"] >= self.cfg.pipeline.batch_max_records
             or time.monotonic() - m["since"] >= self.cfg.pipeline.batch_max_seconds
@@ -107,12 +105,11 @@ class _BatchAndCommit(beam.DoFn):
             yield from self._flush(key, buffer, m)
             meta.write(m)
 
-    def _next(self, partition, m) -> int | None:
-        """Next offset to commit: from this run, else the group's commit, else where the source began."""
+    def _next(self, partition, m) -> int:
+        """Next offset to commit: from this run, else where the source began (asked of Kafka,
+        not taken from a tick: ticks of later polls may arrive first, runners reorder)."""
         if m["next"] is None:
-            # not a tick's start: ticks of later polls may arrive first (runners reorder)
-            committed = self.writer.committed(partition)
-            m["next"] = committed if committed is not None else self.writer.beginning(partition)
+            m["next"] = self.writer.resume_offset(partition)
         return m["next"]
 
     def _flush(self, partition, buffer, m):

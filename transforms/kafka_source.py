@@ -30,7 +30,6 @@ from typing import NamedTuple
 import apache_beam as beam
 from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
-from apache_beam.metrics import Metrics
 from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.utils.timestamp import Duration, Timestamp
 
@@ -66,7 +65,6 @@ class Tick(NamedTuple):
     partition: int
     position: int
     final: bool = False
-    start: int | None = None   # where this read began (committed or earliest offset)
     gaps: tuple = ()           # (first, last) offset ranges Kafka does not have (compaction, transactions)
 
 
@@ -82,14 +80,11 @@ class _Restrictions(RestrictionProvider):
 
     def initial_restriction(self, spec: PartitionSpec) -> OffsetRange:
         from kafka import TopicPartition
-        tp = TopicPartition(spec.topic, spec.partition)
-        start = kafka_clients.committed(self.settings, [tp]).get(tp)
-        if start is None:
-            c = kafka_clients.consumer(self.settings)
-            try:
-                start = c.beginning_offsets([tp]).get(tp, 0)
-            finally:
-                c.close()
+        c = kafka_clients.consumer(self.settings, group=True)
+        try:
+            start = kafka_clients.resume_offset(c, TopicPartition(spec.topic, spec.partition))
+        finally:
+            c.close()
         stop = spec.stop_at if spec.stop_at is not None else INFINITY
         return OffsetRange(start, max(start, stop))
 
@@ -189,7 +184,7 @@ class _ReadPartition(beam.DoFn):
         batch_max = -1   # latest event time (ms) claimed in this call
 
         def tick(final: bool):
-            out.append(Tick(spec.topic, spec.partition, position, final, start, tuple(gaps)))
+            out.append(Tick(spec.topic, spec.partition, position, final, tuple(gaps)))
 
         def finish():  # nothing more to read in this restriction
             tracker.try_claim(tracker.current_restriction().stop)
@@ -222,13 +217,13 @@ class _ReadPartition(beam.DoFn):
                     tick(False)
                     advance(reader)
                     return out  # the runner split the restriction here
+                self.read.inc()
                 batch_max = max(batch_max, event_time_ms(msg.headers, msg.timestamp) or batch_max)
                 if msg.offset > position:
                     gaps.append((position, msg.offset - 1))
                 position = msg.offset + 1
                 out.append(KafkaRecord(msg.topic, msg.partition, msg.offset, msg.timestamp, msg.key, msg.value))
             stop = tracker.current_restriction().stop
-        self.read.inc(sum(1 for o in out if isinstance(o, KafkaRecord)))
         advance(reader)
         if self._draining() or (spec.stop_at is not None and position >= spec.stop_at):
             return finish()
