@@ -99,7 +99,7 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
         threading.Thread(target=report, daemon=True).start()
     try:
         opts = runtimes.options(cfg.pipeline.runner, cfg.pipeline.beam_options, argv)
-        summary.runner = runtimes.runner_name(opts)
+        summary.runner = runtimes.runner_for(cfg.pipeline.runner, cfg.pipeline.beam_options, argv)
         p = beam.Pipeline(options=opts)
         feedback_stop = (end_offsets(cfg, cfg.burgerbrief.feedback_topic)
                          if stop_at is not None and cfg.burgerbrief.enabled else None)

@@ -45,11 +45,16 @@ def _flag(args: list[str], name: str) -> str | None:
     return value
 
 
+def runner_for(runner: str, beam_options: list[str], argv: list[str] | None = None) -> str:
+    """Beam's name of the runner that will run: `--runner` given, else the config's."""
+    name = _flag([*beam_options, *(argv or [])], "runner") or runner
+    return ALIASES.get(name.lower(), name)
+
+
 def beam_args(runner: str, beam_options: list[str], argv: list[str] | None = None) -> list[str]:
     """The argument list handed to PipelineOptions: defaults, then config, then command line."""
     given = [*beam_options, *(argv or [])]
-    name = _flag(given, "runner") or runner
-    name = ALIASES.get(name.lower(), name)
+    name = runner_for(runner, beam_options, argv)
     defaults = [f"--runner={name}"]
     if name in ("PrismRunner", "FlinkRunner", "PortableRunner"):
         # Beam's portable runner uses this as the deadline of the job's state stream too:
@@ -86,7 +91,3 @@ def options(runner: str, beam_options: list[str], argv: list[str] | None = None)
     opts = PipelineOptions(beam_args(runner, beam_options, argv))
     opts.view_as(StandardOptions).streaming = True
     return opts
-
-
-def runner_name(opts: PipelineOptions) -> str:
-    return opts.view_as(StandardOptions).runner or "?"

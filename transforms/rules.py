@@ -201,10 +201,15 @@ class LinkVersions(beam.PTransform):
 
     def expand(self, records):
         cfg = self.cfg
-        start = records.pipeline | "VersionsTopic" >> beam.Create(
-            [cfg.rules.versions_topic if self.restored is None else None])
-        restored = start | "ReadVersionsTopic" >> beam.Map(
-            lambda topic, given: read_versions(cfg.kafka, topic) if topic else given, self.restored or {})
+        # the chains are typed Any: Beam picks a stateful ParDo's main input from its inputs in
+        # set order, so it may check this side input for key-value pairs (a dict type fails)
+        if self.restored is not None:
+            restored = records.pipeline | "GivenChains" >> beam.Create([self.restored]).with_output_types(typing.Any)
+        else:
+            restored = (records.pipeline
+                        | "VersionsTopic" >> beam.Create([cfg.rules.versions_topic])
+                        | "ReadVersionsTopic" >> beam.Map(lambda topic: read_versions(cfg.kafka, topic))
+                        .with_output_types(typing.Any))
         parts = records | "VersionsApart" >> beam.Partition(
             lambda r, n: int(versions.version_of(r["event"]) is not None), 2)
         linked = (parts[1]

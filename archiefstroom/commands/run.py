@@ -24,7 +24,7 @@ def run(args) -> int:
         stop_at = {int(k): int(v) for k, v in json.loads(args.stop_at.read_text()).items()}
     beam_options = list(getattr(args, "beam_options", []) or [])
     print(f"archiving {cfg.topics.raw} -> s3://{cfg.s3.bucket}/{cfg.s3.prefix}/ "
-          f"(runner {runtimes.beam_args(cfg.pipeline.runner, cfg.pipeline.beam_options, beam_options)[0][9:]}); "
+          f"(runner {runtimes.runner_for(cfg.pipeline.runner, cfg.pipeline.beam_options, beam_options)}); "
           "Ctrl-C or SIGTERM drains and stops", flush=True)
     summary = runner.run(cfg, stop_at=stop_at, progress=not args.quiet, argv=beam_options)
     c = summary.counters
