@@ -106,8 +106,14 @@ class PipelineSettings:
 
 @dataclass
 class StackSettings:
-    """Ports of the embedded stack; everything binds to 127.0.0.1."""
+    """The embedded stack; everything binds to 127.0.0.1. `broker` picks the Kafka-protocol
+    broker: Tansu (light, from a PyPI wheel: the default) or Apache Kafka 4.x in KRaft mode
+    (jars from Maven Central, fetched by scripts/setup; needs Java 17)."""
+    broker: Literal["tansu", "kafka"] = "tansu"
     broker_port: int = check(lambda v: 1024 < v < 65536, "a TCP port 1025..65535", default=19092)
+    controller_port: int = check(lambda v: v == 0 or 1024 < v < 65536,
+                                 "a TCP port 1025..65535, or 0 for broker_port + 1 (Apache Kafka's KRaft controller)",
+                                 default=0)
     s3_port: int = check(lambda v: 1024 < v < 55536, "a TCP port 1025..55535 (its gRPC port is +10000)", default=8333)
     weed_port_base: int = check(lambda v: 1024 < v < 55500, "a TCP port 1025..55499 (uses base..base+6 and +10000)",
                                 default=9333)

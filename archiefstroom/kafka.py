@@ -19,6 +19,7 @@ from kafka.structs import OffsetAndMetadata
 from archiefstroom.config import KafkaSettings
 
 log = logging.getLogger(__name__)
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # the producer's max_request_size and every topic's max.message.bytes
 
 
 def _common(k: KafkaSettings) -> dict:
@@ -36,7 +37,7 @@ def _common(k: KafkaSettings) -> dict:
 def producer(k: KafkaSettings, **overrides) -> KafkaProducer:
     """Idempotent-safe defaults: wait for all replicas, keep order per partition."""
     opts = dict(acks="all", linger_ms=5, retries=10, max_in_flight_requests_per_connection=1,
-                max_request_size=16 * 1024 * 1024)
+                max_request_size=MAX_MESSAGE_BYTES)
     opts.update(overrides)
     return KafkaProducer(**_common(k), **opts)
 
@@ -60,7 +61,9 @@ def admin(k: KafkaSettings) -> KafkaAdminClient:
 def ensure_topics(k: KafkaSettings, names: Iterable[str], partitions: int, timeout_s: float = 30,
                   compacted: Iterable[str] = ()) -> None:
     """Create missing topics (those in `compacted` with cleanup.policy=compact); waits until
-    their metadata is visible."""
+    their metadata is visible. Every topic takes messages up to MAX_MESSAGE_BYTES (Apache
+    Kafka's default is 1 MB): the pipeline's own `max_event_bytes` decides what is too
+    large and dead-letters it with the reason, so the broker must not refuse it first."""
     names = list(dict.fromkeys(names))
     compacted = set(compacted)
     client = admin(k)
@@ -68,9 +71,10 @@ def ensure_topics(k: KafkaSettings, names: Iterable[str], partitions: int, timeo
         existing = set(client.list_topics())
         missing = [n for n in names if n not in existing]
         if missing:
+            size = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
             try:
-                client.create_topics([NewTopic(n, partitions, 1, topic_configs={"cleanup.policy": "compact"})
-                                      if n in compacted else NewTopic(n, partitions, 1) for n in missing])
+                client.create_topics([NewTopic(n, partitions, 1, topic_configs={"cleanup.policy": "compact", **size}
+                                               if n in compacted else size) for n in missing])
             except TopicAlreadyExistsError:
                 pass
     finally:

