@@ -8,8 +8,9 @@ Order of a batch write, the basis of "nothing lost, nothing duplicated":
   4. the consumer group's offset commit (end + 1).
 A crash before 4 makes the next run read the batch again; the ledger tells it
 the same boundaries, so the same object names are overwritten with the same
-bytes. Event ids of committed batches are known, so re-sent events are
-recognised and recorded as duplicates instead of being archived twice.
+bytes. Step 2 also writes the batch's archived ids per creation day
+(core.archived_ids): re-sent events are recognised and recorded as duplicates
+instead of being archived twice, and a writer reads only the days it meets.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import hashlib
 import io
 import json
 import logging
-from collections import Counter, defaultdict
+import threading
+from collections import Counter, OrderedDict, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -27,7 +29,7 @@ from archiefstroom import kafka as kafka_clients
 from archiefstroom import s3 as s3io
 from archiefstroom import schemas
 from archiefstroom.config import Config
-from archiefstroom.core import layout
+from archiefstroom.core import archived_ids, layout
 from archiefstroom.core.envelope import Disposition, position_of
 from archiefstroom.core.rules.versions import changelog
 
@@ -46,7 +48,7 @@ def schema_version() -> str:
 def encode_avro(records: list[dict], key: str, codec: str = "deflate") -> bytes:
     """Deterministic Avro container bytes: the sync marker derives from the object key."""
     buf = io.BytesIO()
-    fastavro.writer(buf, schemas.load(SCHEMA_NAME), records, codec=codec,
+    fastavro.writer(buf, schemas.load_for_files(SCHEMA_NAME), records, codec=codec,
                     sync_marker=hashlib.md5(key.encode()).digest(),
                     metadata={"archiefstroom.schema_version": SCHEMA_VERSION, "archiefstroom.key": key})
     return buf.getvalue()
@@ -83,9 +85,11 @@ def _entry(item, kind: str | None = None, key: str | None = None, token=None) ->
         return {"offset": pos.offset, "event_id": eid, "kind": item.kind, "reason": item.reason,
                 "detail": {k: v for k, v in item.detail.items() if k != "hold_payload"}}
     fired = [t["rule"] for t in ((item.get("decision") or {}).get("rules") or []) if t.get("fired")]
-    return {"offset": pos.offset, "event_id": item["event"]["event_id"], "kind": kind or "archived",
+    ev = item["event"]
+    return {"offset": pos.offset, "event_id": ev["event_id"], "kind": kind or "archived",
             "object": key, "record_version": item.get("record_version") or 1,
-            "rule": fired[-1] if fired else None}
+            "rule": fired[-1] if fired else None,
+            "platform": ev["platform"], "account": layout.safe(ev["account"]["handle"] or ev["account"]["id"])}
 
 
 def identity(record: dict) -> tuple[str, int]:
@@ -106,10 +110,10 @@ class BatchWriter:
         self.committer = kafka_clients.consumer(cfg.kafka, group=True)
         self.extra_topics = {"dead_letter": cfg.topics.dead_letter, "quarantine": cfg.topics.quarantine,
                              "handover": cfg.burgerbrief.handover_topic}
-        self.archived_ids: set[tuple[str, int]] = set()   # (event id, record version)
-        # partition -> last offset a crashed run may have written objects for: only up to
-        # there can a key already exist (and is checked, so a replay adds no S3 versions)
-        self.redo_until: dict[int, int] = {}
+        # (partition, creation day) -> archived (event id, record version): the days in use
+        self.days: OrderedDict[tuple[int, object], set[tuple[str, int]]] = OrderedDict()
+        self._days_lock = threading.Lock()
+        self._recovered: dict[int, tuple[int, int | None]] = {}   # partition -> (start, its boundary)
         self.held_topic = getattr(cfg.rules, "held_topic", None)
         self.versions_topic = getattr(cfg.rules, "versions_topic", None)
         self.token = _token_for(cfg)
@@ -132,24 +136,51 @@ class BatchWriter:
         return kafka_clients.resume_offset(self.committer, TopicPartition(self.topic, partition))
 
     def recovered_boundary(self, partition: int, start: int) -> int | None:
-        """End offset of a batch a crashed run started writing at `start`, if any."""
-        body = self.s3.get(layout.ledger_key(self.topic, partition, start))
-        return json.loads(body)["end"] if body else None
+        """End offset of a batch a crashed run started writing at `start`, if any: only
+        then can its keys already exist (and are checked, so a redo adds no S3 versions)."""
+        known = self._recovered.get(partition)
+        if known is None or known[0] != start:
+            body = self.s3.get(layout.ledger_key(self.topic, partition, start))
+            known = self._recovered[partition] = (start, json.loads(body)["end"] if body else None)
+        return known[1]
 
-    def load_archived_ids(self) -> None:
-        """Event ids of every committed batch (ledgers past the committed offset are redone)."""
-        prefix = f"{layout.LEDGER_PREFIX}/{layout.safe(self.topic)}/"
-        for obj in self.s3.list(prefix):
-            ledger = json.loads(self.s3.get(obj["Key"]) or b"{}")
-            partition = ledger.get("partition", -1)
-            committed = self.committed(partition)
-            if committed is None or ledger.get("end", 0) >= committed:
-                # written by a run that crashed before committing: redone, same keys
-                self.redo_until[partition] = max(self.redo_until.get(partition, -1), ledger.get("end", -1))
-                continue
-            self.archived_ids.update((e["event_id"], int(e.get("record_version") or 1))
-                                     for e in ledger.get("entries", [])
-                                     if e["kind"] == "archived" and e.get("event_id"))
+    # -- archived ids (core.archived_ids) --------------------------------------
+    MAX_DAYS = 400   # creation days kept in memory (about a year of a live stream); older ones reload
+
+    def archived(self, partition: int, day) -> set[tuple[str, int]]:
+        """The ids archived in `partition` of events created on `day`, read on first use."""
+        with self._days_lock:
+            ids = self.days.get((partition, day))
+            if ids is not None:
+                self.days.move_to_end((partition, day))
+                return ids
+        ids = self._load_day(partition, day)
+        with self._days_lock:
+            self.days[(partition, day)] = ids
+            while len(self.days) > self.MAX_DAYS:
+                self.days.popitem(last=False)
+        return ids
+
+    def _load_day(self, partition: int, day) -> set[tuple[str, int]]:
+        keys = [o["Key"] for o in self.s3.list(archived_ids.day_prefix(self.topic, partition, day))]
+        ids: set[tuple[str, int]] = set()
+        through, late_done = -1, set()
+        snap = archived_ids.newest_snapshot(keys)
+        if snap:
+            body = json.loads(self.s3.get(snap) or b"{}")
+            ids.update(map(tuple, body.get("ids", [])))
+            through, late_done = body.get("through", -1), set(body.get("late", []))
+        deltas = archived_ids.deltas_to_read(keys, self.committed(partition), through=through,
+                                            late_in_snapshot=late_done)
+        for body in _PUTS.map(self.s3.get, deltas):
+            ids.update(map(tuple, json.loads(body or b"{}").get("ids", [])))
+        if len(deltas) > archived_ids.COMPACT_AFTER:
+            through = max(through, archived_ids.through_of(deltas))
+            late = sorted(late_done | {k for k in deltas if k.endswith(".late.json")})
+            self.s3.put(archived_ids.snapshot_key(self.topic, partition, day, through),
+                        json.dumps({"through": through, "late": late, "ids": sorted(ids)}).encode(),
+                        content_type="application/json", check_existing=False)
+        return ids
 
     def _end_holds(self, items: list) -> None:
         """Holds that these (now durable) items end are removed from the held topic."""
@@ -167,19 +198,24 @@ class BatchWriter:
         result = BatchResult(self.topic, partition, start, end)
         entries, groups = [], defaultdict(list)
         seen_here: set[tuple[str, int]] = set()
+        new_ids: dict[object, list[tuple[str, int]]] = defaultdict(list)   # creation day -> ids
+        days = {archived_ids.day_of(i) for i in items if not isinstance(i, Disposition)}
+        known = {d: self.archived(partition, d) for d in sorted(days)}
         for item in items:
             if isinstance(item, Disposition):
                 entries.append(_entry(item, token=self.token))
                 result.counts[item.kind] += 1
                 continue
             eid = identity(item)
-            if eid in self.archived_ids or eid in seen_here:
+            day = archived_ids.day_of(item)
+            if eid in known[day] or eid in seen_here:
                 dup = Disposition(position_of(item), "duplicate", "event id already archived", event_id=eid[0],
                                   detail={"record_version": eid[1]})
                 entries.append(_entry(dup, token=self.token))
                 result.counts["duplicate"] += 1
                 continue
             seen_here.add(eid)
+            new_ids[day].append(eid)
             group = layout.group_of(item)
             key = layout.object_key(self.cfg.s3.prefix, group, self.topic, partition, start, end)
             groups[key].append(item)
@@ -191,7 +227,7 @@ class BatchWriter:
         ledger_key = layout.ledger_key(self.topic, partition, start)
         if late:
             ledger_key = ledger_key.replace(".json", f".late-{end}.json")
-        redo = late or start <= self.redo_until.get(partition, -1)
+        redo = late or self.recovered_boundary(partition, start) is not None
         self.s3.put(ledger_key, json.dumps(ledger, sort_keys=True, default=str).encode(),
                     content_type="application/json", check_existing=redo)
         def put(key: str) -> str:
@@ -199,11 +235,16 @@ class BatchWriter:
             ret = records[0]["retention"]
             self.s3.put(key, encode_avro(records, key, self.cfg.pipeline.codec),
                         tags=layout.object_tags(records[0], SCHEMA_VERSION),
-                        retain_until=ret.get("destroy_after"), legal_hold=ret["retention_class"] == "B",
+                        retain_until=layout.object_until(ret), legal_hold=ret["retention_class"] == "B",
                         content_type="avro/binary", check_existing=redo)
             return key
         # the objects of one batch are independent: write them concurrently, all before the commit
         result.objects.extend(_PUTS.map(put, sorted(groups)))
+        def put_ids(day) -> None:
+            self.s3.put(archived_ids.delta_key(self.topic, partition, day, start, end, late=late),
+                        json.dumps({"ids": sorted(new_ids[day])}).encode(), content_type="application/json",
+                        check_existing=redo)
+        list(_PUTS.map(put_ids, sorted(new_ids)))
         sent = []
         if self.versions_topic:
             # rule 10: archived edits/deletes, so a restarted run links later edits to them
@@ -232,7 +273,8 @@ class BatchWriter:
             kafka_clients.commit(self.committer, {TopicPartition(self.topic, partition): end + 1},
                                  metadata=ledger_key)
             self._committed[partition] = end + 1
-        self.archived_ids.update(seen_here)
+        for day, ids in new_ids.items():
+            known[day].update(ids)
         return result
 
 
@@ -314,7 +356,7 @@ def summarise(cfg: Config, topic: str | None = None) -> Summary:
                 objects.add(e["object"])
                 parts = layout.parse_object_key(e["object"]) or {}
                 ret = "-".join(parts.get("retention", "?").split("-")[:2])  # class-category, without the date
-                out.archived[(parts.get("platform", "?"), parts.get("account", "?"), ret)] += 1
+                out.archived[(e.get("platform", "?"), e.get("account", "?"), ret)] += 1
                 out.rules[e.get("rule") or "-"] += 1
             else:
                 out.reasons[(e["kind"], e.get("reason") or "")] += 1

@@ -2,15 +2,23 @@
 
 Object names are deterministic, derived from the Kafka partition and offset
 range of the batch (as the Confluent S3 sink does), so a replay after a crash
-overwrites instead of duplicating. One object holds records of one retention
-group only, because S3 tags are per object.
+overwrites instead of duplicating. One object holds the records of one batch
+that share a retention group, because S3 tags and Object Lock dates are per
+object:
 
-  {prefix}/{platform}/{account}/{yyyy}/{mm}/{dd}/{class}-{category}-{until}[-hotspot]/{topic}+{partition}+{start}-{end}.avro
+  {prefix}/{class}-{category}-{until}[-hotspot-{name}]/{yyyy}/{mm}/{topic}+{partition}+{start}-{end}.avro
 
-The date is the event's creation date in Europe/Amsterdam: the day an archivist
-would file it under. The ledger (`_ledger/{topic}/{partition}/{start}.json`)
-records, for every offset of a batch, what happened to it; it is written before
-the objects, so after a crash the batch is redone with the same boundaries.
+`until` is the last day of the month in which the records may be destroyed
+(destruction goes in monthly lots: no record is destroyed before its own
+destroy_after, which each record keeps exactly, and none waits more than a
+month longer); `yyyy/mm` is the records' creation month in Europe/Amsterdam.
+The partitions are deliberately coarse: platform, account and day are in every
+record (and in the ledger), not in the key, so that an object holds many
+records instead of one or two and the Avro header (the writer schema) is a
+small part of the archive.
+The ledger (`_ledger/{topic}/{partition}/{start}.json`) records, for every
+offset of a batch, what happened to it; it is written before the objects, so
+after a crash the batch is redone with the same boundaries.
 """
 from __future__ import annotations
 
@@ -28,25 +36,34 @@ def safe(part: str) -> str:
     return _unsafe.sub("_", part).strip("_") or "_"
 
 
+def month_end(day: dt.date) -> dt.date:
+    """The last day of `day`'s month."""
+    first_of_next = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return first_of_next - dt.timedelta(days=1)
+
+
+def object_until(retention: dict) -> dt.date | None:
+    """The object's destroy-after date: the end of the month of the record's own date."""
+    return month_end(retention["destroy_after"]) if retention.get("destroy_after") else None
+
+
 def retention_dir(retention: dict) -> str:
-    until = retention["destroy_after"].isoformat() if retention.get("destroy_after") else "permanent"
-    name = f"{retention['retention_class']}-{safe(retention['category'])}-{until}"
+    until = object_until(retention)
+    name = f"{retention['retention_class']}-{safe(retention['category'])}-{until.isoformat() if until else 'permanent'}"
     if retention.get("hotspot"):
         name += f"-hotspot-{safe(retention['hotspot'])}"
     return name
 
 
 def group_of(record: dict) -> tuple:
-    """Records sharing this tuple share an object."""
-    ev, ret = record["event"], record["retention"]
-    day = ev["created_at"].astimezone(AMSTERDAM).date()
-    return (ev["platform"], safe(ev["account"]["handle"] or ev["account"]["id"]), day, retention_dir(ret))
+    """Records of one batch sharing this tuple share an object."""
+    created = record["event"]["created_at"].astimezone(AMSTERDAM)
+    return (retention_dir(record["retention"]), created.year, created.month)
 
 
 def object_key(prefix: str, group: tuple, topic: str, partition: int, start: int, end: int) -> str:
-    platform, account, day, rdir = group
-    return (f"{prefix}/{platform}/{account}/{day:%Y/%m/%d}/{rdir}/"
-            f"{safe(topic)}+{partition}+{start:020d}-{end:020d}.avro")
+    rdir, year, month = group
+    return f"{prefix}/{rdir}/{year:04d}/{month:02d}/{safe(topic)}+{partition}+{start:020d}-{end:020d}.avro"
 
 
 def ledger_key(topic: str, partition: int, start: int) -> str:
@@ -54,24 +71,24 @@ def ledger_key(topic: str, partition: int, start: int) -> str:
 
 
 def object_tags(record: dict, schema_version: str) -> dict[str, str]:
+    """Tags of an object, from any of its records: only what all records of its group share."""
     ret = record["retention"]
+    until = object_until(ret)
     return {
         "retention_class": ret["retention_class"],
         "selectielijst_category": ret["category"],
-        "destroy_after": ret["destroy_after"].isoformat() if ret.get("destroy_after") else "permanent",
-        "account_type": ret["account_type"],
+        "destroy_after": until.isoformat() if until else "permanent",
         "hotspot": "true" if ret.get("hotspot") else "false",
         "schema_version": schema_version,
-        "platform": record["event"]["platform"],
     }
 
 
 def parse_object_key(key: str) -> dict | None:
-    m = re.search(r"/([^/]+)/([^/]+)/(\d{4})/(\d{2})/(\d{2})/([^/]+)/([^/+]+)\+(\d+)\+(\d+)-(\d+)\.avro$", key)
+    m = re.search(r"/([^/]+)/(\d{4})/(\d{2})/([^/+]+)\+(\d+)\+(\d+)-(\d+)\.avro$", key)
     if not m:
         return None
-    return {"platform": m[1], "account": m[2], "date": f"{m[3]}-{m[4]}-{m[5]}", "retention": m[6],
-            "topic": m[7], "partition": int(m[8]), "start": int(m[9]), "end": int(m[10])}
+    return {"retention": m[1], "month": f"{m[2]}-{m[3]}", "topic": m[4], "partition": int(m[5]),
+            "start": int(m[6]), "end": int(m[7])}
 
 
 def today() -> dt.date:

@@ -32,16 +32,11 @@ log = logging.getLogger(__name__)
 
 
 def _writer(cfg, topic: str):
-    """One BatchWriter per archive, topic and process: its start (clients, the archived
-    event ids from the ledgers) is far too costly to repeat per bundle."""
+    """One BatchWriter per archive, topic and process: its clients and the archived ids it
+    has read are far too costly to repeat per bundle."""
     from archiefstroom.archive import BatchWriter
-
-    def make():
-        writer = BatchWriter(cfg, topic)
-        writer.load_archived_ids()
-        return writer
     key = ("archive.writer", cfg.s3.endpoint_url, cfg.s3.bucket, cfg.s3.prefix, topic, cfg.kafka.consumer_group)
-    return resources.shared(key, make)
+    return resources.shared(key, lambda: BatchWriter(cfg, topic))
 
 
 class _BatchAndCommit(beam.DoFn):
@@ -59,7 +54,6 @@ class _BatchAndCommit(beam.DoFn):
 
     def setup(self):
         self.writer = _writer(self.cfg, self.topic)
-        self._boundary_checked: dict[tuple, int | None] = {}
 
     def process(self, element, buffer=beam.DoFn.StateParam(BUFFER), meta=beam.DoFn.StateParam(META),
                 end=beam.DoFn.TimerParam(END)):
@@ -118,7 +112,7 @@ class _BatchAndCommit(beam.DoFn):
         written = False
         while items:
             nxt = m["next"]
-            boundary = self._boundary(partition, nxt)
+            boundary = self.writer.recovered_boundary(partition, nxt)
             # a missing offset is waited for (an item may be slow in an earlier stage),
             # unless the source saw Kafka skip it (compaction, transactions)
             p = batching.plan(items, nxt, max_records=self.cfg.pipeline.batch_max_records,
@@ -149,12 +143,6 @@ class _BatchAndCommit(beam.DoFn):
         m["count"] = len(items)
         if m["drain_to"] is not None and m["next"] is not None and m["next"] >= m["drain_to"]:
             m["drain_to"] = None
-
-    def _boundary(self, partition: int, start: int) -> int | None:
-        key = (partition, start)
-        if key not in self._boundary_checked:
-            self._boundary_checked[key] = self.writer.recovered_boundary(partition, start)
-        return self._boundary_checked[key]
 
     def _report(self, res):
         self.archived.inc(res.counts.get("archived", 0))

@@ -11,7 +11,7 @@ def register(sub):
     p = sub.add_parser("archive", help="list, read and summarise archived objects")
     a = p.add_subparsers(dest="archive_action", required=True, metavar="ACTION")
     ls = a.add_parser("ls", help="list objects (key, records' retention tags, size)")
-    ls.add_argument("prefix", nargs="?", default="", help="key prefix below the archive prefix, e.g. mastodon/minbzk")
+    ls.add_argument("prefix", nargs="?", default="", help="key prefix below the archive prefix, e.g. V-1.3 or B-1.1-permanent/2026")
     ls.add_argument("--tags", action="store_true", help="also show each object's retention tags")
     cat = a.add_parser("cat", help="print the records of objects as JSON lines")
     cat.add_argument("keys", nargs="+", help="object keys as printed by `archive ls`")

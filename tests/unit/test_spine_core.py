@@ -184,10 +184,20 @@ def test_object_keys_are_deterministic_readable_and_parse_back():
     key = layout.object_key("archive", layout.group_of(r), "archiefstroom.raw", 2, 7, 42)
     assert key == layout.object_key("archive", layout.group_of(r), "archiefstroom.raw", 2, 7, 42)
     parts = layout.parse_object_key(key)
-    assert parts["platform"] == r["event"]["platform"] and (parts["partition"], parts["start"], parts["end"]) == (2, 7, 42)
-    assert parts["retention"].startswith("V-1.2-2036-10-01")
+    assert (parts["partition"], parts["start"], parts["end"]) == (2, 7, 42)
+    assert r["retention"]["destroy_after"] == dt.date(2036, 10, 1)
+    assert parts["retention"] == "V-1.2-2036-10-31" and parts["month"] == "2026-10"
+    assert key == "archive/V-1.2-2036-10-31/2026/10/archiefstroom.raw+2+00000000000000000007-00000000000000000042.avro"
     tags = layout.object_tags(r, "2")
-    assert tags["destroy_after"] == "2036-10-01" and tags["retention_class"] == "V" and tags["hotspot"] == "false"
+    assert tags == {"retention_class": "V", "selectielijst_category": "1.2", "destroy_after": "2036-10-31",
+                    "hotspot": "false", "schema_version": "2"}
+
+
+@pytest.mark.parametrize("day, end", [("2026-02-10", "2026-02-28"), ("2028-02-01", "2028-02-29"),
+                                      ("2026-12-31", "2026-12-31"), ("2026-01-31", "2026-01-31"),
+                                      ("2030-04-01", "2030-04-30")])
+def test_objects_are_destroyed_in_monthly_lots_never_before_a_records_own_date(day, end):
+    assert layout.month_end(dt.date.fromisoformat(day)) == dt.date.fromisoformat(end)
 
 
 def test_reaction_ids_in_ledgers_do_not_name_the_person():
