@@ -176,7 +176,7 @@ class BatchWriter:
             ids.update(map(tuple, json.loads(body or b"{}").get("ids", [])))
         if len(deltas) > archived_ids.COMPACT_AFTER:
             through = max(through, archived_ids.through_of(deltas))
-            late = sorted(late_done | {k for k in deltas if k.endswith(".late.json")})
+            late = sorted(late_done | {k for k in deltas if ".late-" in k})
             self.s3.put(archived_ids.snapshot_key(self.topic, partition, day, through),
                         json.dumps({"through": through, "late": late, "ids": sorted(ids)}).encode(),
                         content_type="application/json", check_existing=False)
@@ -200,6 +200,7 @@ class BatchWriter:
         seen_here: set[tuple[str, int]] = set()
         new_ids: dict[object, list[tuple[str, int]]] = defaultdict(list)   # creation day -> ids
         days = {archived_ids.day_of(i) for i in items if not isinstance(i, Disposition)}
+        tag = layout.late_tag(position_of(i).offset for i in items) if late else None
         known = {d: self.archived(partition, d) for d in sorted(days)}
         for item in items:
             if isinstance(item, Disposition):
@@ -217,7 +218,7 @@ class BatchWriter:
             seen_here.add(eid)
             new_ids[day].append(eid)
             group = layout.group_of(item)
-            key = layout.object_key(self.cfg.s3.prefix, group, self.topic, partition, start, end)
+            key = layout.object_key(self.cfg.s3.prefix, group, self.topic, partition, start, end, late=tag)
             groups[key].append(item)
             entries.append(_entry(item, key=key))
             result.counts["archived"] += 1
@@ -226,7 +227,7 @@ class BatchWriter:
                   "counts": dict(result.counts)}
         ledger_key = layout.ledger_key(self.topic, partition, start)
         if late:
-            ledger_key = ledger_key.replace(".json", f".late-{end}.json")
+            ledger_key = ledger_key.replace(".json", f".late-{end}-{tag}.json")
         redo = late or self.recovered_boundary(partition, start) is not None
         self.s3.put(ledger_key, json.dumps(ledger, sort_keys=True, default=str).encode(),
                     content_type="application/json", check_existing=redo)
@@ -241,7 +242,7 @@ class BatchWriter:
         # the objects of one batch are independent: write them concurrently, all before the commit
         result.objects.extend(_PUTS.map(put, sorted(groups)))
         def put_ids(day) -> None:
-            self.s3.put(archived_ids.delta_key(self.topic, partition, day, start, end, late=late),
+            self.s3.put(archived_ids.delta_key(self.topic, partition, day, start, end, late=tag),
                         json.dumps({"ids": sorted(new_ids[day])}).encode(), content_type="application/json",
                         check_existing=redo)
         list(_PUTS.map(put_ids, sorted(new_ids)))

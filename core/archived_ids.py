@@ -8,7 +8,7 @@ record of that day arrives: start-up reads nothing, and the work of a lookup gro
 that day's events, not with the archive.
 
   _ids/{topic}/{partition:05d}/{yyyy-mm-dd}/{start:020d}-{end:020d}.json        one per batch and day
-  _ids/{topic}/{partition:05d}/{yyyy-mm-dd}/{start:020d}-{end:020d}.late.json   a late write (released hold)
+  _ids/{topic}/{partition:05d}/{yyyy-mm-dd}/{start:020d}-{end:020d}.late-{tag}.json   a late write (released holds)
   _ids/{topic}/{partition:05d}/{yyyy-mm-dd}/snapshot-{through:020d}.json        every delta up to `through`
 
 A delta counts once its batch is committed (its end offset lies below the partition's
@@ -26,7 +26,7 @@ from archiefstroom.core.layout import safe
 
 PREFIX = "_ids"
 COMPACT_AFTER = 64   # deltas after the newest snapshot before a loader writes a new one
-_DELTA = re.compile(r"/(\d{20})-(\d{20})(\.late)?\.json$")
+_DELTA = re.compile(r"/(\d{20})-(\d{20})(\.late-[0-9a-f]+)?\.json$")
 _SNAPSHOT = re.compile(r"/snapshot-(\d{20})\.json$")
 
 
@@ -38,8 +38,9 @@ def day_prefix(topic: str, partition: int, day: dt.date) -> str:
     return f"{PREFIX}/{safe(topic)}/{partition:05d}/{day.isoformat()}/"
 
 
-def delta_key(topic: str, partition: int, day: dt.date, start: int, end: int, *, late: bool = False) -> str:
-    return f"{day_prefix(topic, partition, day)}{start:020d}-{end:020d}{'.late' if late else ''}.json"
+def delta_key(topic: str, partition: int, day: dt.date, start: int, end: int, *, late: str | None = None) -> str:
+    """`late`: the late write's tag (core.layout.late_tag)."""
+    return f"{day_prefix(topic, partition, day)}{start:020d}-{end:020d}{f'.late-{late}' if late else ''}.json"
 
 
 def snapshot_key(topic: str, partition: int, day: dt.date, through: int) -> str:

@@ -61,9 +61,19 @@ def group_of(record: dict) -> tuple:
     return (retention_dir(record["retention"]), created.year, created.month)
 
 
-def object_key(prefix: str, group: tuple, topic: str, partition: int, start: int, end: int) -> str:
+def object_key(prefix: str, group: tuple, topic: str, partition: int, start: int, end: int,
+               late: str | None = None) -> str:
+    """`late`: the tag of a late write (records at offsets committed before, e.g. released
+    holds), which must never share a name with the batch that committed those offsets."""
     rdir, year, month = group
-    return f"{prefix}/{rdir}/{year:04d}/{month:02d}/{safe(topic)}+{partition}+{start:020d}-{end:020d}.avro"
+    suffix = f".late-{late}" if late else ""
+    return f"{prefix}/{rdir}/{year:04d}/{month:02d}/{safe(topic)}+{partition}+{start:020d}-{end:020d}{suffix}.avro"
+
+
+def late_tag(offsets) -> str:
+    """Deterministic name part of a late write: its offsets (a redo writes the same set)."""
+    import hashlib
+    return hashlib.sha1(",".join(map(str, sorted(offsets))).encode()).hexdigest()[:12]
 
 
 def ledger_key(topic: str, partition: int, start: int) -> str:
@@ -84,7 +94,7 @@ def object_tags(record: dict, schema_version: str) -> dict[str, str]:
 
 
 def parse_object_key(key: str) -> dict | None:
-    m = re.search(r"/([^/]+)/(\d{4})/(\d{2})/([^/+]+)\+(\d+)\+(\d+)-(\d+)\.avro$", key)
+    m = re.search(r"/([^/]+)/(\d{4})/(\d{2})/([^/+]+)\+(\d+)\+(\d+)-(\d+)(?:\.late-[0-9a-f]+)?\.avro$", key)
     if not m:
         return None
     return {"retention": m[1], "month": f"{m[2]}-{m[3]}", "topic": m[4], "partition": int(m[5]),

@@ -48,9 +48,11 @@ def stack_cfg(stack_dir) -> Config:
     """The embedded stack, up for the whole session; the Config points at it."""
     from archiefstroom import stack
     cfg = build_cfg(stack_dir)
-    stack.up(cfg, quiet=True)
-    yield cfg
-    stack.down(cfg, quiet=True)
+    try:
+        stack.up(cfg, quiet=True)
+        yield cfg
+    finally:  # also when start-up failed half-way: leave no server behind on the test ports
+        stack.down(cfg, quiet=True)
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +60,11 @@ def kafka_stack_cfg(stack_cfg, stack_dir) -> Config:
     """Apache Kafka beside Tansu, on the same S3 server, up from the first test that needs it."""
     from archiefstroom import stack
     cfg = build_cfg(stack_dir, broker="kafka")
-    stack.up(cfg, quiet=True)
-    yield cfg
-    stack.down(cfg, quiet=True, services=("kafka",))
+    try:
+        stack.up(cfg, quiet=True)
+        yield cfg
+    finally:
+        stack.down(cfg, quiet=True, services=("kafka",))
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def _writer(cfg, topic: str):
 
 class _BatchAndCommit(beam.DoFn):
     BUFFER = BagStateSpec("buffer", PickleCoder())
-    META = ReadModifyWriteStateSpec("meta", PickleCoder())  # count, since, next, drain_to, gaps, have
+    META = ReadModifyWriteStateSpec("meta", PickleCoder())  # count, since, next, drain_to, gaps, have, late
     END = TimerSpec("end_of_input", TimeDomain.WATERMARK)
 
     def __init__(self, cfg, topic: str):
@@ -60,9 +60,8 @@ class _BatchAndCommit(beam.DoFn):
         partition, item = element
         m = meta.read()
         if m is None:
-            m = {"count": 0, "since": None, "next": None, "drain_to": None, "gaps": [], "have": set()}
+            m = {"count": 0, "since": None, "next": None, "drain_to": None, "gaps": [], "have": set(), "late": 0}
             end.set(GlobalWindow().max_timestamp())
-        late = False
         if isinstance(item, Tick):
             if item.gaps:
                 m["gaps"] = sorted(set(map(tuple, m["gaps"])) | set(item.gaps))
@@ -75,18 +74,33 @@ class _BatchAndCommit(beam.DoFn):
             m["count"] += 1
             if m["since"] is None:
                 m["since"] = time.monotonic()
-            late = m["next"] is not None and offset < m["next"]
+            if m["next"] is not None and offset < m["next"]:
+                m["late"] = m.get("late", 0) + 1   # e.g. a held record released: written with the next batch
         nxt = self._next(partition, m)
         # the bag is only read when a batch can start: the next offset to commit is here
-        # (or Kafka skipped it); reading it on every element would cost O(n^2)
-        ready = nxt in m["have"] or batching._covered(nxt, nxt, m["gaps"])
-        due = m["count"] and (late or (ready and (
+        # (or Kafka skipped it), or late items wait; reading it on every element would cost O(n^2)
+        ready = nxt in m["have"] or batching._covered(nxt, nxt, m["gaps"]) or m.get("late", 0)
+        due = m["count"] and ready and (
             m["count"] >= self.cfg.pipeline.batch_max_records
             or time.monotonic() - m["since"] >= self.cfg.pipeline.batch_max_seconds
-            or m["drain_to"] is not None)))
+            or self._complete_to_drain(m))
         if due:
             yield from self._flush(partition, buffer, m)
         meta.write(m)
+
+    @staticmethod
+    def _complete_to_drain(m) -> bool:
+        """The source has finished this partition (a bounded run's end, a drain) and every
+        offset up to there is buffered: write now. Not before: records still trickle out
+        of slower stages, and writing each as it comes would make one object per record."""
+        drain_to, nxt = m["drain_to"], m["next"]
+        if drain_to is None or nxt is None:
+            return False
+        gaps = [(max(a, nxt), min(b, drain_to - 1)) for a, b in m["gaps"] if b >= nxt and a < drain_to]
+        skipped = sum(b - a + 1 for a, b in gaps)
+        if len(m["have"]) + skipped < drain_to - nxt:   # cheap: cannot be complete yet
+            return False
+        return all(o in m["have"] or batching._covered(o, o, gaps) for o in range(nxt, drain_to))
 
     @on_timer(END)
     def end_of_input(self, key=beam.DoFn.KeyParam, buffer=beam.DoFn.StateParam(BUFFER),
@@ -117,10 +131,11 @@ class _BatchAndCommit(beam.DoFn):
             # unless the source saw Kafka skip it (compaction, transactions)
             p = batching.plan(items, nxt, max_records=self.cfg.pipeline.batch_max_records,
                               boundary=boundary, known_gaps=m["gaps"])
-            for item in p.late:
-                off = position_of(item).offset
-                res = self.writer.write(partition, off, off, [item], late=True)
+            if p.late:  # already-committed offsets (released holds): one late write for all
+                offsets = [position_of(i).offset for i in p.late]
+                res = self.writer.write(partition, min(offsets), max(offsets), p.late, late=True)
                 yield from self._report(res)
+                written = True
             if not p.batch:
                 items = p.rest
                 break
@@ -141,6 +156,7 @@ class _BatchAndCommit(beam.DoFn):
             m["since"] = time.monotonic()  # waiting for a missing offset: look again in a while
         m["have"] = {position_of(i).offset for i in items}
         m["count"] = len(items)
+        m["late"] = 0
         if m["drain_to"] is not None and m["next"] is not None and m["next"] >= m["drain_to"]:
             m["drain_to"] = None
 

@@ -25,7 +25,7 @@ def test_a_day_loads_committed_deltas_and_many_are_compacted_into_a_snapshot(mak
     # 70 committed batches of one id each (offsets 0..69), one late write, one uncommitted batch
     for off in range(70):
         first.s3.put(ix.delta_key(topic, partition, DAY, off, off), json.dumps({"ids": [[f"x:{off}", 1]]}).encode())
-    first.s3.put(ix.delta_key(topic, partition, DAY, 5, 5, late=True), json.dumps({"ids": [["x:late", 1]]}).encode())
+    first.s3.put(ix.delta_key(topic, partition, DAY, 5, 5, late="0a1b2c"), json.dumps({"ids": [["x:late", 1]]}).encode())
     first.s3.put(ix.delta_key(topic, partition, DAY, 70, 79), json.dumps({"ids": [["x:redone", 1]]}).encode())
     kafka_clients.commit(first.committer, {TopicPartition(topic, partition): 70})
 

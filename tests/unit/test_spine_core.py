@@ -215,3 +215,13 @@ def test_the_sample_set_is_deterministic_and_knows_its_personal_values():
     assert generate(5, threads_per_account=2) == a
     types = {json.loads(x)["event_type"] for x in a[:-len(malformed(None))]}
     assert types >= {"post", "reply", "repost", "quote", "edit", "delete", "reaction", "direct_message"}
+
+
+def test_a_late_write_never_takes_the_name_of_the_batch_that_committed_its_offsets():
+    r = _record(generate(3, threads_per_account=1)[0], 7)
+    group = layout.group_of(r)
+    batch = layout.object_key("archive", group, "raw", 2, 0, 99)
+    late = layout.object_key("archive", group, "raw", 2, 0, 99, late=layout.late_tag([0, 99]))
+    assert late != batch and late.endswith(".late-" + layout.late_tag([99, 0]) + ".avro")
+    assert layout.late_tag([0, 99]) != layout.late_tag([0, 50, 99])
+    assert layout.parse_object_key(late)["end"] == 99
