@@ -97,7 +97,7 @@ class PipelineSettings:
     # batch is written at this many records or this long after its first record; bigger
     # batches make fewer, fuller objects (one per retention group and month per batch)
     batch_max_records: int = check(lambda v: 1 <= v <= 1_000_000, "an integer 1..1000000", default=10000)
-    batch_max_seconds: float = check(lambda v: 0.05 <= v <= 3600, "seconds between 0.05 and 3600", default=30.0)
+    batch_max_seconds: float = check(lambda v: 0.05 <= v <= 3600, "seconds between 0.05 and 3600", default=10.0)
     max_event_bytes: int = check(lambda v: 1024 <= v <= 50_000_000, "bytes between 1 KiB and 50 MB", default=1_000_000)
     codec: Literal["deflate", "snappy", "zstandard", "null"] = "deflate"
     poll_max_records: int = check(lambda v: 1 <= v <= 100_000, "an integer 1..100000", default=2000)

@@ -104,6 +104,9 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
         feedback_stop = (end_offsets(cfg, cfg.burgerbrief.feedback_topic)
                          if stop_at is not None and cfg.burgerbrief.enabled else None)
         archive_pipeline.build(p, cfg, stop_at=stop_at, feedback_stop_at=feedback_stop, drain=drain)
+        if runtimes.workers_in_this_process(opts):  # load the models while the job server starts
+            threading.Thread(target=archive_pipeline.prepare, args=(cfg,), daemon=True,
+                             name="prepare-models").start()
         try:
             result = live["result"] = p.run()
             # after p.run(): a portable runner's job server sets its own SIGINT handler when it

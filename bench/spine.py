@@ -13,10 +13,13 @@
 
 It starts its own stack on its own ports, in a temporary directory.
 
-Known limit: the latency run starts the pipeline in a helper thread; Beam's portable job
-server installs a signal handler when it starts, which only the main thread may do, so
-`--latency-only` fails unless the job server was started before (the throughput run does).
-Run the whole benchmark (without --latency-only).
+3. objects: records per object and the share of Avro headers in the archive's bytes,
+   after the throughput run and after the latency run;
+4. start-up: `archiefstroom run` started as a user does, on the archive the throughput
+   run filled: seconds to the first record read and to the first batch committed.
+
+The pipeline always runs in the main thread (Beam's portable job server sets a signal
+handler when it starts, which only the main thread may do); producers run beside it.
 """
 from __future__ import annotations
 
@@ -46,7 +49,9 @@ PORTS = {"broker_port": 45092, "s3_port": 44333, "weed_port_base": 45333}
 
 
 def make_cfg(data_dir: Path, name: str, *, ensure: bool = True) -> Config:
-    cfg = from_dict(stack.isolated_config(data_dir, name, PORTS), Config).resolve_paths(data_dir)
+    doc = stack.isolated_config(data_dir, name, PORTS)
+    cfg = from_dict(doc, Config).resolve_paths(data_dir)
+    cfg.as_dict = doc
     if ensure:
         stack.ensure(cfg)
     return cfg
@@ -114,23 +119,36 @@ def baseline_throughput(cfg: Config, values: list[bytes]) -> dict:
 
 
 def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float) -> dict:
-    """Continuous run; events trickle in at `rate`/s; latency = alert append - raw append."""
-    result = {}
-    th = threading.Thread(target=lambda: result.setdefault("s", runner.run(cfg, progress=False)), daemon=True)
+    """Continuous run; events trickle in at `rate`/s; latency = alert append - raw append.
+    The pipeline runs in the main thread (Beam's job server sets a signal handler, which
+    only the main thread may); a helper thread produces, samples the consumer lag and
+    asks for a drain at the end."""
+    sent, lag = [0], []
+
+    def produce():
+        producer = kafka_clients.producer(cfg.kafka, linger_ms=0)
+        try:
+            _warm_up(cfg, producer, values[0])  # measure the steady state, not the models loading
+            sent[0] = 1
+            t0 = next_lag = time.monotonic()
+            while time.monotonic() - t0 < seconds and sent[0] < len(values):
+                key, headers = replay.message(values[sent[0]])
+                producer.send(cfg.topics.raw, key=key, value=values[sent[0]], headers=headers)
+                sent[0] += 1
+                if time.monotonic() >= next_lag:
+                    lag.append((round(time.monotonic() - t0), runner.lag(cfg)))
+                    next_lag += 10
+                time.sleep(max(0.0, t0 + sent[0] / rate - time.monotonic()))
+            producer.flush()
+            time.sleep(cfg.pipeline.batch_max_seconds + 8)
+        finally:
+            producer.close()
+            runner.request_drain(cfg)
+
+    th = threading.Thread(target=produce, daemon=True)
     th.start()
-    producer = kafka_clients.producer(cfg.kafka, linger_ms=0)
-    _warm_up(cfg, producer, values[0])  # measure the steady state, not the models loading
-    sent = 1
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < seconds and sent < len(values):
-        key, headers = replay.message(values[sent])
-        producer.send(cfg.topics.raw, key=key, value=values[sent], headers=headers)
-        sent += 1
-        time.sleep(max(0.0, t0 + sent / rate - time.monotonic()))
-    producer.flush()
-    time.sleep(8)
-    runner.request_drain(cfg)
-    th.join(timeout=120)
+    runner.run(cfg, progress=False)
+    th.join(timeout=60)
     from archiefstroom.commands import webcare
     from archiefstroom.core.burgerbrief import alerts
     raw_ts = {}
@@ -153,8 +171,69 @@ def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float)
         for e in json.loads(reader.get(obj["Key"]) or b"{}").get("entries", []):
             if e["kind"] == "archived" and e["event_id"] in raw_ts:
                 stored.append((written_ms - raw_ts[e["event_id"]]) / 1000)
-    return {"events_sent": sent, "rate_per_s": rate, "alerts": _percentiles(lat),
-            "archived": _percentiles(stored)}
+    return {"events_sent": sent[0], "rate_per_s": rate, "seconds": seconds, "alerts": _percentiles(lat),
+            "archived": _percentiles(stored), "lag_every_10s": lag, "objects": object_stats(cfg)}
+
+
+def object_stats(cfg: Config) -> dict:
+    """Records per object and the share of the archive's bytes that is Avro headers."""
+    from fastavro.read import HEADER_SCHEMA
+    reader = archive.reader(cfg)
+    objs = [o for o in reader.list(cfg.s3.prefix + "/") if o["Key"].endswith(".avro")]
+    total = sum(o["Size"] for o in objs)
+    records = header = 0
+    for o in objs:
+        body = io.BytesIO(reader.get(o["Key"]))
+        fastavro.schemaless_reader(body, HEADER_SCHEMA, HEADER_SCHEMA)
+        header += body.tell()
+        body.seek(0)
+        records += sum(1 for _ in fastavro.reader(body))
+    if not objs:
+        return {"objects": 0}
+    return {"objects": len(objs), "records": records, "records_per_object": round(records / len(objs), 1),
+            "mean_object_kib": round(total / len(objs) / 1024, 1), "header_share": round(header / total, 3)}
+
+
+def startup(cfg: Config, tmp: Path, n: int = 50) -> dict:
+    """`archiefstroom run` as a user starts it, on an archive that already holds what the
+    throughput run archived: seconds from the command to the first new record read and to
+    the first new batch committed (rotation set to 1 s for this measurement)."""
+    import os
+    import signal
+    import subprocess
+    import yaml
+    ledgers = archive.reader(cfg)
+    before = {o["Key"] for o in ledgers.list(layout.LEDGER_PREFIX + "/")}
+    replay.produce(cfg, events(n))
+    doc = {**cfg.as_dict, "pipeline": {**cfg.as_dict.get("pipeline", {}), "batch_max_seconds": 1.0}}
+    path = tmp / f"startup-{cfg.topics.raw}.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    t0 = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "archiefstroom.cli", "--config", str(path), "run"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    first_read = first_commit = None
+    try:
+        import selectors
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while time.monotonic() - t0 < 300 and first_commit is None:
+            if first_read is None and sel.select(timeout=0.2):
+                line = proc.stdout.readline()
+                parts = line.split()
+                if len(parts) > 1 and parts[0] == "read" and parts[1].isdigit() and int(parts[1]) > 0:
+                    first_read = time.monotonic() - t0
+            if any(o["Key"] not in before for o in ledgers.list(layout.LEDGER_PREFIX + "/")):
+                first_commit = time.monotonic() - t0
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return {"archived_before": sum(1 for _ in before), "first_read_s": first_read and round(first_read, 1),
+            "first_commit_s": first_commit and round(first_commit, 1)}
 
 
 def _warm_up(cfg: Config, producer, value: bytes, timeout_s: float = 180) -> None:
@@ -192,10 +271,13 @@ def main() -> None:
             out = {}
             if not args.latency_only:
                 values = events(args.events)
-                out["pipeline"] = pipeline_throughput(make_cfg(Path(tmp), "p" + uuid.uuid4().hex[:6]), values)
+                pcfg = make_cfg(Path(tmp), "p" + uuid.uuid4().hex[:6])
+                out["pipeline"] = pipeline_throughput(pcfg, values)
+                out["pipeline"]["objects"] = object_stats(pcfg)
                 out["baseline"] = baseline_throughput(make_cfg(Path(tmp), "b" + uuid.uuid4().hex[:6]), values)
                 out["ratio_pipeline_to_baseline"] = round(
                     out["pipeline"]["events_per_s"] / out["baseline"]["events_per_s"], 3)
+                out["startup"] = startup(pcfg, Path(tmp))
             out["alert_latency"] = alert_latency(make_cfg(Path(tmp), "l" + uuid.uuid4().hex[:6]),
                                                  events(int(args.rate * args.latency_seconds) + 10),
                                                  args.rate, args.latency_seconds)

@@ -21,6 +21,7 @@ from archiefstroom.config import Config
 from archiefstroom.core.rules import registry as rules_registry
 from archiefstroom.transforms.archive_sink import WriteArchive
 from archiefstroom.transforms.drain import DrainSignal
+from archiefstroom.transforms import burgerbrief, pseudonymise
 from archiefstroom.transforms.burgerbrief import ApplyWebcareFeedback, DetectBurgerbrief, PublishAlerts
 from archiefstroom.transforms.kafka_source import ReadFromKafka
 from archiefstroom.transforms.pseudonymise import Pseudonymise
@@ -81,6 +82,24 @@ class ApplyFeedback(beam.PTransform):
         return ((applied["records"], applied["dispositions"], feedback.ticks)
                 | "FeedbackOutcomes" >> beam.Flatten()
                 | "WriteVersions" >> WriteArchive(cfg, topic))
+
+
+def prepare(cfg: Config) -> None:
+    """Build the models the stages share (classifier, pseudonymiser) in this process, side
+    by side. When the SDK workers run in the launching process (LOOPBACK), calling this
+    while the job server starts takes their loading off the first records' path."""
+    import threading
+    jobs = []
+    if cfg.burgerbrief.enabled:
+        jobs.append(lambda: burgerbrief.classifier(cfg.burgerbrief))
+    if cfg.pseudonymisation.enabled:
+        public = frozenset(a.lower() for a in public_accounts(rules_registry.load_for(cfg)))  # as Pseudonymise keys it
+        jobs.append(lambda: pseudonymise.runtime(cfg, public))
+    threads = [threading.Thread(target=job, daemon=True) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def build(p: beam.Pipeline, cfg: Config, *, stop_at: dict[int, int] | None = None,

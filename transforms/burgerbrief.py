@@ -52,6 +52,14 @@ def government_authors(cfg) -> frozenset[str]:
     return frozenset(names)
 
 
+def classifier(settings):
+    """The process's classifier for these settings (built once, shared by every DoFn)."""
+    from archiefstroom.core.burgerbrief.classifier import Classifier
+    s = settings
+    return resources.shared(("burgerbrief.classifier", str(s.model_path), s.threshold, s.base_rate),
+                            lambda: Classifier(model_path=s.model_path, threshold=s.threshold, base_rate=s.base_rate))
+
+
 class _Detect(beam.DoFn):
     """Buffers a bundle and classifies it in one nlp.pipe pass; flushes at `batch_size` and at bundle end,
     so latency is bounded by the bundle, never by the sink's batching."""
@@ -61,11 +69,7 @@ class _Detect(beam.DoFn):
         self.settings = cfg.burgerbrief
 
     def setup(self):
-        from archiefstroom.core.burgerbrief.classifier import Classifier
-        s = self.settings
-        self.classifier = resources.shared(
-            ("burgerbrief.classifier", str(s.model_path), s.threshold, s.base_rate),
-            lambda: Classifier(model_path=s.model_path, threshold=s.threshold, base_rate=s.base_rate))
+        self.classifier = classifier(self.settings)
         # shared: a runner may set a DoFn up per bundle, and this reads the registry files
         self.government = resources.shared(("burgerbrief.government", str(self.cfg.source_file or ""),
                                             str(self.cfg.rules.accounts)), lambda: government_authors(self.cfg))

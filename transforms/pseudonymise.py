@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 RECORDS = "records"
 QUARANTINE = "quarantine"
 
-def _runtime(cfg, public_accounts: frozenset[str]):
+def runtime(cfg, public_accounts: frozenset[str]):
     """One Runtime per worker process and configuration, shared by all DoFn instances (threads)."""
     from archiefstroom.core.pseudonymise.runtime import Runtime
     key = ("pseudonymise.runtime", str(getattr(cfg, "source_file", "")), str(cfg.data_dir),
@@ -48,7 +48,7 @@ class _Pseudonymise(beam.DoFn):
 
     def setup(self):
         if self.cfg.pseudonymisation.enabled:
-            self.rt = _runtime(self.cfg, self.public_accounts)
+            self.rt = runtime(self.cfg, self.public_accounts)
         else:
             self.rt = None
             log.warning("pseudonymisation is DISABLED in the configuration: records are archived in the clear")

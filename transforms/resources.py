@@ -3,7 +3,9 @@
 Beam runners may create and set up a DoFn per bundle or per worker thread, but
 a Kafka producer, an S3 writer or a spaCy pipeline costs far too much to build per
 bundle. `shared(key, factory)` builds one per process and key, thread-safely;
-`close_all()` closes what has a close() when a run ends.
+`close_all()` closes what has a close() when a run ends. Each key has its own lock,
+so that two stages set up at once (the classifier's spaCy and the pseudonymiser's
+name lookups) build their resources side by side instead of one after the other.
 """
 from __future__ import annotations
 
@@ -12,13 +14,23 @@ from typing import Any, Callable
 
 _LOCK = threading.Lock()
 _RESOURCES: dict[Any, Any] = {}
+_BUILDING: dict[Any, threading.Lock] = {}
 
 
 def shared(key: Any, factory: Callable[[], Any]) -> Any:
     with _LOCK:
-        if key not in _RESOURCES:
-            _RESOURCES[key] = factory()
-        return _RESOURCES[key]
+        if key in _RESOURCES:
+            return _RESOURCES[key]
+        building = _BUILDING.setdefault(key, threading.Lock())
+    with building:  # one build per key; other keys build meanwhile
+        with _LOCK:
+            if key in _RESOURCES:
+                return _RESOURCES[key]
+        value = factory()
+        with _LOCK:
+            _RESOURCES[key] = value
+            _BUILDING.pop(key, None)
+        return value
 
 
 def close_all() -> None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from archiefstroom import runtimes
@@ -48,3 +50,13 @@ def test_a_drain_request_is_seen_by_a_copy_of_the_signal_in_another_worker(tmp_p
     assert there.requested()
     here.clear()
     assert not DrainSignal(here.path).requested()
+
+
+@pytest.mark.parametrize("runner, extra, expected", [
+    ("prism", [], True),                                     # Prism's default environment is LOOPBACK
+    ("flink", [], True),                                     # our Flink default: LOOPBACK
+    ("flink", ["--environment_type=EXTERNAL", "--environment_config=localhost:50000"], False),
+    ("dataflow", [], False),
+])
+def test_models_are_prepared_in_the_launcher_only_when_the_workers_run_there(runner, extra, expected):
+    assert runtimes.workers_in_this_process(runtimes.options(runner, [], extra)) is expected
