@@ -92,6 +92,12 @@ def beam_args(runner: str, beam_options: list[str], argv: list[str] | None = Non
         jar = flink_job_server_jar()
         if jar and not _flag(given, "flink_job_server_jar"):
             defaults.append(f"--flink_job_server_jar={jar}")
+        jar = _flag(given, "flink_job_server_jar") or jar
+        conf = Path(jar).parent / "conf" if jar else None
+        if conf is not None and (conf / "config.yaml").exists() and not _flag(given, "flink_conf_dir"):
+            # the embedded cluster's endpoints on 127.0.0.1 (deploy/flink/conf); Beam's Flink
+            # runner reads it as its FlinkPipelineOptions.flinkConfDir
+            defaults.append(f"--flink_conf_dir={conf}")
     return [*defaults, *_without(given, "runner")]
 
 
