@@ -1,6 +1,6 @@
 """Benchmark of the capture spine on the embedded stack (figures go in the README).
 
-    .venv/bin/python bench/spine.py [--events N] [--latency-seconds S] [--rate R]
+    .venv/bin/python bench/spine.py [--events N] [--latency-seconds S] [--rate R] [--runner R] [--parallelism P]
 
 1. throughput: the sample set (repeated to N events) is put in the raw topic, then
    the whole pipeline archives it (bounded run). Reported: events/s over the run,
@@ -11,12 +11,11 @@
    the alert's append to the alert topic; for every archived event, the time from its
    append to the write of its batch's ledger (second resolution: S3 LastModified).
 
-It starts its own stack on its own ports, in a temporary directory.
+It starts its own stack on its own ports, in a temporary directory. `--runner` (prism, the
+default, or flink) and `--parallelism` are handed to `archiefstroom run` as Beam options.
 
-Known limit: the latency run starts the pipeline in a helper thread; Beam's portable job
-server installs a signal handler when it starts, which only the main thread may do, so
-`--latency-only` fails unless the job server was started before (the throughput run does).
-Run the whole benchmark (without --latency-only).
+The pipeline always runs in the main thread (Beam's portable job server installs a signal
+handler when it starts, which only the main thread may do); events come from a helper thread.
 """
 from __future__ import annotations
 
@@ -70,10 +69,10 @@ def events(n: int) -> list[bytes]:
     return out
 
 
-def pipeline_throughput(cfg: Config, values: list[bytes]) -> dict:
+def pipeline_throughput(cfg: Config, values: list[bytes], argv: list[str] | None = None) -> dict:
     ends = replay.produce(cfg, values)
     t = time.monotonic()
-    summary = runner.run(cfg, stop_at=ends, progress=False)
+    summary = runner.run(cfg, stop_at=ends, progress=False, argv=argv)
     seconds = time.monotonic() - t
     return {"events": len(values), "seconds": round(seconds, 1), "events_per_s": round(len(values) / seconds, 1),
             "archived": summary.counters.get("archived", 0), "dropped": summary.counters.get("dropped", 0)}
@@ -113,24 +112,35 @@ def baseline_throughput(cfg: Config, values: list[bytes]) -> dict:
     return {"events": done, "seconds": round(seconds, 2), "events_per_s": round(done / seconds, 1)}
 
 
-def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float) -> dict:
-    """Continuous run; events trickle in at `rate`/s; latency = alert append - raw append."""
-    result = {}
-    th = threading.Thread(target=lambda: result.setdefault("s", runner.run(cfg, progress=False)), daemon=True)
+def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float,
+                  argv: list[str] | None = None) -> dict:
+    """Continuous run; events trickle in at `rate`/s; latency = alert append - raw append.
+    The pipeline runs in the main thread (Beam's portable job server installs a signal
+    handler when it starts), the events are produced from a helper thread."""
+    state = {"sent": 0}
+
+    def produce():
+        try:
+            producer = kafka_clients.producer(cfg.kafka, linger_ms=0)
+            _warm_up(cfg, producer, values[0])  # measure the steady state, not the models loading
+            sent = 1
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < seconds and sent < len(values):
+                key, headers = replay.message(values[sent])
+                producer.send(cfg.topics.raw, key=key, value=values[sent], headers=headers)
+                sent += 1
+                time.sleep(max(0.0, t0 + sent / rate - time.monotonic()))
+            producer.flush()
+            state["sent"] = sent
+            time.sleep(8)
+        finally:
+            runner.request_drain(cfg)
+
+    th = threading.Thread(target=produce, daemon=True)
     th.start()
-    producer = kafka_clients.producer(cfg.kafka, linger_ms=0)
-    _warm_up(cfg, producer, values[0])  # measure the steady state, not the models loading
-    sent = 1
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < seconds and sent < len(values):
-        key, headers = replay.message(values[sent])
-        producer.send(cfg.topics.raw, key=key, value=values[sent], headers=headers)
-        sent += 1
-        time.sleep(max(0.0, t0 + sent / rate - time.monotonic()))
-    producer.flush()
-    time.sleep(8)
-    runner.request_drain(cfg)
-    th.join(timeout=120)
+    runner.run(cfg, progress=False, argv=argv)
+    th.join(timeout=30)
+    sent = state["sent"]
     from archiefstroom.commands import webcare
     from archiefstroom.core.burgerbrief import alerts
     raw_ts = {}
@@ -184,7 +194,11 @@ def main() -> None:
     ap.add_argument("--latency-seconds", type=float, default=60)
     ap.add_argument("--rate", type=float, default=10.0, help="events/s during the latency run")
     ap.add_argument("--latency-only", action="store_true")
+    ap.add_argument("--runner", help="Beam runner (default: the config's, prism)")
+    ap.add_argument("--parallelism", type=int, help="Beam's --parallelism (Flink; default 2 there)")
     args = ap.parse_args()
+    argv = (["--runner", args.runner] if args.runner else []) + (
+        ["--parallelism", str(args.parallelism)] if args.parallelism else [])
     with tempfile.TemporaryDirectory() as tmp:
         base = make_cfg(Path(tmp), "setup", ensure=False)
         stack.up(base, quiet=True)
@@ -192,13 +206,14 @@ def main() -> None:
             out = {}
             if not args.latency_only:
                 values = events(args.events)
-                out["pipeline"] = pipeline_throughput(make_cfg(Path(tmp), "p" + uuid.uuid4().hex[:6]), values)
+                out["pipeline"] = pipeline_throughput(make_cfg(Path(tmp), "p" + uuid.uuid4().hex[:6]), values, argv)
+                out["pipeline"]["options"] = argv
                 out["baseline"] = baseline_throughput(make_cfg(Path(tmp), "b" + uuid.uuid4().hex[:6]), values)
                 out["ratio_pipeline_to_baseline"] = round(
                     out["pipeline"]["events_per_s"] / out["baseline"]["events_per_s"], 3)
             out["alert_latency"] = alert_latency(make_cfg(Path(tmp), "l" + uuid.uuid4().hex[:6]),
                                                  events(int(args.rate * args.latency_seconds) + 10),
-                                                 args.rate, args.latency_seconds)
+                                                 args.rate, args.latency_seconds, argv)
             print(json.dumps(out, indent=2))
         finally:
             stack.down(base, quiet=True)
