@@ -5,8 +5,12 @@
            process (LOOPBACK) and bundle splitting off (see beam_args). The binary is built
            by scripts/setup with `go install .../cmd/prism@v<beam version>` into
            .venv/bin; without it Beam downloads its release binary (needs internet).
-  flink    Beam's portable Flink runner (FlinkRunner; `--flink_master`, job server:
-           deploy/README.md).
+  flink    Beam's portable Flink runner (FlinkRunner), by default an embedded Flink 1.19
+           cluster (`--flink_master=[local]`) with its workers in this process (LOOPBACK),
+           parallelism 2, started through the job server scripts/setup puts in
+           .venv/flink-jobserver (Beam 2.70.0 jars from Maven Central, deploy/flink/pom.xml)
+           or $ARCHIEFSTROOM_FLINK_JOB_SERVER_JAR. On a cluster: `--flink_master=HOST:PORT`
+           and the cluster's options (deploy/README.md).
   anything else is passed to Beam as is (DataflowRunner, a runner's class path).
 Options given on the command line win over `pipeline.beam_options` in the config,
 which win over these defaults; the transforms never look at the runner.
@@ -22,6 +26,9 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 
 ALIASES = {"prism": "PrismRunner", "flink": "FlinkRunner", "dataflow": "DataflowRunner"}
 PRISM_ENV = "ARCHIEFSTROOM_PRISM"
+FLINK_JAR_ENV = "ARCHIEFSTROOM_FLINK_JOB_SERVER_JAR"
+FLINK_VERSION = "1.19"          # the Flink of deploy/flink/pom.xml's beam-runners-flink-<version>
+FLINK_PARALLELISM = 2
 STREAM_DEADLINE_S = 10 * 365 * 86400
 
 
@@ -33,6 +40,16 @@ def prism_binary() -> str | None:
     if here.exists():
         return str(here)
     return shutil.which("prism")
+
+
+def flink_job_server_jar() -> str | None:
+    """The Flink job server launcher scripts/setup wrote (.venv/flink-jobserver, beside this
+    Python's venv), or $ARCHIEFSTROOM_FLINK_JOB_SERVER_JAR. None: Beam would try to download its
+    shaded job server jar, which this project's registry does not serve."""
+    if os.environ.get(FLINK_JAR_ENV):
+        return os.environ[FLINK_JAR_ENV]
+    here = Path(sys.prefix) / "flink-jobserver" / "beam-flink-job-server.jar"
+    return str(here) if here.exists() else None
 
 
 def _flag(args: list[str], name: str) -> str | None:
@@ -70,7 +87,17 @@ def beam_args(runner: str, beam_options: list[str], argv: list[str] | None = Non
         # rest arrives. Its own experiment turns those splits off.
         defaults += ["--prism_log_level=warn", "--experiments=prism_disable_sdf_split"]
     if name == "FlinkRunner":
-        defaults += ["--flink_master=[local]", "--environment_type=LOOPBACK"]
+        defaults += ["--flink_master=[local]", "--environment_type=LOOPBACK",
+                     f"--flink_version={FLINK_VERSION}", f"--parallelism={FLINK_PARALLELISM}"]
+        jar = flink_job_server_jar()
+        if jar and not _flag(given, "flink_job_server_jar"):
+            defaults.append(f"--flink_job_server_jar={jar}")
+        jar = _flag(given, "flink_job_server_jar") or jar
+        conf = Path(jar).parent / "conf" if jar else None
+        if conf is not None and (conf / "config.yaml").exists() and not _flag(given, "flink_conf_dir"):
+            # the embedded cluster's endpoints on 127.0.0.1 (deploy/flink/conf); Beam's Flink
+            # runner reads it as its FlinkPipelineOptions.flinkConfDir
+            defaults.append(f"--flink_conf_dir={conf}")
     return [*defaults, *_without(given, "runner")]
 
 

@@ -1,6 +1,6 @@
 """Benchmark of the capture spine on the embedded stack (figures go in the README).
 
-    .venv/bin/python bench/spine.py [--events N] [--latency-seconds S] [--rate R]
+    .venv/bin/python bench/spine.py [--events N] [--latency-seconds S] [--rate R] [--runner R] [--parallelism P]
 
 1. throughput: the sample set (repeated to N events) is put in the raw topic, then
    the whole pipeline archives it (bounded run). Reported: events/s over the run,
@@ -11,7 +11,8 @@
    the alert's append to the alert topic; for every archived event, the time from its
    append to the write of its batch's ledger (second resolution: S3 LastModified).
 
-It starts its own stack on its own ports, in a temporary directory.
+It starts its own stack on its own ports, in a temporary directory. `--runner` (prism, the
+default, or flink) and `--parallelism` are handed to `archiefstroom run` as Beam options.
 
 3. objects: records per object and the share of Avro headers in the archive's bytes,
    after the throughput run and after the latency run;
@@ -75,10 +76,10 @@ def events(n: int) -> list[bytes]:
     return out
 
 
-def pipeline_throughput(cfg: Config, values: list[bytes]) -> dict:
+def pipeline_throughput(cfg: Config, values: list[bytes], argv: list[str] | None = None) -> dict:
     ends = replay.produce(cfg, values)
     t = time.monotonic()
-    summary = runner.run(cfg, stop_at=ends, progress=False)
+    summary = runner.run(cfg, stop_at=ends, progress=False, argv=argv)
     seconds = time.monotonic() - t
     return {"events": len(values), "seconds": round(seconds, 1), "events_per_s": round(len(values) / seconds, 1),
             "archived": summary.counters.get("archived", 0), "dropped": summary.counters.get("dropped", 0)}
@@ -118,7 +119,8 @@ def baseline_throughput(cfg: Config, values: list[bytes]) -> dict:
     return {"events": done, "seconds": round(seconds, 2), "events_per_s": round(done / seconds, 1)}
 
 
-def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float) -> dict:
+def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float,
+                  argv: list[str] | None = None) -> dict:
     """Continuous run; events trickle in at `rate`/s; latency = alert append - raw append.
     The pipeline runs in the main thread (Beam's job server sets a signal handler, which
     only the main thread may); a helper thread produces, samples the consumer lag and
@@ -147,7 +149,7 @@ def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float)
 
     th = threading.Thread(target=produce, daemon=True)
     th.start()
-    runner.run(cfg, progress=False)
+    runner.run(cfg, progress=False, argv=argv)
     th.join(timeout=60)
     from archiefstroom.commands import webcare
     from archiefstroom.core.burgerbrief import alerts
@@ -194,7 +196,7 @@ def object_stats(cfg: Config) -> dict:
             "mean_object_kib": round(total / len(objs) / 1024, 1), "header_share": round(header / total, 3)}
 
 
-def startup(cfg: Config, tmp: Path, n: int = 50) -> dict:
+def startup(cfg: Config, tmp: Path, argv: list[str] | None = None, n: int = 50) -> dict:
     """`archiefstroom run` as a user starts it, on an archive that already holds what the
     throughput run archived: seconds from the command to the first new record read and to
     the first new batch committed (rotation set to 1 s for this measurement)."""
@@ -209,7 +211,7 @@ def startup(cfg: Config, tmp: Path, n: int = 50) -> dict:
     path = tmp / f"startup-{cfg.topics.raw}.yaml"
     path.write_text(yaml.safe_dump(doc))
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "archiefstroom.cli", "--config", str(path), "run"],
+    proc = subprocess.Popen([sys.executable, "-m", "archiefstroom.cli", "--config", str(path), "run", *(argv or [])],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
     first_read = first_commit = None
@@ -263,7 +265,11 @@ def main() -> None:
     ap.add_argument("--latency-seconds", type=float, default=60)
     ap.add_argument("--rate", type=float, default=10.0, help="events/s during the latency run")
     ap.add_argument("--latency-only", action="store_true")
+    ap.add_argument("--runner", help="Beam runner (default: the config's, prism)")
+    ap.add_argument("--parallelism", type=int, help="Beam's --parallelism (Flink; default 2 there)")
     args = ap.parse_args()
+    argv = (["--runner", args.runner] if args.runner else []) + (
+        ["--parallelism", str(args.parallelism)] if args.parallelism else [])
     with tempfile.TemporaryDirectory() as tmp:
         base = make_cfg(Path(tmp), "setup", ensure=False)
         stack.up(base, quiet=True)
@@ -272,15 +278,16 @@ def main() -> None:
             if not args.latency_only:
                 values = events(args.events)
                 pcfg = make_cfg(Path(tmp), "p" + uuid.uuid4().hex[:6])
-                out["pipeline"] = pipeline_throughput(pcfg, values)
+                out["pipeline"] = pipeline_throughput(pcfg, values, argv)
+                out["pipeline"]["options"] = argv
                 out["pipeline"]["objects"] = object_stats(pcfg)
                 out["baseline"] = baseline_throughput(make_cfg(Path(tmp), "b" + uuid.uuid4().hex[:6]), values)
                 out["ratio_pipeline_to_baseline"] = round(
                     out["pipeline"]["events_per_s"] / out["baseline"]["events_per_s"], 3)
-                out["startup"] = startup(pcfg, Path(tmp))
+                out["startup"] = startup(pcfg, Path(tmp), argv)
             out["alert_latency"] = alert_latency(make_cfg(Path(tmp), "l" + uuid.uuid4().hex[:6]),
                                                  events(int(args.rate * args.latency_seconds) + 10),
-                                                 args.rate, args.latency_seconds)
+                                                 args.rate, args.latency_seconds, argv)
             print(json.dumps(out, indent=2))
         finally:
             stack.down(base, quiet=True)

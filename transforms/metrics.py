@@ -2,7 +2,8 @@
 
 Every stage counts through `counter(name)` (Beam metrics in namespace "archiefstroom");
 `archiefstroom run` reads them back through `PipelineResult.metrics()` while the job
-runs and at its end, so progress and summary show the same on Prism, Flink or Dataflow.
+runs and at its end, the same on every runner (Beam's Flink job server reports them only
+when the job ends, so on Flink the progress lines show zeros until then).
 
 Names (a trailing `.x` is a family, one counter per value of x):
   events_read              records read from Kafka (raw and feedback topics)
