@@ -234,7 +234,7 @@ def startup(cfg: Config, tmp: Path, argv: list[str] | None = None, n: int = 50) 
             proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-    return {"archived_before": sum(1 for _ in before), "first_read_s": first_read and round(first_read, 1),
+    return {"ledgers_before": len(before), "first_read_s": first_read and round(first_read, 1),
             "first_commit_s": first_commit and round(first_commit, 1)}
 
 
