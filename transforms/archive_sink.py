@@ -41,7 +41,7 @@ def _writer(cfg, topic: str):
 
 class _BatchAndCommit(beam.DoFn):
     BUFFER = BagStateSpec("buffer", PickleCoder())
-    META = ReadModifyWriteStateSpec("meta", PickleCoder())  # count, since, next, drain_to, gaps, have, late
+    META = ReadModifyWriteStateSpec("meta", PickleCoder())  # a core.batching.PartitionState
     END = TimerSpec("end_of_input", TimeDomain.WATERMARK)
 
     def __init__(self, cfg, topic: str):
@@ -58,79 +58,51 @@ class _BatchAndCommit(beam.DoFn):
     def process(self, element, buffer=beam.DoFn.StateParam(BUFFER), meta=beam.DoFn.StateParam(META),
                 end=beam.DoFn.TimerParam(END)):
         partition, item = element
-        m = meta.read()
-        if m is None:
-            m = {"count": 0, "since": None, "next": None, "drain_to": None, "gaps": [], "have": set(), "late": 0}
+        st = meta.read()
+        if st is None:
+            st = batching.PartitionState()
             end.set(GlobalWindow().max_timestamp())
         if isinstance(item, Tick):
-            if item.gaps:
-                m["gaps"] = sorted(set(map(tuple, m["gaps"])) | set(item.gaps))
+            st.skipped(item.gaps)
             if item.final:
-                m["drain_to"] = max(item.position, m["drain_to"] or 0)
+                st.finished_at(item.position)
         else:
-            offset = position_of(item).offset
             buffer.add(item)
-            m["have"].add(offset)
-            m["count"] += 1
-            if m["since"] is None:
-                m["since"] = time.monotonic()
-            if m["next"] is not None and offset < m["next"]:
-                m["late"] = m.get("late", 0) + 1   # e.g. a held record released: written with the next batch
-        nxt = self._next(partition, m)
-        # the bag is only read when a batch can start: the next offset to commit is here
-        # (or Kafka skipped it), or late items wait; reading it on every element would cost O(n^2)
-        ready = nxt in m["have"] or batching._covered(nxt, nxt, m["gaps"]) or m.get("late", 0)
-        due = m["count"] and ready and (
-            m["count"] >= self.cfg.pipeline.batch_max_records
-            or time.monotonic() - m["since"] >= self.cfg.pipeline.batch_max_seconds
-            or self._complete_to_drain(m))
-        if due:
-            yield from self._flush(partition, buffer, m)
-        meta.write(m)
-
-    @staticmethod
-    def _complete_to_drain(m) -> bool:
-        """The source has finished this partition (a bounded run's end, a drain) and every
-        offset up to there is buffered: write now. Not before: records still trickle out
-        of slower stages, and writing each as it comes would make one object per record."""
-        drain_to, nxt = m["drain_to"], m["next"]
-        if drain_to is None or nxt is None:
-            return False
-        gaps = [(max(a, nxt), min(b, drain_to - 1)) for a, b in m["gaps"] if b >= nxt and a < drain_to]
-        skipped = sum(b - a + 1 for a, b in gaps)
-        if len(m["have"]) + skipped < drain_to - nxt:   # cheap: cannot be complete yet
-            return False
-        return all(o in m["have"] or batching._covered(o, o, gaps) for o in range(nxt, drain_to))
+            st.add(position_of(item).offset, time.monotonic())
+        self._next(partition, st)
+        # the bag is only read when a batch is due; reading it on every element would cost O(n^2)
+        if st.due(time.monotonic(), self.cfg.pipeline.batch_max_records, self.cfg.pipeline.batch_max_seconds):
+            yield from self._flush(partition, buffer, st)
+        meta.write(st)
 
     @on_timer(END)
     def end_of_input(self, key=beam.DoFn.KeyParam, buffer=beam.DoFn.StateParam(BUFFER),
                      meta=beam.DoFn.StateParam(META)):
         """The input has ended (bounded run or drain): every upstream stage is done, so
         what is buffered is all there will be; write it."""
-        m = meta.read()
-        if m and m["count"]:
-            self._next(key, m)
-            yield from self._flush(key, buffer, m)
-            meta.write(m)
+        st = meta.read()
+        if st and st.count:
+            self._next(key, st)
+            yield from self._flush(key, buffer, st)
+            meta.write(st)
 
-    def _next(self, partition, m) -> int:
+    def _next(self, partition, st) -> int:
         """Next offset to commit: from this run, else where the source began (asked of Kafka,
         not taken from a tick: ticks of later polls may arrive first, runners reorder)."""
-        if m["next"] is None:
-            m["next"] = self.writer.resume_offset(partition)
-        return m["next"]
+        if st.next is None:
+            st.next = self.writer.resume_offset(partition)
+        return st.next
 
-    def _flush(self, partition, buffer, m):
+    def _flush(self, partition, buffer, st):
         items = list(buffer.read())
         before = len(items)
         written = False
         while items:
-            nxt = m["next"]
-            boundary = self.writer.recovered_boundary(partition, nxt)
+            boundary = self.writer.recovered_boundary(partition, st.next)
             # a missing offset is waited for (an item may be slow in an earlier stage),
             # unless the source saw Kafka skip it (compaction, transactions)
-            p = batching.plan(items, nxt, max_records=self.cfg.pipeline.batch_max_records,
-                              boundary=boundary, known_gaps=m["gaps"])
+            p = batching.plan(items, st.next, max_records=self.cfg.pipeline.batch_max_records,
+                              boundary=boundary, known_gaps=st.gaps)
             if p.late:  # already-committed offsets (released holds): one late write for all
                 offsets = [position_of(i).offset for i in p.late]
                 res = self.writer.write(partition, min(offsets), max(offsets), p.late, late=True)
@@ -143,22 +115,15 @@ class _BatchAndCommit(beam.DoFn):
                 log.info("partition %s: offsets %s are not in Kafka (compacted)", partition, p.gaps)
             res = self.writer.write(partition, p.start, p.end, p.batch)
             yield from self._report(res)
-            m["next"] = p.end + 1
-            m["gaps"] = [g for g in m["gaps"] if g[1] >= m["next"]]
+            st.committed_through(p.end)
             written = True
             items = p.rest
-        if written or len(items) != before:  # rewriting an unchanged buffer costs O(n)
+        changed = written or len(items) != before
+        if changed:  # rewriting an unchanged buffer costs O(n)
             buffer.clear()
             for item in items:
                 buffer.add(item)
-            m["since"] = time.monotonic() if items else None
-        elif items:
-            m["since"] = time.monotonic()  # waiting for a missing offset: look again in a while
-        m["have"] = {position_of(i).offset for i in items}
-        m["count"] = len(items)
-        m["late"] = 0
-        if m["drain_to"] is not None and m["next"] is not None and m["next"] >= m["drain_to"]:
-            m["drain_to"] = None
+        st.kept([position_of(i).offset for i in items], changed, time.monotonic())
 
     def _report(self, res):
         self.archived.inc(res.counts.get("archived", 0))

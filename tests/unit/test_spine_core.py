@@ -225,3 +225,51 @@ def test_a_late_write_never_takes_the_name_of_the_batch_that_committed_its_offse
     assert late != batch and late.endswith(".late-" + layout.late_tag([99, 0]) + ".avro")
     assert layout.late_tag([0, 99]) != layout.late_tag([0, 50, 99])
     assert layout.parse_object_key(late)["end"] == 99
+
+
+# -- when the sink writes (core.batching.PartitionState) ---------------------------
+
+def _state(next_offset, offsets=(), now=0.0, **kw):
+    st = batching.PartitionState(next=next_offset, **kw)
+    for o in offsets:
+        st.add(o, now)
+    return st
+
+
+def test_a_batch_is_due_by_size_or_age_once_the_next_offset_is_here():
+    st = _state(10, [11, 12, 13])
+    assert not st.ready() and not st.due(100.0, 3, 5.0)      # 10 is missing: wait, however old
+    st.add(10, 1.0)
+    assert st.ready() and st.due(0.5, 4, 5.0)                 # 4 records: size
+    assert not _state(10, [10, 11]).due(4.9, 100, 5.0)        # neither size nor age
+    assert _state(10, [10, 11]).due(5.0, 100, 5.0)            # age, from the oldest item
+    assert _state(10, [11], gaps=[(10, 10)]).ready()          # Kafka skipped 10
+
+
+def test_late_items_wait_for_the_next_rotation_not_for_the_next_offset():
+    st = _state(10, [3, 7])
+    assert st.late == 2 and st.ready()
+    assert not st.due(1.0, 100, 5.0) and st.due(5.0, 100, 5.0)
+
+
+def test_a_finished_partition_is_written_when_everything_up_to_its_end_is_buffered():
+    st = _state(10, [10, 11, 13])
+    st.finished_at(15)                                        # offsets 10..14
+    assert not st.complete_to_drain() and not st.due(0.0, 100, 60.0)
+    st.skipped([(12, 12)])
+    assert not st.complete_to_drain()                         # 14 still on its way
+    st.add(14, 0.0)
+    assert st.complete_to_drain() and st.due(0.0, 100, 60.0)
+
+
+def test_after_a_flush_the_state_keeps_only_what_is_still_buffered():
+    st = _state(10, [10, 11, 13, 4])
+    st.finished_at(14)
+    st.skipped([(8, 9), (12, 12)])
+    st.committed_through(11)
+    assert st.next == 12 and st.gaps == [(12, 12)]
+    st.kept([13], changed=True, now=7.0)
+    assert (st.have, st.count, st.late, st.since, st.drain_to) == ({13}, 1, 0, 7.0, 14)
+    st.committed_through(13)
+    st.kept([], changed=True, now=8.0)
+    assert (st.count, st.since, st.drain_to) == (0, None, None)   # finished: nothing to wait for
