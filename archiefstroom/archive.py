@@ -41,10 +41,6 @@ SCHEMA_VERSION = str(schemas.raw_json(SCHEMA_NAME).get("version", 1))
 TOPIC_FOR_KIND = {"dead_letter": "dead_letter", "quarantine": "quarantine", "handover": "handover"}
 
 
-def schema_version() -> str:
-    return SCHEMA_VERSION
-
-
 def encode_avro(records: list[dict], key: str, codec: str = "deflate") -> bytes:
     """Deterministic Avro container bytes: the sync marker derives from the object key."""
     buf = io.BytesIO()

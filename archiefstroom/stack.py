@@ -321,6 +321,3 @@ def status(cfg: Config) -> list[Service]:
         out.append(Service(name, pid, port, _alive(pid) and _port_open(port)))
     return out
 
-
-def is_up(cfg: Config) -> bool:
-    return all(s.alive for s in status(cfg))

@@ -3,8 +3,9 @@
 Pure so that the offset arithmetic (the heart of "nothing lost, nothing
 duplicated") is unit-tested without Beam. A batch is a contiguous run of
 offsets starting at the partition's next uncommitted offset; a gap is waited
-for (an item may still be in flight), unless the caller says it has waited
-long enough (Kafka itself leaves gaps after compaction or transactions).
+for (an item may still be in flight), unless the source saw Kafka skip those
+offsets (Kafka leaves gaps after compaction or transactions). `PartitionState`
+says when the sink writes.
 """
 from __future__ import annotations
 
@@ -39,11 +40,11 @@ def covered(first: int, last: int, known_gaps) -> bool:
 
 
 def plan(items: list, next_offset: int, *, max_records: int, boundary: int | None = None,
-         accept_gaps: bool = False, known_gaps=()) -> Plan:
+         known_gaps=()) -> Plan:
     """`boundary`: the end offset a previous, crashed run used for the batch starting at
     `next_offset` (from its ledger); the batch must end exactly there. `known_gaps`:
     offset ranges the source saw Kafka skip, which need no item; any other missing
-    offset is waited for (it may still be in flight) unless `accept_gaps`."""
+    offset is waited for (it may still be in flight)."""
     out = Plan()
     by_offset: dict[int, object] = {}
     for item in items:
@@ -66,15 +67,14 @@ def plan(items: list, next_offset: int, *, max_records: int, boundary: int | Non
         if boundary is None and len(chosen) >= max_records:
             break
         if off != expected:
-            if not (accept_gaps or covered(expected, off - 1, known_gaps)):
+            if not covered(expected, off - 1, known_gaps):
                 break
             out.gaps.append((expected, off - 1))
         chosen.append(off)
         expected = off + 1
     if boundary is not None and (not chosen or chosen[-1] != boundary):
-        if not accept_gaps or not chosen:
-            chosen = []
-            out.gaps = []
+        chosen = []    # a redo must end exactly where the crashed run's batch ended
+        out.gaps = []
     if chosen:
         out.start, out.end = next_offset, chosen[-1]
     picked = set(chosen)

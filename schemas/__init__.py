@@ -158,10 +158,6 @@ def raw_json(name: str) -> dict:
     return _read(SCHEMA_DIR / f"{name}.avsc")
 
 
-def field_names(name: str) -> list[str]:
-    return [f["name"] for f in load(name)["fields"]]
-
-
 def validate(datum: dict, name: str) -> None:
     """Raise WireError when `datum` is not writable with schema `name`."""
     try:

@@ -65,10 +65,6 @@ class KeyRing:
             if len(key) < 16:
                 raise ValueError(f"keys.{kid}: expected at least 16 bytes of key material")
 
-    @property
-    def is_dev(self) -> bool:
-        return self.keys[self.active] == DEV_KEY
-
     def token(self, label: str, value: str, key_id: str | None = None) -> str:
         key = self.keys[key_id or self.active]
         msg = f"{label}\x1f{normalise(label, value)}".encode("utf-8")

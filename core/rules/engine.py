@@ -369,10 +369,6 @@ def apply(record: dict, verdict: Verdict) -> dict:
     return out
 
 
-def thread_of(event: dict) -> str:
-    return thread_key(event)
-
-
 def utc(ts: dt.datetime) -> dt.datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=dt.timezone.utc)
 

@@ -243,9 +243,6 @@ class Registry:
     def route(self, a: Account) -> int | None:
         return self._route.get(a.key)
 
-    def capability(self, platform: str) -> PlatformCapability | None:
-        return self.platforms.platforms.get(platform)
-
     def domains(self) -> dict[str, str]:
         """host -> organisation."""
         return self._domains
