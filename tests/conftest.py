@@ -18,10 +18,13 @@ import pytest
 from archiefstroom.config import Config
 from archiefstroom.settings import from_dict
 
-TEST_PORTS = {"broker_port": int(os.environ.get("ARCHIEFSTROOM_TEST_BROKER_PORT", 39092)),
-              "s3_port": int(os.environ.get("ARCHIEFSTROOM_TEST_S3_PORT", 38333)),
-              "weed_port_base": int(os.environ.get("ARCHIEFSTROOM_TEST_WEED_PORT_BASE", 39333))}
-KAFKA_PORT = int(os.environ.get("ARCHIEFSTROOM_TEST_KAFKA_PORT", 39192))
+# Below Linux's ephemeral range (32768-60999), SeaweedFS's gRPC ports (+10000) included: a
+# server started mid-session (Apache Kafka) once failed to bind a port that an outgoing
+# connection happened to hold as its local port. Clear of the default stack's ports too.
+TEST_PORTS = {"broker_port": int(os.environ.get("ARCHIEFSTROOM_TEST_BROKER_PORT", 21092)),
+              "s3_port": int(os.environ.get("ARCHIEFSTROOM_TEST_S3_PORT", 21333)),
+              "weed_port_base": int(os.environ.get("ARCHIEFSTROOM_TEST_WEED_PORT_BASE", 21400))}
+KAFKA_PORT = int(os.environ.get("ARCHIEFSTROOM_TEST_KAFKA_PORT", 21192))
 STACKS = {"tansu": {**TEST_PORTS, "broker": "tansu"},
           "kafka": {**TEST_PORTS, "broker": "kafka", "broker_port": KAFKA_PORT, "controller_port": KAFKA_PORT + 1}}
 BROKERS = tuple(STACKS)
