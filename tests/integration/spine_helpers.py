@@ -1,6 +1,8 @@
 """Reading back what the pipeline did, straight from Kafka and S3 (no pipeline code involved)."""
 from __future__ import annotations
 
+import time
+
 import io
 import json
 from collections import Counter
@@ -71,3 +73,12 @@ def topic_messages(cfg, topic, timeout_s=10.0) -> list:
 
 def counts_by_id(records_by_key) -> Counter:
     return Counter(r["event"]["event_id"] for recs in records_by_key.values() for r in recs)
+
+
+def wait_for_ledgers(cfg, n: int, timeout_s: float, proc, log_path, poll_s: float = 0.1) -> None:
+    """Wait until the run in `proc` has committed `n` ledgers (it is mid-stream: a crash
+    test kills it then); fail with the run's log if it does not within `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while len(all_keys(cfg, "_ledger/")) < n and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(poll_s)
+    assert len(all_keys(cfg, "_ledger/")) >= n, log_path.read_text()[-3000:]

@@ -17,7 +17,7 @@ import yaml
 
 from archiefstroom import replay, runner, runtimes
 
-from .spine_helpers import all_keys, archived_records, body, counts_by_id, topic_messages
+from .spine_helpers import all_keys, archived_records, body, counts_by_id, topic_messages, wait_for_ledgers
 from .test_spine import accounted, sample
 
 pytestmark = [
@@ -111,10 +111,7 @@ def test_flink_sigkill_of_the_whole_run_then_restart_archives_every_event_exactl
     proc = subprocess.Popen(cli, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         ends = replay.produce(cfg, first)
-        deadline = time.monotonic() + 150
-        while len(all_keys(cfg, "_ledger/")) < 3 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert len(all_keys(cfg, "_ledger/")) >= 3, (tmp_path / "run.log").read_text()[-3000:]
+        wait_for_ledgers(cfg, 3, 150, proc, tmp_path / "run.log")
         assert _group_alive(proc.pid), "the job server runs in the run's process group"
     finally:
         os.killpg(proc.pid, signal.SIGKILL)

@@ -17,7 +17,7 @@ from archiefstroom import replay, runner
 from archiefstroom.samples.generator import generate, malformed
 
 from .spine_helpers import (all_keys, archived_records, body, counts_by_id, ledger_entries,
-                            read_with_reference_avro, tags, topic_messages)
+                            read_with_reference_avro, tags, topic_messages, wait_for_ledgers)
 
 pytestmark = pytest.mark.integration
 SEED = 7
@@ -115,10 +115,7 @@ def test_sigkill_mid_stream_then_restart_archives_every_event_exactly_once(make_
     proc = subprocess.Popen(cli, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         ends = replay.produce(cfg, events)
-        deadline = time.monotonic() + 60
-        while len(all_keys(cfg, "_ledger/")) < 3 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        assert len(all_keys(cfg, "_ledger/")) >= 3, (tmp_path / "run.log").read_text()[-3000:]
+        wait_for_ledgers(cfg, 3, 60, proc, tmp_path / "run.log", poll_s=0.05)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
