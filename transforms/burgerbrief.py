@@ -57,7 +57,8 @@ def classifier(settings):
     from archiefstroom.core.burgerbrief.classifier import Classifier
     s = settings
     return resources.shared(("burgerbrief.classifier", str(s.model_path), s.threshold, s.base_rate),
-                            lambda: Classifier(model_path=s.model_path, threshold=s.threshold, base_rate=s.base_rate))
+                            lambda: Classifier(model_path=s.model_path, threshold=s.threshold, base_rate=s.base_rate),
+                            long_lived=True)
 
 
 class _Detect(beam.DoFn):

@@ -23,7 +23,8 @@ def runtime(cfg, public_accounts: frozenset[str]):
     from archiefstroom.core.pseudonymise.runtime import Runtime
     key = ("pseudonymise.runtime", str(getattr(cfg, "source_file", "")), str(cfg.data_dir),
            cfg.pseudonymisation.key_id, public_accounts)
-    return resources.shared(key, lambda: Runtime.from_config(cfg, public_accounts=set(public_accounts)))
+    return resources.shared(key, lambda: Runtime.from_config(cfg, public_accounts=set(public_accounts)),
+                            long_lived=True)
 
 
 def _original_bytes(record: dict) -> bytes | None:

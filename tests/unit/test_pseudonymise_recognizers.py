@@ -186,3 +186,21 @@ def test_adversarial_text_stays_linear(text):
     t = time.perf_counter()
     r.find(text)
     assert time.perf_counter() - t < 2.0
+
+
+def test_repeated_short_strings_answer_the_same_from_the_cache():
+    # the second call of each is served from find()'s cache: same spans, and callers get their own list
+    for _ in range(2):
+        assert found("bsn 111222333") == [("BSN", "111222333")]
+        assert found("mail jan punt jansen at gmail punt com") == [("EMAIL", "jan punt jansen at gmail punt com")]
+        assert found("true") == []
+    first = r.find("bel 0612345678")
+    first.clear()
+    assert [e.label for e in r.find("bel 0612345678")] == ["TEL"]
+
+
+def test_handles_are_never_answered_from_the_cache():
+    # keep_handle differs per record (the monitored account is public): '@' strings are always recomputed
+    assert found("dank @piet_jansen", keep=lambda h: False) == [("ACCOUNT", "@piet_jansen")]
+    assert found("dank @piet_jansen", keep=lambda h: h == "piet_jansen") == []
+    assert found("dank @piet_jansen", keep=lambda h: False) == [("ACCOUNT", "@piet_jansen")]
