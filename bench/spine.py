@@ -160,11 +160,12 @@ def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float,
         except (ValueError, KeyError, TypeError):
             pass
     raw_ts.pop(json.loads(values[0])["event_id"], None)  # the warm-up event
-    lat = []
+    lat, detect = [], []   # raw append -> alert append; raw append -> classified (the alert's detected_at)
     for m in webcare.read_topic(cfg, cfg.burgerbrief.alert_topic):
         a = alerts.decode(m.value, alerts.ALERT_SCHEMA)
         if a["event_id"] in raw_ts:
             lat.append((m.timestamp - raw_ts[a["event_id"]]) / 1000)
+            detect.append(a["detected_at"].timestamp() - raw_ts[a["event_id"]] / 1000)
     # archive latency: raw append -> the ledger of the batch that archived it (written before its objects)
     stored = []
     reader = archive.reader(cfg)
@@ -174,6 +175,7 @@ def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float,
             if e["kind"] == "archived" and e["event_id"] in raw_ts:
                 stored.append((written_ms - raw_ts[e["event_id"]]) / 1000)
     return {"events_sent": sent[0], "rate_per_s": rate, "seconds": seconds, "alerts": _percentiles(lat),
+            "alerts_to_detection": _percentiles(detect),
             "archived": _percentiles(stored), "lag_every_10s": lag, "objects": object_stats(cfg)}
 
 

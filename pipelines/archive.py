@@ -1,10 +1,11 @@
 """The archiving pipeline, read top to bottom like the design card:
 
-  raw topic ─▶ ReadFromKafka ─▶ ValidateEvents ─▶ ApplyRules ─▶ DetectBurgerbrief ─▶ Pseudonymise ─▶ TagRetention ─┐
-                    │                 │               │                │                  │                       │
-                    │ ticks           │ dead letters  │ dropped/held   └─▶ PublishAlerts   │ quarantine            │
-                    └─────────────────┴───────────────┴──────────────────────────────────────┴──▶ WriteArchive ◀──┘
-                                                                                              (S3 + side topics + commit)
+  raw topic ─▶ ReadFromKafka ─▶ ValidateEvents ─▶ ApplyRules ─┬─ records ─▶ RecordStages ─┐
+                    │                 │               │        └─ linked ──▶ RecordStages ─┤
+                    │ ticks           │ dead letters  │ dropped/held                       │ tagged, quarantine
+                    └─────────────────┴───────────────┴────────────────────────────────────┴──▶ WriteArchive
+                                                                             (S3 + side topics + commit)
+  RecordStages: DetectBurgerbrief (─▶ PublishAlerts) ─▶ Pseudonymise ─▶ TagRetention
   feedback topic ─▶ ReadFromKafka ─▶ ApplyWebcareFeedback ─▶ WriteArchive (new record versions)
 
 Every stage sends what it does not archive to the sink as a Disposition, so the
@@ -46,6 +47,7 @@ class ArchiveSocialMedia(beam.PTransform):
         super().__init__()
         self.cfg, self.stop_at, self.drain = cfg, stop_at, drain
         self.registry = rules_registry.load_for(cfg)   # start-up validation of the registries
+        self.public = public_accounts(self.registry)
 
     def expand(self, pbegin):
         cfg = self.cfg
@@ -55,13 +57,31 @@ class ArchiveSocialMedia(beam.PTransform):
                                                        drain=self.drain)
         checked = raw.records | "Validate" >> ValidateEvents(cfg.pipeline.max_event_bytes)
         ruled = checked.valid | "ArchivingRules" >> ApplyRules(cfg, registry=self.registry, drain=self.drain)
-        detected = ruled["records"] | "Burgerbrief" >> DetectBurgerbrief(cfg)
-        detected.alerts | "PublishAlerts" >> PublishAlerts(cfg)
-        private = detected.records | "Pseudonymise" >> Pseudonymise(cfg, public_accounts(self.registry))
-        tagged = private.records | "RetentionTags" >> TagRetention(cfg.retention)
-        return ((tagged, checked.dead_letter, ruled["dispositions"], private.quarantine, raw.ticks)
+        outcomes = [checked.dead_letter, ruled["dispositions"], raw.ticks]
+        # the record stages once per archived output of the rules (see transforms/rules.py): the
+        # common path stays fused from the read to the sink's shuffle; models are shared per process
+        for prefix, records in (("", ruled["records"]), ("Linked", ruled["linked"])):
+            outcomes += records | f"{prefix}RecordStages" >> RecordStages(cfg, self.public)
+        return (tuple(outcomes)
                 | "AllOutcomes" >> beam.Flatten()
                 | "WriteArchive" >> WriteArchive(cfg, cfg.topics.raw))
+
+
+class RecordStages(beam.PTransform):
+    """Archived records in: burgerbrief detection (alerts published), pseudonymisation, retention
+    tags. Out: a list of the PCollections the sink takes (tagged records, quarantine)."""
+
+    def __init__(self, cfg: Config, public: set[str]):
+        super().__init__()
+        self.cfg, self.public = cfg, public
+
+    def expand(self, records):
+        cfg = self.cfg
+        detected = records | "Burgerbrief" >> DetectBurgerbrief(cfg)
+        detected.alerts | "PublishAlerts" >> PublishAlerts(cfg)
+        private = detected.records | "Pseudonymise" >> Pseudonymise(cfg, self.public)
+        tagged = private.records | "RetentionTags" >> TagRetention(cfg.retention)
+        return [tagged, private.quarantine]
 
 
 class ApplyFeedback(beam.PTransform):

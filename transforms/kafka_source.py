@@ -41,8 +41,8 @@ from archiefstroom.transforms.drain import DrainSignal
 
 log = logging.getLogger(__name__)
 
-# How long one process() call polls before it hands its records to the runner: a bundle's
-# records reach the next stages when it ends, so this bounds the source's share of latency.
+# How long one process() call polls a backlog before it hands its records to the runner: a
+# bundle's records reach the next stages when it ends. A caught-up partition returns at once.
 POLL_SECONDS = 0.5
 
 INFINITY = 2**63 - 1
@@ -224,6 +224,8 @@ class _ReadPartition(beam.DoFn):
                 position = msg.offset + 1
                 out.append(KafkaRecord(msg.topic, msg.partition, msg.offset, msg.timestamp, msg.key, msg.value))
             stop = tracker.current_restriction().stop
+            if reader.caught_up(position):
+                break   # live traffic: hand these to the next stages now; a backlog polls the full window
         advance(reader)
         if self._draining() or (spec.stop_at is not None and position >= spec.stop_at):
             return finish()

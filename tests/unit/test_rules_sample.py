@@ -23,6 +23,11 @@ from archiefstroom.transforms.rules import ApplyRules
 CFG = config.load(config.DEFAULT_CONFIG)
 REG = registry.load_for(CFG)
 
+def archived(out):
+    """Both archived outputs of ApplyRules: at once (`records`) and versions/released (`linked`)."""
+    return (out["records"], out["linked"]) | "AllArchived" >> beam.Flatten()
+
+
 
 def sample_records():
     out = []
@@ -73,10 +78,10 @@ def test_beam_transform_matches_the_pure_core_on_the_sample():
     opts.view_as(StandardOptions).streaming = True
     with beam.Pipeline(options=opts) as p:
         out = p | stream | ApplyRules(CFG, registry=REG, restore=False)
-        archived = out["records"] | "A" >> beam.Map(
+        kept = archived(out) | "A" >> beam.Map(
             lambda r: holds.Out(record=r))
         dropped = out["dispositions"] | "D" >> beam.Map(lambda d: holds.Out(disposition=d))
-        flat = (archived, dropped) | beam.Flatten()
+        flat = (kept, dropped) | beam.Flatten()
 
         def counts(outs):
             got = sorted(collections.Counter(holds.outcome_counts(list(outs))).items())

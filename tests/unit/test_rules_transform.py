@@ -17,6 +17,11 @@ from archiefstroom.transforms.rules import ApplyRules
 
 ACC = "GemeenteTweeweg"
 
+def archived(out):
+    """Both archived outputs of ApplyRules: at once (`records`) and versions/released (`linked`)."""
+    return (out["records"], out["linked"]) | "AllArchived" >> beam.Flatten()
+
+
 
 def ts(ev):
     return Timestamp.from_utc_datetime(ev["created_at"])
@@ -39,7 +44,7 @@ def run(events_then_watermarks, check, hours=24):
     stream = stream.advance_watermark_to_infinity()
     with beam.Pipeline(options=streaming()) as p:
         out = p | stream | ApplyRules(cfg(hours), registry=example_registry(), restore=False)
-        summary = ((out["records"] | "R" >> beam.Map(lambda r: ("archived", r["event"]["event_id"],
+        summary = ((archived(out) | "R" >> beam.Map(lambda r: ("archived", r["event"]["event_id"],
                                                                 tuple(r["decision"]["context"]))),
                     out["dispositions"] | "D" >> beam.Map(lambda d: (d.kind, d.event_id, d.reason)))
                    | beam.Flatten())
@@ -109,5 +114,5 @@ def test_restored_hold_is_released_after_restart():
     with beam.Pipeline(options=streaming()) as p:
         restored = p | "Restored" >> beam.Create([(engine.thread_key(held_item.record["event"]), held_item)])
         out = p | stream | ApplyRules(cfg(), registry=example_registry(), restore=restored)
-        assert_that(out["records"] | beam.Map(lambda r: (r["event"]["event_id"], r["source"]["offset"])),
+        assert_that(archived(out) | beam.Map(lambda r: (r["event"]["event_id"], r["source"]["offset"])),
                     equal_to([("x:40", 7), ("x:41", 8)]))

@@ -22,6 +22,11 @@ from archiefstroom.transforms.rules import ApplyRules
 R2 = "GemeenteTweeweg"
 REG = example_registry()
 
+def archived(out):
+    """Both archived outputs of ApplyRules: at once (`records`) and versions/released (`linked`)."""
+    return (out["records"], out["linked"]) | "AllArchived" >> beam.Flatten()
+
+
 
 def decided(ev: dict, offset: int = 0) -> dict:
     """The record as ApplyRules' evaluation leaves it (decision filled), before linking."""
@@ -132,7 +137,7 @@ def test_link_versions_inside_apply_rules_on_the_direct_runner():
     opts.view_as(StandardOptions).streaming = True
     with beam.Pipeline(options=opts) as p:
         out = p | stream | ApplyRules(config.Config(), registry=REG, restore=False, chains=chains)
-        got = out["records"] | beam.Map(lambda r: (r["event"]["event_id"], r["decision"]["supersedes"],
+        got = archived(out) | beam.Map(lambda r: (r["event"]["event_id"], r["decision"]["supersedes"],
                                                    r["decision"]["version"]))
         assert_that(got, equal_to([
             ("x:1", None, None),
