@@ -159,7 +159,7 @@ class _ReadPartition(beam.DoFn):
     """Polls one partition per restriction for up to POLL_SECONDS, then defers the rest."""
 
     def __init__(self, settings: KafkaSettings, poll_max_records: int, drain: DrainSignal | None,
-                 idle_resume_s: float = 0.2, event_time_slack_s: float = 6 * 3600):
+                 idle_resume_s: float = 0.05, event_time_slack_s: float = 6 * 3600):
         self.settings = settings
         self.slack_ms = int(event_time_slack_s * 1000)
         self.poll_max_records = poll_max_records
@@ -205,7 +205,7 @@ class _ReadPartition(beam.DoFn):
         deadline = time.monotonic() + POLL_SECONDS
         stop = tracker.current_restriction().stop
         while position < stop and time.monotonic() < deadline and not self._draining():
-            batch = reader.fetch(position, timeout_ms=100, max_records=self.poll_max_records)
+            batch = reader.fetch(position, timeout_ms=250, max_records=self.poll_max_records)
             if not batch:
                 if stop != INFINITY and reader.end() >= stop and reader.consumed_to() >= stop:
                     advance(reader)
