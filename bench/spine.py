@@ -47,10 +47,12 @@ from archiefstroom.samples.generator import generate  # noqa: E402
 from archiefstroom.settings import from_dict  # noqa: E402
 
 PORTS = {"broker_port": 45092, "s3_port": 44333, "weed_port_base": 45333}
+PIPELINE: dict = {}   # pipeline settings of this benchmark run (--batch-max-seconds)
 
 
 def make_cfg(data_dir: Path, name: str, *, ensure: bool = True) -> Config:
     doc = stack.isolated_config(data_dir, name, PORTS)
+    doc.setdefault("pipeline", {}).update(PIPELINE)
     cfg = from_dict(doc, Config).resolve_paths(data_dir)
     cfg.as_dict = doc
     if ensure:
@@ -269,7 +271,10 @@ def main() -> None:
     ap.add_argument("--latency-only", action="store_true")
     ap.add_argument("--runner", help="Beam runner (default: the config's, prism)")
     ap.add_argument("--parallelism", type=int, help="Beam's --parallelism (Flink; default 2 there)")
+    ap.add_argument("--batch-max-seconds", type=float, help="the sink's rotation age (pipeline.batch_max_seconds)")
     args = ap.parse_args()
+    if args.batch_max_seconds:
+        PIPELINE["batch_max_seconds"] = args.batch_max_seconds
     argv = (["--runner", args.runner] if args.runner else []) + (
         ["--parallelism", str(args.parallelism)] if args.parallelism else [])
     with tempfile.TemporaryDirectory() as tmp:
