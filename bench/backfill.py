@@ -94,7 +94,7 @@ def rss_tree(pid: int) -> dict[str, int]:
     return out
 
 
-def backfill(cfg: Config, tmp: Path, n: int, argv: list[str], every_s: float) -> dict:
+def backfill(cfg: Config, tmp: Path, n: int, argv: list[str], every_s: float, log: Path | None = None) -> dict:
     ends = produce(cfg, n)
     path = tmp / "backfill.yaml"
     path.write_text(yaml.safe_dump(cfg.as_dict))
@@ -103,7 +103,7 @@ def backfill(cfg: Config, tmp: Path, n: int, argv: list[str], every_s: float) ->
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "archiefstroom.cli", "--config", str(path), "run", "--quiet",
                              "--stop-at", str(stop), *argv], stdout=subprocess.DEVNULL,
-                            stderr=open(tmp / "run.log", "w"), start_new_session=True)
+                            stderr=open(log or tmp / "run.log", "w"), start_new_session=True)
     samples = []
     try:
         while proc.poll() is None:
@@ -129,6 +129,7 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runner", help="Beam runner (default: the config's, prism)")
     ap.add_argument("--sample-seconds", type=float, default=30)
+    ap.add_argument("--log", type=Path, help="keep the run's log here")
     args = ap.parse_args()
     argv = ["--runner", args.runner] if args.runner else []
     from bench.spine import startup  # the same start-up measurement as the spine benchmark
@@ -137,7 +138,7 @@ def main() -> None:
         stack.up(base, quiet=True)
         try:
             cfg = make_cfg(Path(tmp), "f" + uuid.uuid4().hex[:6])
-            out = {"backfill": backfill(cfg, Path(tmp), args.events, argv, args.sample_seconds)}
+            out = {"backfill": backfill(cfg, Path(tmp), args.events, argv, args.sample_seconds, args.log)}
             out["startup_after"] = startup(cfg, Path(tmp), argv)
             print(json.dumps(out, indent=2))
         finally:

@@ -224,6 +224,8 @@ class _ReadPartition(beam.DoFn):
                 position = msg.offset + 1
                 out.append(KafkaRecord(msg.topic, msg.partition, msg.offset, msg.timestamp, msg.key, msg.value))
             stop = tracker.current_restriction().stop
+            if len(out) >= self.poll_max_records:
+                break   # one bundle's worth: the next read waits for this bundle's stages (back-pressure)
             if reader.caught_up(position):
                 break   # live traffic: hand these to the next stages now; a backlog polls the full window
         advance(reader)
