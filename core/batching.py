@@ -95,7 +95,6 @@ class PartitionState:
     gaps: list = field(default_factory=list)   # (first, last) offset ranges Kafka skipped
     have: set = field(default_factory=set)     # offsets of the buffered items
     late: int = 0                    # buffered items below `next` (e.g. released holds)
-    blocked: bool = False            # a due flush stopped at a missing offset: write once it comes
 
     def add(self, offset: int, now: float) -> None:
         self.have.add(offset)
@@ -117,8 +116,7 @@ class PartitionState:
 
     def due(self, now: float, max_records: int, max_seconds: float) -> bool:
         return bool(self.count) and self.ready() and (
-            self.blocked or self.count >= max_records or now - self.since >= max_seconds
-            or self.complete_to_drain())
+            self.count >= max_records or now - self.since >= max_seconds or self.complete_to_drain())
 
     def complete_to_drain(self) -> bool:
         """The source finished this partition (a bounded run's end, a drain) and every offset
@@ -146,9 +144,5 @@ class PartitionState:
         self.have = set(offsets)
         self.count = len(offsets)
         self.late = 0
-        # items wait behind an offset still in a slower stage (an edit in rule 10's chain, a
-        # released hold): they were due already, so they go as soon as it arrives instead of
-        # after another full rotation age (in a backfill, one such offset per age otherwise)
-        self.blocked = bool(offsets) and not self.ready()
         if self.drain_to is not None and self.next is not None and self.next >= self.drain_to:
             self.drain_to = None

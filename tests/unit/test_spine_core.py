@@ -274,20 +274,3 @@ def test_after_a_flush_the_state_keeps_only_what_is_still_buffered():
     st.kept([], changed=True, now=8.0)
     assert (st.count, st.since, st.drain_to) == (0, None, None)   # finished: nothing to wait for
 
-
-def test_items_held_up_by_a_missing_offset_go_as_soon_as_it_arrives():
-    # a due flush wrote 10..11 and stopped: 12 is still in a slower stage, 13..14 wait behind it
-    st = _state(10, [10, 11, 13, 14])
-    assert st.due(5.0, 100, 5.0)
-    st.committed_through(11)
-    st.kept([13, 14], changed=True, now=5.0)
-    assert st.blocked and not st.due(5.1, 100, 5.0)          # still waiting for 12
-    st.add(15, 5.2)
-    assert not st.due(5.2, 100, 5.0)
-    st.add(12, 5.3)
-    assert st.due(5.3, 100, 5.0)                              # not another 5 s later
-    # a flush that leaves nothing behind a gap does not hurry the next one
-    st.committed_through(15)
-    st.kept([], changed=True, now=5.3)
-    st.add(16, 5.4)
-    assert not st.blocked and not st.due(5.5, 100, 5.0)
