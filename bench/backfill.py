@@ -32,43 +32,15 @@ import yaml  # noqa: E402
 from archiefstroom import kafka as kafka_clients  # noqa: E402
 from archiefstroom import replay, runner, stack  # noqa: E402
 from archiefstroom.config import Config  # noqa: E402
-from archiefstroom.samples.generator import generate  # noqa: E402
-from archiefstroom.settings import from_dict  # noqa: E402
+from bench.spine import make_cfg, startup, stream_events  # noqa: E402  (the same set-up and measures)
 
 PORTS = {"broker_port": 46092, "s3_port": 46333, "weed_port_base": 46400}
-
-
-def make_cfg(data_dir: Path, name: str, *, ensure: bool = True) -> Config:
-    doc = stack.isolated_config(data_dir, name, PORTS)
-    cfg = from_dict(doc, Config).resolve_paths(data_dir)
-    cfg.as_dict = doc
-    if ensure:
-        stack.ensure(cfg)
-    return cfg
-
-
-def stream(n: int):
-    """The sample set repeated to n events, fresh event ids per repetition (generated lazily)."""
-    base = generate()
-    i = sent = 0
-    while sent < n:
-        for raw in base:
-            if sent >= n:
-                return
-            try:
-                doc = json.loads(raw)
-                doc["event_id"] = f"{doc['event_id']}~{i}"
-                yield json.dumps(doc, ensure_ascii=False).encode()
-            except (ValueError, KeyError, TypeError):
-                yield raw   # the sample's deliberately malformed lines stay malformed
-            sent += 1
-        i += 1
 
 
 def produce(cfg: Config, n: int) -> dict[int, int]:
     producer = kafka_clients.producer(cfg.kafka, linger_ms=50)   # replay.produce keeps a future per event
     t = time.monotonic()
-    for value in stream(n):
+    for value in stream_events(n):
         key, headers = replay.message(value)
         producer.send(cfg.topics.raw, key=key, value=value, headers=headers)
     producer.flush()
@@ -132,12 +104,11 @@ def main() -> None:
     ap.add_argument("--log", type=Path, help="keep the run's log here")
     args = ap.parse_args()
     argv = ["--runner", args.runner] if args.runner else []
-    from bench.spine import startup  # the same start-up measurement as the spine benchmark
     with tempfile.TemporaryDirectory() as tmp:
-        base = make_cfg(Path(tmp), "setup", ensure=False)
+        base = make_cfg(Path(tmp), "setup", ensure=False, ports=PORTS)
         stack.up(base, quiet=True)
         try:
-            cfg = make_cfg(Path(tmp), "f" + uuid.uuid4().hex[:6])
+            cfg = make_cfg(Path(tmp), "f" + uuid.uuid4().hex[:6], ports=PORTS)
             out = {"backfill": backfill(cfg, Path(tmp), args.events, argv, args.sample_seconds, args.log)}
             out["startup_after"] = startup(cfg, Path(tmp), argv)
             print(json.dumps(out, indent=2))

@@ -50,8 +50,8 @@ PORTS = {"broker_port": 45092, "s3_port": 44333, "weed_port_base": 45333}
 PIPELINE: dict = {}   # pipeline settings of this benchmark run (--batch-max-seconds)
 
 
-def make_cfg(data_dir: Path, name: str, *, ensure: bool = True) -> Config:
-    doc = stack.isolated_config(data_dir, name, PORTS)
+def make_cfg(data_dir: Path, name: str, *, ensure: bool = True, ports: dict = PORTS) -> Config:
+    doc = stack.isolated_config(data_dir, name, ports)
     doc.setdefault("pipeline", {}).update(PIPELINE)
     cfg = from_dict(doc, Config).resolve_paths(data_dir)
     cfg.as_dict = doc
@@ -60,22 +60,27 @@ def make_cfg(data_dir: Path, name: str, *, ensure: bool = True) -> Config:
     return cfg
 
 
-def events(n: int) -> list[bytes]:
+def stream_events(n: int):
+    """The sample set repeated to n events, generated lazily; repetitions get fresh event ids so
+    that they are not duplicates (the sample's deliberately malformed lines stay malformed)."""
     base = generate()
-    out = []
-    i = 0
-    while len(out) < n:
+    sent = i = 0
+    while sent < n:
         for raw in base:
-            if len(out) >= n:
-                break
-            try:  # repeat with fresh ids so that repetitions are not duplicates
+            if sent >= n:
+                return
+            try:
                 doc = json.loads(raw)
                 doc["event_id"] = f"{doc['event_id']}~{i}"
-                out.append(json.dumps(doc, ensure_ascii=False).encode())
+                yield json.dumps(doc, ensure_ascii=False).encode()
             except (ValueError, KeyError, TypeError):
-                out.append(raw)
+                yield raw
+            sent += 1
         i += 1
-    return out
+
+
+def events(n: int) -> list[bytes]:
+    return list(stream_events(n))
 
 
 def pipeline_throughput(cfg: Config, values: list[bytes], argv: list[str] | None = None) -> dict:

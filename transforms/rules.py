@@ -71,12 +71,12 @@ class _Evaluate(beam.DoFn):
             self._misconfigured(v)
         routed = holds.route(record, v, self.window)
         if isinstance(routed, holds.Out):
-            if routed.record is not None and versions.version_of(event) is not None:
-                yield beam.pvalue.TaggedOutput(VERSIONS, routed.record)
-            elif routed.record is not None:
-                yield routed.record
-            else:
+            if routed.record is None:
                 yield beam.pvalue.TaggedOutput(DISPOSITIONS, routed.disposition)
+            elif versions.version_of(event) is not None:   # edits/deletes: rule 10's chain first
+                yield beam.pvalue.TaggedOutput(VERSIONS, routed.record)
+            else:
+                yield routed.record
         else:
             yield beam.pvalue.TaggedOutput(THREADS, routed)
 

@@ -1,10 +1,9 @@
 """Reading back what the pipeline did, straight from Kafka and S3 (no pipeline code involved)."""
 from __future__ import annotations
 
-import time
-
 import io
 import json
+import time
 from collections import Counter
 
 import avro.datafile

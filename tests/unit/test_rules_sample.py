@@ -20,13 +20,10 @@ from archiefstroom.core.validation import InvalidEvent, parse_event
 from archiefstroom.samples.generator import generate
 from archiefstroom.transforms.rules import ApplyRules
 
+from .rules_helpers import archived
+
 CFG = config.load(config.DEFAULT_CONFIG)
 REG = registry.load_for(CFG)
-
-def archived(out):
-    """Both archived outputs of ApplyRules: at once (`records`) and versions/released (`linked`)."""
-    return (out["records"], out["linked"]) | "AllArchived" >> beam.Flatten()
-
 
 
 def sample_records():

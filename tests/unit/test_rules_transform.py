@@ -15,12 +15,9 @@ from archiefstroom.core.rules import holds
 from archiefstroom.core.rules.scenarios import GOV, citizen, event, example_registry, record
 from archiefstroom.transforms.rules import ApplyRules
 
+from .rules_helpers import archived
+
 ACC = "GemeenteTweeweg"
-
-def archived(out):
-    """Both archived outputs of ApplyRules: at once (`records`) and versions/released (`linked`)."""
-    return (out["records"], out["linked"]) | "AllArchived" >> beam.Flatten()
-
 
 
 def ts(ev):

@@ -19,13 +19,10 @@ from archiefstroom.core.rules.scenarios import citizen, event, example_registry,
 from archiefstroom.core.rules.settings import RulesSettings
 from archiefstroom.transforms.rules import ApplyRules
 
+from .rules_helpers import archived
+
 R2 = "GemeenteTweeweg"
 REG = example_registry()
-
-def archived(out):
-    """Both archived outputs of ApplyRules: at once (`records`) and versions/released (`linked`)."""
-    return (out["records"], out["linked"]) | "AllArchived" >> beam.Flatten()
-
 
 
 def decided(ev: dict, offset: int = 0) -> dict:

@@ -273,4 +273,3 @@ def test_after_a_flush_the_state_keeps_only_what_is_still_buffered():
     st.committed_through(13)
     st.kept([], changed=True, now=8.0)
     assert (st.count, st.since, st.drain_to) == (0, None, None)   # finished: nothing to wait for
-
