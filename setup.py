@@ -4,6 +4,8 @@ from setuptools import find_packages, setup
 FOLDERS = {
     "archiefstroom.schemas": "schemas",
     "archiefstroom.core": "core",
+    "archiefstroom.ground": "ground",
+    "archiefstroom.archive": "archive",
     "archiefstroom.transforms": "transforms",
     "archiefstroom.pipelines": "pipelines",
     "archiefstroom.connectors": "connectors",

@@ -9,7 +9,7 @@ import pkgutil
 import sys
 
 from archiefstroom import commands
-from archiefstroom.settings import ConfigError
+from archiefstroom.ground.settings import ConfigError
 
 
 class _DropImportNoise(logging.Filter):

@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 from typing import Iterable
 
-from archiefstroom import kafka as kafka_clients
-from archiefstroom.config import Config
 from archiefstroom.core.envelope import raw_message
+from archiefstroom.ground import kafka as kafka_clients
+from archiefstroom.ground.config import Config
 
 
 def message(value: bytes) -> tuple[bytes | None, list]:

@@ -9,10 +9,12 @@ import time
 from dataclasses import dataclass, field
 
 import apache_beam as beam
+from kafka import TopicPartition
 
-from archiefstroom import kafka as kafka_clients
 from archiefstroom import runtimes, stack
-from archiefstroom.config import Config
+from archiefstroom.ground import kafka as kafka_clients
+from archiefstroom.ground import registries
+from archiefstroom.ground.config import Config
 from archiefstroom.pipelines import archive as archive_pipeline
 from archiefstroom.transforms import metrics, resources
 from archiefstroom.transforms.drain import DrainSignal
@@ -51,7 +53,6 @@ def end_offsets(cfg: Config, topic: str | None = None, timeout_s: float = 10) ->
 
 def lag(cfg: Config) -> int | None:
     """Unarchived events in the raw topic: log end minus the group's committed offsets."""
-    from kafka import TopicPartition
     try:
         ends = end_offsets(cfg, timeout_s=5)
         committed = kafka_clients.committed(cfg.kafka, [TopicPartition(cfg.topics.raw, p) for p in ends])
@@ -82,6 +83,7 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
 
     previous = {}
     started = time.monotonic()
+    registry = registries.load_for(cfg)   # start-up validation: a wrong registry stops here
     # topics the pipeline reads and writes exist before it starts
     stack.ensure(cfg)
     done = threading.Event()
@@ -103,9 +105,9 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
         p = beam.Pipeline(options=opts)
         feedback_stop = (end_offsets(cfg, cfg.burgerbrief.feedback_topic)
                          if stop_at is not None and cfg.burgerbrief.enabled else None)
-        archive_pipeline.build(p, cfg, stop_at=stop_at, feedback_stop_at=feedback_stop, drain=drain)
+        archive_pipeline.build(p, cfg, registry, stop_at=stop_at, feedback_stop_at=feedback_stop, drain=drain)
         if runtimes.workers_in_this_process(opts):  # load the models while the job server starts
-            threading.Thread(target=archive_pipeline.prepare, args=(cfg,), daemon=True,
+            threading.Thread(target=archive_pipeline.prepare, args=(cfg, registry), daemon=True,
                              name="prepare-models").start()
         try:
             result = live["result"] = p.run()

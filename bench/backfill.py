@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yaml  # noqa: E402
 
-from archiefstroom import kafka as kafka_clients  # noqa: E402
 from archiefstroom import replay, runner, stack  # noqa: E402
-from archiefstroom.config import Config  # noqa: E402
+from archiefstroom.ground import kafka as kafka_clients  # noqa: E402
+from archiefstroom.ground.config import Config  # noqa: E402
 from bench.spine import make_cfg, startup, stream_events  # noqa: E402  (the same set-up and measures)
 
 PORTS = {"broker_port": 46092, "s3_port": 46333, "weed_port_base": 46400}

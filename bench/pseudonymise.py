@@ -2,7 +2,7 @@
 
   .venv/bin/python bench/pseudonymise.py [--config FILE] [--repeat N]
 
-Start-up is measured in a fresh interpreter (import + Runtime.from_config, deduce
+Start-up is measured in a fresh interpreter (import + pseudonymisation.for_config, deduce
 structures loaded from their cache). Throughput is CPU time in this one process
 (= one core) over the sample data set: all valid records, and only the records
 that carry text written by a citizen (the expensive ones).
@@ -17,9 +17,9 @@ import time
 
 STARTUP = """
 import time; t = time.perf_counter()
-from archiefstroom import config
-from archiefstroom.core.pseudonymise.runtime import Runtime
-rt = Runtime.from_config(config.load({cfg!r}))
+from archiefstroom.ground import config
+from archiefstroom.ground import pseudonymisation
+rt = pseudonymisation.for_config(config.load({cfg!r}))
 print(time.perf_counter() - t)
 """
 
@@ -44,13 +44,13 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--vault", action="store_true", help="also write every mapping (and raw payload) to a temp vault")
     args = ap.parse_args()
-    from archiefstroom import config
-    from archiefstroom.core.pseudonymise.runtime import Runtime
+    from archiefstroom.ground import config, pseudonymisation
 
     cfg = config.load(args.config)
     if args.vault:
         import os
         import tempfile
+
         from archiefstroom.core.pseudonymise.keys import encode_key
         from archiefstroom.core.pseudonymise.vault import Vault
         os.environ["ARCHIEFSTROOM_VAULT_KEY"] = encode_key(Vault.new_key())
@@ -59,7 +59,7 @@ def main() -> int:
         cfg.pseudonymisation.vault.path = type(cfg.data_dir)(tempfile.mkdtemp(prefix="bench-vault-"))
     # first build (if the cache is cold) happens here, outside the start-up measurement
     t = time.perf_counter()
-    rt = Runtime.from_config(cfg)
+    rt = pseudonymisation.for_config(cfg)
     first = time.perf_counter() - t
     startups = []
     for _ in range(2):

@@ -39,12 +39,13 @@ import fastavro
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archiefstroom import kafka as kafka_clients  # noqa: E402
-from archiefstroom import archive, replay, runner, s3 as s3io, schemas, stack  # noqa: E402
+from archiefstroom import replay, runner, schemas, stack  # noqa: E402
 from archiefstroom.core import layout  # noqa: E402
-from archiefstroom.config import Config  # noqa: E402
+from archiefstroom.ground import kafka as kafka_clients  # noqa: E402
+from archiefstroom.ground import s3 as s3io  # noqa: E402
+from archiefstroom.ground.config import Config  # noqa: E402
+from archiefstroom.ground.settings import from_dict  # noqa: E402
 from archiefstroom.samples.generator import generate  # noqa: E402
-from archiefstroom.settings import from_dict  # noqa: E402
 
 PORTS = {"broker_port": 45092, "s3_port": 44333, "weed_port_base": 45333}
 PIPELINE: dict = {}   # pipeline settings of this benchmark run (--batch-max-seconds)
@@ -175,7 +176,7 @@ def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float,
             detect.append(a["detected_at"].timestamp() - raw_ts[a["event_id"]] / 1000)
     # archive latency: raw append -> the ledger of the batch that archived it (written before its objects)
     stored = []
-    reader = archive.reader(cfg)
+    reader = s3io.Writer(cfg.s3)
     for obj in reader.list(f"{layout.LEDGER_PREFIX}/{layout.safe(cfg.topics.raw)}/"):
         written_ms = obj["LastModified"].timestamp() * 1000
         for e in json.loads(reader.get(obj["Key"]) or b"{}").get("entries", []):
@@ -189,7 +190,7 @@ def alert_latency(cfg: Config, values: list[bytes], rate: float, seconds: float,
 def object_stats(cfg: Config) -> dict:
     """Records per object and the share of the archive's bytes that is Avro headers."""
     from fastavro.read import HEADER_SCHEMA
-    reader = archive.reader(cfg)
+    reader = s3io.Writer(cfg.s3)
     objs = [o for o in reader.list(cfg.s3.prefix + "/") if o["Key"].endswith(".avro")]
     total = sum(o["Size"] for o in objs)
     records = header = 0
@@ -212,8 +213,9 @@ def startup(cfg: Config, tmp: Path, argv: list[str] | None = None, n: int = 50) 
     import os
     import signal
     import subprocess
+
     import yaml
-    ledgers = archive.reader(cfg)
+    ledgers = s3io.Writer(cfg.s3)
     before = {o["Key"] for o in ledgers.list(layout.LEDGER_PREFIX + "/")}
     replay.produce(cfg, events(n))
     doc = {**cfg.as_dict, "pipeline": {**cfg.as_dict.get("pipeline", {}), "batch_max_seconds": 1.0}}
@@ -252,7 +254,7 @@ def _warm_up(cfg: Config, producer, value: bytes, timeout_s: float = 180) -> Non
     key, headers = replay.message(value)
     producer.send(cfg.topics.raw, key=key, value=value, headers=headers)
     producer.flush()
-    reader, deadline = archive.reader(cfg), time.monotonic() + timeout_s
+    reader, deadline = s3io.Writer(cfg.s3), time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if any(True for _ in reader.list(f"{layout.LEDGER_PREFIX}/{layout.safe(cfg.topics.raw)}/")):
             return

@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archiefstroom import config as config_loader  # noqa: E402
 from archiefstroom.core.rules import engine  # noqa: E402
-from archiefstroom.core.rules import registry as rules_registry  # noqa: E402
+from archiefstroom.core.rules.registry import government_ids  # noqa: E402
 from archiefstroom.core.validation import InvalidEvent, parse_event  # noqa: E402
-from archiefstroom.pipelines.archive import public_accounts  # noqa: E402
+from archiefstroom.ground import config as config_loader  # noqa: E402
+from archiefstroom.ground import registries  # noqa: E402
 from archiefstroom.samples.generator import generate  # noqa: E402
 from archiefstroom.transforms.burgerbrief import classifier  # noqa: E402
 from archiefstroom.transforms.pseudonymise import runtime  # noqa: E402
@@ -41,9 +41,9 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
     cfg = config_loader.load(args.config)
-    registry = rules_registry.load_for(cfg)
+    registry = registries.load_for(cfg)
     clf = classifier(cfg.burgerbrief)
-    rt = runtime(cfg, frozenset(a.lower() for a in public_accounts(registry)))
+    rt = runtime(cfg, government_ids(registry))
     rt.vault = None
     raw = generate()
     ms: dict[str, float] = {}

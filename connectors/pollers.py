@@ -9,11 +9,13 @@ keeps the event ids already sent per thread.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import threading
 import time
+from urllib.parse import quote
 
-from archiefstroom.connectors import registry
+from archiefstroom.connectors import exports, registry
 from archiefstroom.connectors.base import Body, Context, NormaliseError
 from archiefstroom.connectors.runtime import Checkpoint, HttpClient, HttpError, Metrics, Seen, epoch
 from archiefstroom.connectors.settings import ConnectorSettings
@@ -423,7 +425,6 @@ class LinkedInPoller(Connector):
 
 
 def _urlquote(urn: str) -> str:
-    from urllib.parse import quote
     return quote(urn, safe="")
 
 
@@ -433,8 +434,6 @@ class ExportImporter(Connector):
     """Imports export files once each (checkpoint: the file's SHA-256), then stops."""
 
     def poll_once(self) -> int:
-        import hashlib
-        from archiefstroom.connectors import exports
         done = self.cp.state.setdefault("imported", {})
         account = self.settings.accounts[0] if self.settings.accounts else None
         sent = 0

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from archiefstroom.core.envelope import raw_message
+from archiefstroom.ground import kafka as kafka_clients
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,6 @@ class KafkaSink:
     """
 
     def __init__(self, cfg, producer=None):
-        from archiefstroom import kafka as kafka_clients
         self.topic = cfg.topics.raw
         self.producer = producer or kafka_clients.producer(cfg.kafka)
 

@@ -1,5 +1,5 @@
 """The connector configuration file (`archiefstroom connect PLATFORM --config FILE`),
-read through archiefstroom.settings.load_yaml. Secrets are never in this file: it
+read through archiefstroom.ground.settings.load_yaml. Secrets are never in this file: it
 names the environment variable or the file that holds them."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from archiefstroom.settings import check
+from archiefstroom.core.fields import check
 
 PLATFORMS = ("mastodon", "x", "facebook", "instagram", "youtube", "bluesky", "linkedin", "exports")
 DEFAULT_BASE_URLS = {

@@ -57,15 +57,23 @@ def position_of(element) -> Position:
 EVENT_TIME_HEADER = "event_time"
 
 
+def thread_key(event: dict) -> str | None:
+    """The one thread key: the thread's root, else the post replied to, else the object itself.
+    It keys the raw topic (a thread stays in one partition, in order), the rules' per-thread
+    state and the burgerbrief alerts (webcare reads a thread's alerts in order). None only for
+    a document without ids (it will be dead-lettered)."""
+    return event.get("thread_root") or event.get("in_reply_to") or event.get("object_id")
+
+
 def raw_message(doc: dict) -> tuple[bytes | None, list[tuple[str, bytes]]]:
     """Kafka key and headers for a SocialEvent in wire form on the raw topic.
 
-    Key: the thread root, else the object id, so one thread stays in one partition, in order.
+    Key: `thread_key`, so one thread stays in one partition, in order.
     Header `event_time`: created_at in epoch milliseconds. The source takes its event-time
     watermark from it (rule holds expire by event time). It is a header, not the record's
     timestamp: that stays the append time, so the broker's time-based retention never
     deletes a backfill of old events before it is archived."""
-    key = str(doc.get("thread_root") or doc.get("object_id") or "").encode() or None
+    key = str(thread_key(doc) or "").encode() or None
     ms = _epoch_ms(doc.get("created_at"))
     return key, ([(EVENT_TIME_HEADER, str(ms).encode())] if ms is not None else [])
 

@@ -23,6 +23,7 @@ after a crash the batch is redone with the same boundaries.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from zoneinfo import ZoneInfo
 
@@ -72,7 +73,6 @@ def object_key(prefix: str, group: tuple, topic: str, partition: int, start: int
 
 def late_tag(offsets) -> str:
     """Deterministic name part of a late write: its offsets (a redo writes the same set)."""
-    import hashlib
     return hashlib.sha1(",".join(map(str, sorted(offsets))).encode()).hexdigest()[:12]
 
 

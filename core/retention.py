@@ -1,6 +1,6 @@
 """Selectielijst retention: which category, which class (B/V), which destroy-after date.
 
-Pure logic: the settings object is duck-typed (archiefstroom.config.RetentionSettings).
+Pure logic: the settings object is duck-typed (archiefstroom.ground.config.RetentionSettings).
 The datum returned matches the `Retention` record of schemas/archive_record.avsc.
 """
 from __future__ import annotations

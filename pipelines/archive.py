@@ -16,14 +16,17 @@ nothing reaches the archive before pseudonymisation.
 """
 from __future__ import annotations
 
+import threading
+
 import apache_beam as beam
 
-from archiefstroom.config import Config
-from archiefstroom.core.rules import registry as rules_registry
-from archiefstroom.transforms.archive_sink import WriteArchive
-from archiefstroom.transforms.drain import DrainSignal
+from archiefstroom.archive.read import EventLookup
+from archiefstroom.core.rules.registry import Registry, government_ids
+from archiefstroom.ground.config import Config
 from archiefstroom.transforms import burgerbrief, pseudonymise
+from archiefstroom.transforms.archive_sink import WriteArchive
 from archiefstroom.transforms.burgerbrief import ApplyWebcareFeedback, DetectBurgerbrief, PublishAlerts
+from archiefstroom.transforms.drain import DrainSignal
 from archiefstroom.transforms.kafka_source import ReadFromKafka
 from archiefstroom.transforms.pseudonymise import Pseudonymise
 from archiefstroom.transforms.retention import TagRetention
@@ -31,23 +34,13 @@ from archiefstroom.transforms.rules import ApplyRules
 from archiefstroom.transforms.validate import ValidateEvents
 
 
-def public_accounts(registry) -> set[str]:
-    """Ids and handles of government accounts: they stay readable in the archive."""
-    out = set()
-    for a in registry.accounts.accounts:
-        if a.type in ("corporate", "hybrid"):
-            out.update(x for x in (a.id, a.handle) if x)
-    return out
-
-
 class ArchiveSocialMedia(beam.PTransform):
     """Raw platform events in, committed archive batches out."""
 
-    def __init__(self, cfg: Config, *, stop_at: dict[int, int] | None = None, drain: DrainSignal | None = None):
+    def __init__(self, cfg: Config, registry: Registry, *, stop_at: dict[int, int] | None = None,
+                 drain: DrainSignal | None = None):
         super().__init__()
-        self.cfg, self.stop_at, self.drain = cfg, stop_at, drain
-        self.registry = rules_registry.load_for(cfg)   # start-up validation of the registries
-        self.public = public_accounts(self.registry)
+        self.cfg, self.registry, self.stop_at, self.drain = cfg, registry, stop_at, drain
 
     def expand(self, pbegin):
         cfg = self.cfg
@@ -56,12 +49,12 @@ class ArchiveSocialMedia(beam.PTransform):
                                                        event_time_slack_s=cfg.pipeline.event_time_slack_seconds,
                                                        drain=self.drain)
         checked = raw.records | "Validate" >> ValidateEvents(cfg.pipeline.max_event_bytes)
-        ruled = checked.valid | "ArchivingRules" >> ApplyRules(cfg, registry=self.registry, drain=self.drain)
+        ruled = checked.valid | "ArchivingRules" >> ApplyRules(cfg, self.registry, drain=self.drain)
         outcomes = [checked.dead_letter, ruled["dispositions"], raw.ticks]
         # the record stages once per archived output of the rules (see transforms/rules.py): the
         # common path stays fused from the read to the sink's shuffle; models are shared per process
         for prefix, records in (("", ruled["records"]), ("Linked", ruled["linked"])):
-            outcomes += records | f"{prefix}RecordStages" >> RecordStages(cfg, self.public)
+            outcomes += records | f"{prefix}RecordStages" >> RecordStages(cfg, self.registry)
         return (tuple(outcomes)
                 | "AllOutcomes" >> beam.Flatten()
                 | "WriteArchive" >> WriteArchive(cfg, cfg.topics.raw))
@@ -71,13 +64,15 @@ class RecordStages(beam.PTransform):
     """Archived records in: burgerbrief detection (alerts published), pseudonymisation, retention
     tags. Out: a list of the PCollections the sink takes (tagged records, quarantine)."""
 
-    def __init__(self, cfg: Config, public: set[str]):
+    def __init__(self, cfg: Config, registry: Registry):
         super().__init__()
-        self.cfg, self.public = cfg, public
+        self.cfg = cfg
+        self.government = burgerbrief.government_authors(cfg.burgerbrief, registry)
+        self.public = government_ids(registry)
 
     def expand(self, records):
         cfg = self.cfg
-        detected = records | "Burgerbrief" >> DetectBurgerbrief(cfg)
+        detected = records | "Burgerbrief" >> DetectBurgerbrief(cfg, self.government)
         detected.alerts | "PublishAlerts" >> PublishAlerts(cfg)
         private = detected.records | "Pseudonymise" >> Pseudonymise(cfg, self.public)
         tagged = private.records | "RetentionTags" >> TagRetention(cfg.retention)
@@ -87,9 +82,10 @@ class RecordStages(beam.PTransform):
 class ApplyFeedback(beam.PTransform):
     """Webcare verdicts become new versions of archive records (their own offsets, own sink)."""
 
-    def __init__(self, cfg: Config, *, stop_at: dict[int, int] | None = None, drain: DrainSignal | None = None):
+    def __init__(self, cfg: Config, registry: Registry, *, stop_at: dict[int, int] | None = None,
+                 drain: DrainSignal | None = None):
         super().__init__()
-        self.cfg, self.stop_at, self.drain = cfg, stop_at, drain
+        self.cfg, self.registry, self.stop_at, self.drain = cfg, registry, stop_at, drain
 
     def expand(self, pbegin):
         cfg = self.cfg
@@ -98,23 +94,21 @@ class ApplyFeedback(beam.PTransform):
                                                                  poll_max_records=cfg.pipeline.poll_max_records,
                                                                  event_time_slack_s=cfg.pipeline.event_time_slack_seconds,
                                                                  drain=self.drain)
-        applied = feedback.records | "Verdicts" >> ApplyWebcareFeedback(cfg)
+        applied = feedback.records | "Verdicts" >> ApplyWebcareFeedback(cfg, EventLookup(cfg), self.registry)
         return ((applied["records"], applied["dispositions"], feedback.ticks)
                 | "FeedbackOutcomes" >> beam.Flatten()
                 | "WriteVersions" >> WriteArchive(cfg, topic))
 
 
-def prepare(cfg: Config) -> None:
+def prepare(cfg: Config, registry: Registry) -> None:
     """Build the models the stages share (classifier, pseudonymiser) in this process, side
     by side. When the SDK workers run in the launching process (LOOPBACK), calling this
     while the job server starts takes their loading off the first records' path."""
-    import threading
     jobs = []
     if cfg.burgerbrief.enabled:
         jobs.append(lambda: burgerbrief.classifier(cfg.burgerbrief))
     if cfg.pseudonymisation.enabled:
-        public = frozenset(a.lower() for a in public_accounts(rules_registry.load_for(cfg)))  # as Pseudonymise keys it
-        jobs.append(lambda: pseudonymise.runtime(cfg, public))
+        jobs.append(lambda: pseudonymise.runtime(cfg, government_ids(registry)))
     threads = [threading.Thread(target=job, daemon=True) for job in jobs]
     for t in threads:
         t.start()
@@ -122,13 +116,15 @@ def prepare(cfg: Config) -> None:
         t.join()
 
 
-def build(p: beam.Pipeline, cfg: Config, *, stop_at: dict[int, int] | None = None,
+def build(p: beam.Pipeline, cfg: Config, registry: Registry, *, stop_at: dict[int, int] | None = None,
           feedback_stop_at: dict[int, int] | None = None, drain: DrainSignal | None = None):
-    """The graph, without I/O. `stop_at` bounds the raw topic read (partition -> end offset);
-    the feedback read is bounded by `feedback_stop_at` (or unbounded) when `stop_at` is given
-    and it is not. `drain`: the signal that ends unbounded reads (archiefstroom run's SIGTERM)."""
-    archived = p | "ArchiveSocialMedia" >> ArchiveSocialMedia(cfg, stop_at=stop_at, drain=drain)
+    """The graph, without I/O. `registry`: the rules' registries (archiefstroom.ground.registries,
+    loaded once at start-up and handed to every stage). `stop_at` bounds the raw topic read
+    (partition -> end offset); the feedback read is bounded by `feedback_stop_at` (or unbounded)
+    when `stop_at` is given and it is not. `drain`: the signal that ends unbounded reads
+    (archiefstroom run's SIGTERM)."""
+    archived = p | "ArchiveSocialMedia" >> ArchiveSocialMedia(cfg, registry, stop_at=stop_at, drain=drain)
     if cfg.burgerbrief.enabled:
         fb_stop = feedback_stop_at if feedback_stop_at is not None else ({} if stop_at is not None else None)
-        p | "ApplyFeedback" >> ApplyFeedback(cfg, stop_at=fb_stop, drain=drain)
+        p | "ApplyFeedback" >> ApplyFeedback(cfg, registry, stop_at=fb_stop, drain=drain)
     return archived

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import random
+import sys
 from dataclasses import dataclass
 
 CONNECTOR_VERSION = "sample-1"
@@ -295,7 +296,6 @@ def malformed(rng: random.Random) -> list[bytes]:
 
 
 def main() -> None:
-    import sys
     for line in generate():
         sys.stdout.buffer.write(line + b"\n")
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from archiefstroom.config import Config
-from archiefstroom.settings import from_dict
+from archiefstroom.ground.config import Config
+from archiefstroom.ground.settings import from_dict
 
 # Below Linux's ephemeral range (32768-60999), SeaweedFS's gRPC ports (+10000) included: a
 # server started mid-session (Apache Kafka) once failed to bind a port that an outgoing

@@ -8,8 +8,9 @@ sends a `Tick` per partition at least every second, so no processing-time timers
 are needed; when the input ends (a bounded run, a drain) the watermark reaches the
 end of time and an event-time timer flushes what is left. Both are portable: the
 same code runs on Prism, Flink and Dataflow.
-The writing itself is archiefstroom.archive.BatchWriter; the offset arithmetic
-is core.batching.
+Thin: the rotation, naming, write order and commit are the partition's
+archiefstroom.archive.writer.TopicPartitionWriter; this DoFn keeps its buffer and
+state in Beam state and counts what it reports.
 """
 from __future__ import annotations
 
@@ -23,20 +24,20 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.transforms.window import GlobalWindow
 
+from archiefstroom.archive.writer import TopicWriter
 from archiefstroom.core import batching
-from archiefstroom.transforms import metrics, resources
 from archiefstroom.core.envelope import position_of
+from archiefstroom.transforms import metrics, resources
 from archiefstroom.transforms.kafka_source import Tick
 
 log = logging.getLogger(__name__)
 
 
-def _writer(cfg, topic: str):
-    """One BatchWriter per archive, topic and process: its clients and the archived ids it
+def _writer(cfg, topic: str) -> TopicWriter:
+    """One TopicWriter per archive, topic and process: its clients and the archived ids it
     has read are far too costly to repeat per bundle."""
-    from archiefstroom.archive import BatchWriter
     key = ("archive.writer", cfg.s3.endpoint_url, cfg.s3.bucket, cfg.s3.prefix, topic, cfg.kafka.consumer_group)
-    return resources.shared(key, lambda: BatchWriter(cfg, topic))
+    return resources.shared(key, lambda: TopicWriter(cfg, topic))
 
 
 class _BatchAndCommit(beam.DoFn):
@@ -58,6 +59,7 @@ class _BatchAndCommit(beam.DoFn):
     def process(self, element, buffer=beam.DoFn.StateParam(BUFFER), meta=beam.DoFn.StateParam(META),
                 end=beam.DoFn.TimerParam(END)):
         partition, item = element
+        writer = self.writer.partition(partition)
         st = meta.read()
         if st is None:
             st = batching.PartitionState()
@@ -69,10 +71,10 @@ class _BatchAndCommit(beam.DoFn):
         else:
             buffer.add(item)
             st.add(position_of(item).offset, time.monotonic())
-        self._next(partition, st)
+        writer.resume(st)
         # the bag is only read when a batch is due; reading it on every element would cost O(n^2)
-        if st.due(time.monotonic(), self.cfg.pipeline.batch_max_records, self.cfg.pipeline.batch_max_seconds):
-            yield from self._flush(partition, buffer, st)
+        if writer.due(st, time.monotonic()):
+            yield from self._flush(writer, buffer, st)
         meta.write(st)
 
     @on_timer(END)
@@ -82,48 +84,17 @@ class _BatchAndCommit(beam.DoFn):
         what is buffered is all there will be; write it."""
         st = meta.read()
         if st and st.count:
-            self._next(key, st)
-            yield from self._flush(key, buffer, st)
+            yield from self._flush(self.writer.partition(key), buffer, st)
             meta.write(st)
 
-    def _next(self, partition, st) -> int:
-        """Next offset to commit: from this run, else where the source began (asked of Kafka,
-        not taken from a tick: ticks of later polls may arrive first, runners reorder)."""
-        if st.next is None:
-            st.next = self.writer.resume_offset(partition)
-        return st.next
-
-    def _flush(self, partition, buffer, st):
-        items = list(buffer.read())
-        before = len(items)
-        written = False
-        while items:
-            boundary = self.writer.recovered_boundary(partition, st.next)
-            # a missing offset is waited for (an item may be slow in an earlier stage),
-            # unless the source saw Kafka skip it (compaction, transactions)
-            p = batching.plan(items, st.next, max_records=self.cfg.pipeline.batch_max_records,
-                              boundary=boundary, known_gaps=st.gaps)
-            if p.late:  # already-committed offsets (released holds): one late write for all
-                offsets = [position_of(i).offset for i in p.late]
-                res = self.writer.write(partition, min(offsets), max(offsets), p.late, late=True)
-                yield from self._report(res)
-                written = True
-            if not p.batch:
-                items = p.rest
-                break
-            if p.gaps:
-                log.info("partition %s: offsets %s are not in Kafka (compacted)", partition, p.gaps)
-            res = self.writer.write(partition, p.start, p.end, p.batch)
-            yield from self._report(res)
-            st.committed_through(p.end)
-            written = True
-            items = p.rest
-        changed = written or len(items) != before
-        if changed:  # rewriting an unchanged buffer costs O(n)
+    def _flush(self, writer, buffer, st):
+        results, kept, changed = writer.flush(st, list(buffer.read()), time.monotonic())
+        if changed:
             buffer.clear()
-            for item in items:
+            for item in kept:
                 buffer.add(item)
-        st.kept([position_of(i).offset for i in items], changed, time.monotonic())
+        for res in results:
+            yield from self._report(res)
 
     def _report(self, res):
         self.archived.inc(res.counts.get("archived", 0))
@@ -140,7 +111,7 @@ def _keyed(item):
 
 class WriteArchive(beam.PTransform):
     """Input: archive record datums, Dispositions and the source's Ticks of one topic.
-    Output: BatchResults."""
+    Output: archive.ledger.BatchResults."""
 
     def __init__(self, cfg, topic: str):
         super().__init__()

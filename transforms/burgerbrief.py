@@ -2,14 +2,14 @@
 
 Wiring (pipelines/archive.py), after the rules and BEFORE pseudonymisation (the classifier needs clear text):
 
-    bb = ruled.records | "Burgerbrief" >> DetectBurgerbrief(cfg)
+    bb = ruled.records | "Burgerbrief" >> DetectBurgerbrief(cfg, government_authors(cfg.burgerbrief, registry))
     bb.alerts | "PublishAlerts" >> PublishAlerts(cfg)        # straight to Kafka, not via the sink's batches
     bb.records | "Pseudonymise" >> ...
 
 and a second branch for the feedback topic:
 
     fb = p | ReadFromKafka(cfg.kafka, cfg.burgerbrief.feedback_topic)
-    applied = fb.records | "WebcareFeedback" >> ApplyWebcareFeedback(cfg)
+    applied = fb.records | "WebcareFeedback" >> ApplyWebcareFeedback(cfg, EventLookup(cfg), registry)
     (applied.records, applied.dispositions, fb.ticks) | Flatten() | WriteArchive(cfg, feedback_topic)
 """
 from __future__ import annotations
@@ -25,36 +25,31 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from archiefstroom import __version__, schemas
 from archiefstroom.core.burgerbrief import alerts as alerts_core
+from archiefstroom.core.burgerbrief.classifier import Classifier
 from archiefstroom.core.envelope import Disposition, Position
+from archiefstroom.core.rules.engine import retention_for
+from archiefstroom.core.rules.registry import government_ids
+from archiefstroom.ground import kafka as kafka_clients
+from archiefstroom.ground.settings import ConfigError
 from archiefstroom.transforms import metrics, resources
 
 log = logging.getLogger(__name__)
 
 RECORDS, ALERTS = "records", "alerts"
-DISPOSITIONS, HANDOVER = "dispositions", "handover"
+DISPOSITIONS = "dispositions"
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def government_authors(cfg) -> frozenset[str]:
-    """Lower-cased ids/handles never scored: settings + government accounts of the rules registry."""
-    names = {a.lower().lstrip("@") for a in cfg.burgerbrief.government_authors}
-    try:
-        from archiefstroom.core.rules import registry
-        reg = registry.load_for(cfg)
-        for a in reg.accounts.accounts:
-            if a.government:
-                names.update(x.lower().lstrip("@") for x in (a.id, a.handle) if x)
-    except Exception as exc:  # no registry in this deployment: settings only
-        log.info("burgerbrief: accounts registry not used (%s)", type(exc).__name__)
-    return frozenset(names)
+def government_authors(settings, registry) -> frozenset[str]:
+    """Lower-cased ids/handles never scored: the settings' own plus the registry's government accounts."""
+    return frozenset({a.lower().lstrip("@") for a in settings.government_authors} | government_ids(registry))
 
 
 def classifier(settings):
     """The process's classifier for these settings (built once, shared by every DoFn)."""
-    from archiefstroom.core.burgerbrief.classifier import Classifier
     s = settings
     return resources.shared(("burgerbrief.classifier", str(s.model_path), s.threshold, s.base_rate),
                             lambda: Classifier(model_path=s.model_path, threshold=s.threshold, base_rate=s.base_rate),
@@ -65,15 +60,12 @@ class _Detect(beam.DoFn):
     """Buffers a bundle and classifies it in one nlp.pipe pass; flushes at `batch_size` and at bundle end,
     so latency is bounded by the bundle, never by the sink's batching."""
 
-    def __init__(self, cfg):
-        self.cfg = cfg
+    def __init__(self, cfg, government: frozenset[str]):
+        self.cfg, self.government = cfg, government
         self.settings = cfg.burgerbrief
 
     def setup(self):
         self.classifier = classifier(self.settings)
-        # shared: a runner may set a DoFn up per bundle, and this reads the registry files
-        self.government = resources.shared(("burgerbrief.government", str(self.cfg.source_file or ""),
-                                            str(self.cfg.rules.accounts)), lambda: government_authors(self.cfg))
         self.scored = metrics.counter("burgerbrief_scored")
         self.flagged = metrics.counter("burgerbrief_alerts")
         self.failed = metrics.counter("burgerbrief_failed")
@@ -123,14 +115,15 @@ class _Detect(beam.DoFn):
 
 class DetectBurgerbrief(beam.PTransform):
     """Outputs `records` (reactions get `burgerbrief` filled; other records unchanged) and
-    `alerts` ((thread key bytes, alert value bytes) per schemas/burgerbrief_alert.avsc)."""
+    `alerts` ((thread key bytes, alert value bytes) per schemas/burgerbrief_alert.avsc).
+    `government`: ids/handles never scored (`government_authors`)."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, government: frozenset[str]):
         super().__init__()
-        self.cfg = cfg
+        self.cfg, self.government = cfg, government
 
     def expand(self, records):
-        return records | beam.ParDo(_Detect(self.cfg)).with_outputs(ALERTS, main=RECORDS)
+        return records | beam.ParDo(_Detect(self.cfg, self.government)).with_outputs(ALERTS, main=RECORDS)
 
 
 class _Publish(beam.DoFn):
@@ -138,7 +131,6 @@ class _Publish(beam.DoFn):
         self.cfg = cfg
 
     def setup(self):
-        from archiefstroom import kafka as kafka_clients
         self.producer = resources.shared(("kafka.producer.alerts", tuple(self.cfg.kafka.bootstrap_servers)),
                                          lambda: kafka_clients.producer(self.cfg.kafka, linger_ms=0))
         self.topic = self.cfg.burgerbrief.alert_topic
@@ -193,34 +185,14 @@ class _ApplyFeedback(beam.DoFn):
     PRODUCED = ReadModifyWriteStateSpec("produced", PickleCoder())
     KEEP = 3
 
-    def __init__(self, cfg, lookup=None, registry=None):
-        self.cfg, self._lookup, self._registry = cfg, lookup, registry
+    def __init__(self, cfg, lookup, registry):
+        self.cfg, self._lookup, self.registry = cfg, lookup, registry
 
     def setup(self):
-        from archiefstroom.settings import ConfigError
-        s = self.cfg.burgerbrief
-        if self._lookup is None:
-            from archiefstroom import archive
-            cfg = self.cfg
-            self._lookup = lambda event_id: archive.lookup(cfg, event_id)
-        reg = self._registry
-        if reg is None:
-            try:
-                from archiefstroom.core.rules import registry
-                reg = registry.load_for(self.cfg)
-            except Exception as exc:
-                log.info("burgerbrief feedback: registry not used (%s); selectielijst from retention settings",
-                         type(exc).__name__)
-        self.selectielijst = reg.selectielijst if reg is not None else self.cfg.retention
-        self.rechoose = None
-        if reg is not None:
-            from archiefstroom.core.rules.engine import retention_for
-            self.rechoose = lambda record: retention_for(reg, record, burgerbrief=None)
-        if s.selectielijst_category not in self.selectielijst.categories:
-            raise ConfigError(self.cfg.source_file or "<config>", None, "burgerbrief.selectielijst_category",
-                              "a category defined in the selectielijst (" + ", ".join(self.selectielijst.categories) + ")",
-                              s.selectielijst_category)
         self.applied = metrics.counter("webcare_verdicts_applied")
+
+    def _rechoose(self, record):
+        return retention_for(self.registry, record, burgerbrief=None)
 
     def process(self, element, produced=beam.DoFn.StateParam(PRODUCED)):
         event_id, (pos, timestamp_ms, fb, raw) = element
@@ -236,15 +208,12 @@ class _ApplyFeedback(beam.DoFn):
         s = self.cfg.burgerbrief
         new = alerts_core.apply_verdict(
             list(versions.values()), fb, burgerbrief_category=s.selectielijst_category,
-            selectielijst=self.selectielijst, source=pos.datum(),
+            selectielijst=self.registry.selectielijst, source=pos.datum(),
             archived_at=dt.datetime.fromtimestamp(timestamp_ms / 1000, dt.timezone.utc),
-            pipeline_version=__version__, rechoose=self.rechoose)
+            pipeline_version=__version__, rechoose=self._rechoose)
         produced.write(sorted([*(produced.read() or []), new], key=lambda r: r["record_version"])[-self.KEEP:])
         self.applied.inc()
-        confirmed = fb["decision"] == "burgerbrief"
-        if confirmed:
-            yield beam.pvalue.TaggedOutput(HANDOVER, new)
-        if confirmed and not s.keep_in_social_archive:
+        if fb["decision"] == "burgerbrief" and not s.keep_in_social_archive:
             # the new version leaves the social-media archive, but not the system: the sink puts it
             # (archive_record JSON) on the handover topic before it commits the feedback offset
             yield beam.pvalue.TaggedOutput(DISPOSITIONS, Disposition(
@@ -272,19 +241,25 @@ class ApplyWebcareFeedback(beam.PTransform):
     topic; verdicts are keyed by event id and the stage remembers what it produced, so quick
     successive verdicts get successive versions), `dispositions` (undecodable feedback or unknown event id: dead letter; confirmed and
     `keep_in_social_archive: false`: kind "handover", the new version as payload for the handover
-    topic) and `handover` (confirmed burgerbrieven, for the
-    burgerbrief procedure). `lookup(event_id)` defaults to archiefstroom.archive.lookup."""
+    topic: the one handover path). `lookup(event_id)`: what the archive holds of an event
+    (archiefstroom.archive.read.EventLookup); `registry`: the rules' registries (selectielijst,
+    and re-choosing a retention when a burgerbrief is denied)."""
 
-    def __init__(self, cfg, lookup=None, registry=None):
+    def __init__(self, cfg, lookup, registry):
         super().__init__()
         self.cfg, self.lookup, self.registry = cfg, lookup, registry
+        categories = registry.selectielijst.categories
+        if cfg.burgerbrief.selectielijst_category not in categories:   # start-up validation
+            raise ConfigError(cfg.source_file or "<config>", None, "burgerbrief.selectielijst_category",
+                              "a category defined in the selectielijst (" + ", ".join(categories) + ")",
+                              cfg.burgerbrief.selectielijst_category)
 
     def expand(self, feedback):
         decoded = feedback | "Decode" >> beam.ParDo(_DecodeFeedback()).with_output_types(
             typing.Tuple[str, typing.Any]).with_outputs(DISPOSITIONS, main="ok")
         applied = (decoded.ok
                    | "Apply" >> beam.ParDo(_ApplyFeedback(self.cfg, self.lookup, self.registry))
-                   .with_input_types(typing.Tuple[str, typing.Any]).with_outputs(DISPOSITIONS, HANDOVER, main=RECORDS))
+                   .with_input_types(typing.Tuple[str, typing.Any]).with_outputs(DISPOSITIONS, main=RECORDS))
         dispositions = ((decoded[DISPOSITIONS], applied[DISPOSITIONS])
                         | "AllFeedbackDispositions" >> beam.Flatten())
-        return _Outputs({RECORDS: applied[RECORDS], DISPOSITIONS: dispositions, HANDOVER: applied[HANDOVER]})
+        return _Outputs({RECORDS: applied[RECORDS], DISPOSITIONS: dispositions})

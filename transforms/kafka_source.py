@@ -32,10 +32,11 @@ from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTr
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
 from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.utils.timestamp import Duration, Timestamp
+from kafka import TopicPartition
 
-from archiefstroom import kafka as kafka_clients
-from archiefstroom.config import KafkaSettings
 from archiefstroom.core.envelope import event_time_ms
+from archiefstroom.ground import kafka as kafka_clients
+from archiefstroom.ground.config import KafkaSettings
 from archiefstroom.transforms import metrics, resources
 from archiefstroom.transforms.drain import DrainSignal
 
@@ -83,7 +84,6 @@ class _Restrictions(RestrictionProvider):
         self.settings = settings
 
     def initial_restriction(self, spec: PartitionSpec) -> OffsetRange:
-        from kafka import TopicPartition
         c = kafka_clients.consumer(self.settings, group=True)
         try:
             start = kafka_clients.resume_offset(c, TopicPartition(spec.topic, spec.partition))
@@ -250,7 +250,6 @@ class _PartitionReader:
     checkpoints mid-batch, nothing is fetched twice and progress is guaranteed."""
 
     def __init__(self, settings: KafkaSettings, topic: str, partition: int, topic_clock: "TopicClock"):
-        from kafka import TopicPartition
         self.tp = TopicPartition(topic, partition)
         self.consumer = kafka_clients.consumer(settings)
         self.consumer.assign([self.tp])

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.portability.api import beam_job_api_pb2
+from apache_beam.runners.portability.portable_runner import PortableMetrics
 
 NAMESPACE = "archiefstroom"
 
@@ -49,8 +51,6 @@ def _results(result):
     (the same GetJobMetrics call its metrics() makes); other runners answer live."""
     service, job_id = getattr(result, "_job_service", None), getattr(result, "_job_id", None)
     if service is not None and job_id is not None:
-        from apache_beam.portability.api import beam_job_api_pb2
-        from apache_beam.runners.portability.portable_runner import PortableMetrics
         return PortableMetrics(service.GetJobMetrics(beam_job_api_pb2.GetJobMetricsRequest(job_id=job_id)))
     return result.metrics()
 

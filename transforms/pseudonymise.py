@@ -6,11 +6,14 @@ process in setup(), never per element or per bundle.
 """
 from __future__ import annotations
 
+import json
 import logging
 
 import apache_beam as beam
 
+from archiefstroom import schemas
 from archiefstroom.core.envelope import Disposition, Position
+from archiefstroom.ground import pseudonymisation
 from archiefstroom.transforms import metrics, resources
 
 log = logging.getLogger(__name__)
@@ -20,21 +23,18 @@ QUARANTINE = "quarantine"
 
 def runtime(cfg, public_accounts: frozenset[str]):
     """One Runtime per worker process and configuration, shared by all DoFn instances (threads)."""
-    from archiefstroom.core.pseudonymise.runtime import Runtime
     key = ("pseudonymise.runtime", str(getattr(cfg, "source_file", "")), str(cfg.data_dir),
            cfg.pseudonymisation.key_id, public_accounts)
-    return resources.shared(key, lambda: Runtime.from_config(cfg, public_accounts=set(public_accounts)),
+    return resources.shared(key, lambda: pseudonymisation.for_config(cfg, public_accounts),
                             long_lived=True)
 
 
 def _original_bytes(record: dict) -> bytes | None:
     """The event as raw-topic JSON, for the quarantine topic (restricted, like the raw topic)."""
     try:
-        from archiefstroom import schemas
         return schemas.dumps(record["event"], "social_event")
     except Exception:   # the record is broken in a way the codec cannot show: keep what we can
         try:
-            import json
             return json.dumps(record.get("event"), default=str, ensure_ascii=False).encode("utf-8")
         except Exception:
             return None

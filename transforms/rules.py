@@ -39,8 +39,9 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
+from archiefstroom.core.envelope import thread_key
 from archiefstroom.core.rules import engine, holds, versions
-from archiefstroom.core.rules import registry as registry_core
+from archiefstroom.ground import kafka as kafka_clients
 from archiefstroom.transforms import metrics
 from archiefstroom.transforms.drain import DrainSignal
 
@@ -159,18 +160,16 @@ class _Threads(beam.DoFn):
 
 def read_held(kafka_settings, topic: str, window: dt.timedelta, timeout_s: float = 10.0):
     """Pending holds from the compacted held topic, as (thread, restore item)."""
-    from archiefstroom import kafka as kafka_clients
     items = []
     for value in kafka_clients.read_compacted(kafka_settings, topic, timeout_s).values():
         item = holds.decode_hold(value, window)
-        items.append((engine.thread_key(item.record["event"]), item))
+        items.append((thread_key(item.record["event"]), item))
     log.info("restored %d pending holds from %s", len(items), topic)
     return items
 
 
 def read_versions(kafka_settings, topic: str, timeout_s: float = 10.0) -> dict[str, versions.Chain]:
     """Version chains per object from the compacted versions topic (rule 10 across restarts)."""
-    from archiefstroom import kafka as kafka_clients
     chains, bad = versions.restore(kafka_clients.read_compacted(kafka_settings, topic, timeout_s).values())
     if bad:
         log.error("%d unreadable entries on %s: those versions are not linked to", bad, topic)
@@ -247,18 +246,18 @@ class ApplyRules(beam.PTransform):
     `linked` (archived edits/deletes linked by rule 10, and records released from a hold) and
     `dispositions` (dropped with the rule's reason; held for rule 5/7/8 waits).
 
-    The registries are read and checked when the transform is built (start-up validation):
-    a wrong file raises ConfigError naming file, line and field. `restore`: None = read the
+    `registry`: the rules' registries, loaded once by the pipeline (archiefstroom.ground.registries).
+    `restore`: None = read the
     held topic if configured, False = don't, or a PCollection of (thread, ThreadItem) (tests).
     `chains`: rule 10 version chains to start from (tests); by default the versions topic is
     read (inside the pipeline) unless `restore` is given or `rules.restore_versions` is off.
     `drain`: the run's drain signal (a drain does not expire holds)."""
 
-    def __init__(self, cfg, *, registry=None, restore=None, chains: dict | None = None,
+    def __init__(self, cfg, registry, *, restore=None, chains: dict | None = None,
                  drain: DrainSignal | None = None):
         super().__init__()
         self.cfg = cfg
-        self.registry = registry if registry is not None else registry_core.load_for(cfg)
+        self.registry = registry
         self.restore = restore
         self.chains = chains
         self.drain = drain

@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 import sys
 
-from archiefstroom import archive, config, schemas
+from archiefstroom import schemas
+from archiefstroom.archive import read
+from archiefstroom.ground import config
 
 
 def register(sub):
@@ -24,11 +26,11 @@ def register(sub):
 def run(args) -> int:
     cfg = config.load(args.config)
     if args.archive_action == "ls":
-        reader = archive.reader(cfg)
-        for obj in archive.list_objects(cfg, args.prefix):
+        store = read.store(cfg)
+        for obj in read.list_objects(cfg, args.prefix):
             line = f"{obj['Size']:>9}  {obj['Key']}"
             if args.tags:
-                tags = reader.tags(obj["Key"])
+                tags = store.tags(obj["Key"])
                 line += "  " + " ".join(f"{k}={v}" for k, v in sorted(tags.items()))
             print(line)
         return 0
@@ -36,20 +38,20 @@ def run(args) -> int:
         status = 0
         for key in args.keys:
             try:
-                for rec in archive.read_object(cfg, key):
+                for rec in read.read_object(cfg, key):
                     print(json.dumps(schemas.to_wire(rec, "archive_record"), ensure_ascii=False))
             except FileNotFoundError:
                 print(f"archiefstroom: no such object: {key}", file=sys.stderr)
                 status = 1
         return status
     if args.archive_action == "history":
-        versions = archive.history(cfg, args.object_id)
+        versions = read.history(cfg, args.object_id)
         if not versions:
             print(f"archiefstroom: no archived version of {args.object_id}", file=sys.stderr)
             return 1
         print(format_history(versions))
         return 0
-    print(archive.format_summary(archive.summarise(cfg)))
+    print(format_summary(read.summarise(cfg)))
     return 0
 
 
@@ -63,4 +65,21 @@ def format_history(records: list[dict]) -> str:
         lines.append(f"v{d.get('version') or 1:<3} {ev['event_type']:7} {when}  {ev['event_id']}{link}{record_version}")
         if ev.get("text"):
             lines.append(f"       {ev['text'][:200]}")
+    return "\n".join(lines)
+
+
+def format_summary(s: read.Summary) -> str:
+    lines = [f"{s.outcomes.get('archived', 0)} records in {s.objects} objects; "
+             + ", ".join(f"{k} {v}" for k, v in sorted(s.outcomes.items()) if k != "archived")]
+    lines.append(f"{'platform':10} {'account':36} {'retention':12} {'records':>7}")
+    for (platform, account, ret), n in sorted(s.archived.items()):
+        lines.append(f"{platform:10} {account:36} {ret:12} {n:>7}")
+    if s.rules:
+        lines.append("archived by rule:")
+        for rule, n in sorted(s.rules.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  {n:>6}  {rule}")
+    if s.reasons:
+        lines.append("not archived:")
+        for (kind, reason), n in sorted(s.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  {n:>6}  {kind:12} {reason}")
     return "\n".join(lines)

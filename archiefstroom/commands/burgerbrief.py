@@ -6,6 +6,13 @@ import json
 import sys
 from pathlib import Path
 
+from archiefstroom.commands.webcare import read_topic
+from archiefstroom.core.burgerbrief import alerts as core
+from archiefstroom.core.burgerbrief import classifier, train
+from archiefstroom.core.burgerbrief.classifier import DEFAULT_THRESHOLD, Classifier
+from archiefstroom.ground import config
+from archiefstroom.ground.settings import ConfigError
+
 
 def register(sub):
     p = sub.add_parser("burgerbrief", help="burgerbrief detection: score files, evaluate, train, export feedback")
@@ -35,8 +42,6 @@ def register(sub):
 
 
 def _settings(args):
-    from archiefstroom import config
-    from archiefstroom.settings import ConfigError
     try:
         return config.load(args.config)
     except ConfigError:
@@ -46,7 +51,6 @@ def _settings(args):
 
 
 def _classifier(args, cfg, *, settings_base_rate: bool = True):
-    from archiefstroom.core.burgerbrief.classifier import DEFAULT_THRESHOLD, Classifier
     s = cfg.burgerbrief if cfg else None
     threshold = args.threshold if args.threshold is not None else (s.threshold if s else DEFAULT_THRESHOLD)
     if not 0 < threshold < 1:
@@ -113,7 +117,6 @@ def score(args) -> int:
 
 
 def evaluate(args) -> int:
-    from archiefstroom.core.burgerbrief import train
     cfg = _settings(args)
     clf = _classifier(args, cfg, settings_base_rate=False)
     metrics = train.evaluate(clf, train.read_jsonl(args.data or train.DEV_FILE))
@@ -129,7 +132,6 @@ def evaluate(args) -> int:
 
 
 def train_cmd(args) -> int:
-    from archiefstroom.core.burgerbrief import classifier, train
     records = []
     for path in args.data or [train.TRAIN_FILE]:
         records += train.read_jsonl(path)
@@ -143,9 +145,6 @@ def train_cmd(args) -> int:
 
 
 def export_feedback(args) -> int:
-    from archiefstroom import config
-    from archiefstroom.commands.webcare import read_topic
-    from archiefstroom.core.burgerbrief import alerts as core
     cfg = config.load(args.config)
     s = cfg.burgerbrief
     alerts = [core.decode(m.value, core.ALERT_SCHEMA) for m in read_topic(cfg, s.alert_topic, timeout_s=args.timeout)]

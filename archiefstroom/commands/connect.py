@@ -8,11 +8,18 @@ import sys
 import threading
 from pathlib import Path
 
+from archiefstroom.connectors.pollers import POLLERS
+from archiefstroom.connectors.runtime import Checkpoint, KafkaSink, Metrics, StdoutSink
+from archiefstroom.connectors.settings import PLATFORMS, ConnectorSettings
+from archiefstroom.connectors.streams import STREAMS
+from archiefstroom.connectors.webhook import MetaWebhook
+from archiefstroom.ground import config
+from archiefstroom.ground.settings import ConfigError, load_yaml
+
 log = logging.getLogger(__name__)
 
 
 def register(sub):
-    from archiefstroom.connectors.settings import PLATFORMS
     p = sub.add_parser("connect", help="run a platform connector (long-running) that feeds the raw topic")
     p.add_argument("platform", choices=PLATFORMS)
     p.add_argument("--config", dest="connector_config", type=Path, required=True,
@@ -24,10 +31,6 @@ def register(sub):
 
 def build(settings, cfg, sink, stop: threading.Event):
     """The connector object for a settings file (poller, stream, webhook receiver or importer)."""
-    from archiefstroom.connectors.pollers import POLLERS
-    from archiefstroom.connectors.runtime import Checkpoint, Metrics
-    from archiefstroom.connectors.streams import STREAMS
-    from archiefstroom.connectors.webhook import MetaWebhook
 
     data_dir = settings.data_dir or cfg.data_dir
     checkpoint = Checkpoint(Path(data_dir) / "connectors" / f"{settings.connector_name}.json")
@@ -39,10 +42,6 @@ def build(settings, cfg, sink, stop: threading.Event):
 
 
 def run(args) -> int:
-    from archiefstroom import config
-    from archiefstroom.connectors.runtime import KafkaSink, StdoutSink
-    from archiefstroom.connectors.settings import ConnectorSettings
-    from archiefstroom.settings import ConfigError, load_yaml
 
     settings = load_yaml(args.connector_config, ConnectorSettings)
     if settings.platform != args.platform:

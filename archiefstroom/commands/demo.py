@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import json
 
-from archiefstroom import archive, config, replay, runner, stack
+from archiefstroom import replay, runner, stack
+from archiefstroom.archive import read
+from archiefstroom.commands.archive import format_summary
+from archiefstroom.ground import config
+from archiefstroom.samples.generator import DEFAULT_SEED, generate
 
 
 def register(sub):
@@ -20,7 +24,6 @@ def register(sub):
 
 
 def _replay_once(cfg, seed) -> str:
-    from archiefstroom.samples.generator import DEFAULT_SEED, generate
     seed = DEFAULT_SEED if seed is None else seed
     marker = stack.stack_dir(cfg) / f"sample-replayed-{seed}.json"
     ends_now = runner.end_offsets(cfg)
@@ -49,6 +52,6 @@ def run(args) -> int:
           f"in {s.seconds:.1f}s; lag now {s.lag}")
     print(f"4/4 the archive: s3://{cfg.s3.bucket}/{cfg.s3.prefix}/ at {cfg.s3.endpoint_url} "
           f"(dead letters in topic {cfg.topics.dead_letter})")
-    print(archive.format_summary(archive.summarise(cfg, cfg.topics.raw)))
+    print(format_summary(read.summarise(cfg, cfg.topics.raw)))
     print("\nnext: `archiefstroom archive ls`, `archiefstroom archive cat KEY`, `archiefstroom stack down`")
     return 0

@@ -1,7 +1,8 @@
 """`archiefstroom explain EVENT_ID`: what happened to an event, and which rules decided why."""
 from __future__ import annotations
 
-from archiefstroom import config
+from archiefstroom.archive import read
+from archiefstroom.ground import config
 
 
 def register(sub):
@@ -17,7 +18,7 @@ def _retention(ret: dict) -> str:
 
 
 def format_entry(entry: dict) -> list[str]:
-    """Lines for one lookup entry (archiefstroom.archive.lookup)."""
+    """Lines for one lookup entry (archiefstroom.archive.read.lookup)."""
     src = entry.get("source") or {}
     where = f"{src.get('topic')}/{src.get('partition')}/{src.get('offset')}"
     if entry["kind"] != "archived":
@@ -62,8 +63,7 @@ def explain(event_id: str, entries: list[dict]) -> str:
 
 
 def run(args) -> int:
-    from archiefstroom import archive
     cfg = config.load(args.config)
-    entries = archive.lookup(cfg, args.event_id)
+    entries = read.lookup(cfg, args.event_id)
     print(explain(args.event_id, entries))
     return 0 if entries else 1

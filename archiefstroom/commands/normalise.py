@@ -6,9 +6,12 @@ import json
 import sys
 from pathlib import Path
 
+from archiefstroom import schemas
+from archiefstroom.connectors.base import Context, NormaliseError, parse_time
+from archiefstroom.connectors.registry import PLATFORMS, normalise_text
+
 
 def register(sub):
-    from archiefstroom.connectors.registry import PLATFORMS
     p = sub.add_parser("normalise", help="print the canonical events in native platform payload files (JSON lines)")
     p.add_argument("--platform", required=True, choices=PLATFORMS)
     p.add_argument("--account", help="id of the monitored account (default: derived from each payload)")
@@ -19,9 +22,6 @@ def register(sub):
 
 
 def run(args) -> int:
-    from archiefstroom import schemas
-    from archiefstroom.connectors.base import Context, NormaliseError, parse_time
-    from archiefstroom.connectors.registry import normalise_text
 
     account = {"id": args.account, "handle": args.handle or args.account, "display_name": None} if args.account else None
     try:

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 import time
 from pathlib import Path
 
-from archiefstroom import config
+import yaml
+
+from archiefstroom.core.pseudonymise import evaluate
+from archiefstroom.core.pseudonymise.detector import Detector
+from archiefstroom.core.pseudonymise.keys import KeyRing, decode_key, encode_key
+from archiefstroom.core.pseudonymise.names import deduce_engine
+from archiefstroom.core.pseudonymise.pseudonymiser import pseudonymise_text
+from archiefstroom.core.pseudonymise.settings import KeyRingFile
+from archiefstroom.core.rules.registry import government_ids
+from archiefstroom.ground import config, pseudonymisation, registries
+from archiefstroom.ground.settings import load_yaml
 
 TARGETS_RECALL = {"EMAIL": 0.98, "TEL": 0.98, "BSN": 0.98, "IBAN": 0.98, "POSTCODE": 0.98, "KENTEKEN": 0.98,
                   "PERSOON": 0.92}
@@ -49,9 +60,8 @@ def _run(args) -> int:
     if not args.inp or not args.out:
         print("pseudonymise: --in FILE.jsonl and --out FILE.jsonl are required", file=sys.stderr)
         return 2
-    from archiefstroom.core.pseudonymise.pseudonymiser import pseudonymise_text
-    from archiefstroom.core.pseudonymise.runtime import Runtime
-    rt = Runtime.from_config(_settings(args))
+    cfg = _settings(args)
+    rt = pseudonymisation.for_config(cfg, government_ids(registries.load_for(cfg)))
     n = 0
     with open(args.inp, encoding="utf-8") as src, open(args.out, "w", encoding="utf-8") as dst:
         for lineno, line in enumerate(src, 1):
@@ -76,14 +86,11 @@ def _run(args) -> int:
 
 
 def _eval(args) -> int:
-    from archiefstroom.core.pseudonymise import evaluate
-    from archiefstroom.core.pseudonymise.detector import Detector
-    from archiefstroom.core.pseudonymise.runtime import deduce_cache_dir
     cfg = _settings(args)
     src = {"annotated": evaluate.BUILT, "holdout": evaluate.DATASET_DIR / "holdout.txt"}.get(args.set, Path(args.set))
     ds = evaluate.load(src) if src.suffix == ".jsonl" else evaluate.parse_source(src.read_text(encoding="utf-8"))
     keep = lambda h: h.lower() in ds.known_accounts  # noqa: E731  (the set's stand-in for the account registry)
-    cache = deduce_cache_dir(cfg.pseudonymisation, cfg.data_dir)
+    cache = pseudonymisation.deduce_cache_dir(cfg.pseudonymisation, cfg.data_dir)
     scores, speed = {}, {}
     for mode in ("deduce", "own", "combined"):
         det = Detector(mode, keep_handle=keep, officials=cfg.pseudonymisation.public_officials, deduce_cache=cache)
@@ -114,10 +121,8 @@ def _eval(args) -> int:
 
 
 def _build_cache(args) -> int:
-    from archiefstroom.core.pseudonymise.names import deduce_engine
-    from archiefstroom.core.pseudonymise.runtime import deduce_cache_dir
     cfg = config.load(args.config)
-    cache = deduce_cache_dir(cfg.pseudonymisation, cfg.data_dir)
+    cache = pseudonymisation.deduce_cache_dir(cfg.pseudonymisation, cfg.data_dir)
     t = time.perf_counter()
     deduce_engine(cache)
     print(f"deduce lookup structures ready in {cache} ({time.perf_counter() - t:.1f} s)")
@@ -125,14 +130,10 @@ def _build_cache(args) -> int:
 
 
 def _rotate(args) -> int:
-    import yaml
-    from archiefstroom.core.pseudonymise.keys import KeyRing, decode_key, encode_key
     if not args.keyring or not args.new_id:
         print("pseudonymise rotate-key: --keyring FILE and --new-id ID are required", file=sys.stderr)
         return 2
     if args.keyring.exists():
-        from archiefstroom.core.pseudonymise.runtime import KeyRingFile
-        from archiefstroom.settings import load_yaml
         kf = load_yaml(args.keyring, KeyRingFile)
         ring = KeyRing({k: decode_key(v) for k, v in kf.keys.items()}, kf.active, kf.token_hex)
         try:
@@ -141,7 +142,6 @@ def _rotate(args) -> int:
             print(f"pseudonymise rotate-key: {exc}", file=sys.stderr)
             return 2
     else:
-        import secrets
         ring = KeyRing({args.new_id: secrets.token_bytes(32)}, args.new_id)
     doc = {"active": ring.active, "token_hex": ring.token_hex, "keys": {k: encode_key(v) for k, v in ring.keys.items()}}
     tmp = args.keyring.with_suffix(".tmp")

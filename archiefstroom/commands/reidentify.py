@@ -9,8 +9,10 @@ from __future__ import annotations
 import getpass
 import re
 import sys
+from pathlib import Path
 
-from archiefstroom import config
+from archiefstroom.core.pseudonymise.vault import AuditLog, VaultError
+from archiefstroom.ground import config, pseudonymisation
 
 _TOKEN = re.compile(r"^\[[A-Z]+-[0-9a-f]{6,32}\]$|^vault:raw:[0-9a-f]{32}$|^raw:[0-9a-f]{32}$")
 
@@ -26,10 +28,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    from pathlib import Path
 
-    from archiefstroom.core.pseudonymise.runtime import open_vault
-    from archiefstroom.core.pseudonymise.vault import AuditLog, VaultError
     cfg = config.load(args.config)
     s = cfg.pseudonymisation
     actor = args.actor or getpass.getuser()
@@ -53,7 +52,7 @@ def run(args) -> int:
         print(f"reidentify: refused: {problem}", file=sys.stderr)
         return 3
     try:
-        vault = open_vault(s, Path(cfg.data_dir), str(cfg.source_file))
+        vault = pseudonymisation.open_vault(s, Path(cfg.data_dir), str(cfg.source_file))
     except Exception as exc:
         audit.write(actor=actor, role=args.role, reason=reason, ref=token, outcome="refused: vault unavailable")
         print(f"reidentify: refused: the vault cannot be opened ({type(exc).__name__})", file=sys.stderr)

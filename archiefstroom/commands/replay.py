@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from archiefstroom import config, replay
+from archiefstroom import replay
+from archiefstroom.ground import config
+from archiefstroom.samples.generator import generate
 
 
 def register(sub):
@@ -20,7 +22,6 @@ def run(args) -> int:
     if args.file:
         values = replay.read_lines(args.file)
     else:
-        from archiefstroom.samples.generator import generate
         values = generate() if args.seed is None else generate(args.seed)
     ends = replay.produce(cfg, values)
     print(f"replayed {len(values)} events into {cfg.topics.raw}: end offsets {dict(sorted(ends.items()))}")

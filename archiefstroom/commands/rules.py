@@ -5,7 +5,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from archiefstroom import config
+from archiefstroom.core.rules import diagram as flow_chart
+from archiefstroom.core.rules import scenarios
+from archiefstroom.ground import config, registries
 
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "rules"
 
@@ -22,9 +24,8 @@ def register(sub):
 
 
 def check(args) -> int:
-    from archiefstroom.core.rules import registry
     cfg = config.load(args.config)
-    reg = registry.load_for(cfg)
+    reg = registries.load_for(cfg)
     accounts = reg.accounts.accounts
     kinds = Counter((a.type, reg.route(a)) for a in accounts)
     print(f"registries OK (version {reg.version}): {len(accounts)} accounts, "
@@ -40,10 +41,9 @@ def check(args) -> int:
 
 def render(cfg) -> dict[str, str]:
     """File name -> content: the scenarios use the configured selectielijst and hold window."""
-    from archiefstroom.core.rules import diagram, registry, scenarios
-    reg = scenarios.example_registry(registry.load_for(cfg).selectielijst)
-    return {"archiving-rules.mmd": diagram.mermaid(reg, cfg.rules),
-            "archiving-rules.svg": diagram.svg(reg, cfg.rules)}
+    reg = scenarios.example_registry(registries.load_for(cfg).selectielijst)
+    return {"archiving-rules.mmd": flow_chart.mermaid(reg, cfg.rules),
+            "archiving-rules.svg": flow_chart.svg(reg, cfg.rules)}
 
 
 def diagram(args) -> int:

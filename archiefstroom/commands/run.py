@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from archiefstroom import config, runner, runtimes
+from archiefstroom import runner, runtimes
+from archiefstroom.ground import config
 
 
 def register(sub):

@@ -1,7 +1,8 @@
 """`archiefstroom stack up|down|status [--broker tansu|kafka]`: the embedded broker and S3 server."""
 from __future__ import annotations
 
-from archiefstroom import config, stack
+from archiefstroom import stack
+from archiefstroom.ground import config
 
 
 def register(sub):

@@ -16,6 +16,12 @@ import sys
 import textwrap
 import time
 
+from kafka import TopicPartition
+
+from archiefstroom.core.burgerbrief import alerts as core
+from archiefstroom.ground import config
+from archiefstroom.ground import kafka as kafka_clients
+
 VERDICTS = {"burgerbrief": "burgerbrief", "b": "burgerbrief", "geen_burgerbrief": "geen_burgerbrief",
             "geen": "geen_burgerbrief", "n": "geen_burgerbrief", "not": "geen_burgerbrief"}
 
@@ -44,9 +50,7 @@ def register(sub):
 def read_topic(cfg, topic: str, *, timeout_s: float = 10.0, since: dict | None = None) -> list:
     """All messages of `topic` from `since` (partition -> offset; default: the beginning) to its
     current end, in (timestamp, partition, offset) order. An absent topic reads as empty."""
-    from kafka import TopicPartition
 
-    from archiefstroom import kafka as kafka_clients
     c = kafka_clients.consumer(cfg.kafka)
     try:
         parts = c.partitions_for_topic(topic)
@@ -106,7 +110,6 @@ def format_table(rows: list[dict], verdicts: dict[str, dict], width: int | None 
 
 def _latest_by_event(cfg, topic: str, schema) -> dict:
     """event id -> the last readable message of `topic` about it (unreadable ones are skipped)."""
-    from archiefstroom.core.burgerbrief import alerts as core
     latest = {}
     for m in read_topic(cfg, topic, timeout_s=5):
         try:
@@ -118,7 +121,6 @@ def _latest_by_event(cfg, topic: str, schema) -> dict:
 
 
 def _load(cfg, urgent_only: bool):
-    from archiefstroom.core.burgerbrief import alerts as core
     s = cfg.burgerbrief
     alerts = _latest_by_event(cfg, s.alert_topic, core.ALERT_SCHEMA)
     verdicts = _latest_by_event(cfg, s.feedback_topic, core.FEEDBACK_SCHEMA)
@@ -132,8 +134,6 @@ def _load(cfg, urgent_only: bool):
 
 def send_verdict(cfg, event_id: str, verdict: str, by: str, *, category: str | None = None, note: str | None = None,
                  alert: dict | None = None) -> dict:
-    from archiefstroom import kafka as kafka_clients
-    from archiefstroom.core.burgerbrief import alerts as core
     s = cfg.burgerbrief
     fb = core.feedback_datum(event_id, VERDICTS[verdict], by, dt.datetime.now(dt.timezone.utc), category=category,
                              note=note, alert_score=(alert or {}).get("score"),
@@ -193,6 +193,5 @@ def mark(cfg, args) -> int:
 
 
 def run(args) -> int:
-    from archiefstroom import config
     cfg = config.load(args.config)
     return {"tail": tail, "mark": mark}[args.webcare_action](cfg, args)

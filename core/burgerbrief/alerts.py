@@ -16,6 +16,7 @@ import fastavro
 
 from archiefstroom import schemas
 from archiefstroom.core import retention as retention_core
+from archiefstroom.core.envelope import thread_key
 
 ALERT_SCHEMA = "burgerbrief_alert"
 FEEDBACK_SCHEMA = "webcare_feedback"
@@ -32,11 +33,6 @@ def is_reaction(event: dict, government: set[str] | frozenset = frozenset()) -> 
     ids = {str(x).lower().lstrip("@") for x in (author.get("id"), author.get("handle")) if x}
     own = {str(x).lower().lstrip("@") for x in (account.get("id"), account.get("handle")) if x}
     return not (ids & own) and not (ids & set(government))
-
-
-def thread_key(event: dict) -> str:
-    """Kafka key of an alert: all alerts of one thread go to one partition, in order."""
-    return event.get("thread_root") or event.get("in_reply_to") or event["object_id"]
 
 
 def alert_datum(record: dict, bb: dict, detected_at: dt.datetime, organisation: str | None = None) -> dict:

@@ -14,6 +14,7 @@ The trained weights ship in core/burgerbrief/model/ (see train.py and datasets/b
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import threading
@@ -116,7 +117,6 @@ class Model:
     def load(cls, path: Path) -> "Model":
         body = Path(path).read_bytes()
         version = "bb-linear-" + hashlib.sha256(body).hexdigest()[:10]
-        import io
         z = np.load(io.BytesIO(body), allow_pickle=False)
         vocab = {str(n): i for i, n in enumerate(z["features"])}
         return cls(vocab, z["w_label"], z["b_label"], z["w_cat"], z["b_cat"], z["w_urg"], z["b_urg"], z["platt"],

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from archiefstroom.settings import check
+from archiefstroom.core.fields import check
 
 _topic = re.compile(r"^[A-Za-z0-9._\-]{1,249}$")
 _category = re.compile(r"^[0-9]+(\.[0-9]+)*[a-z]?$")

@@ -10,7 +10,11 @@ party ("Wilders (PVV)"), or listed as a public official in the configuration.
 """
 from __future__ import annotations
 
+import fcntl
 import gc
+import gzip
+import importlib.util
+import json
 import logging
 import os
 import pickle
@@ -48,7 +52,6 @@ def deduce_engine(cache_dir: Path | None = None):
             # processes starting together build once: the others wait on the lock, then load the cache
             with open(cache_dir / ".build.lock", "w") as lock:
                 try:
-                    import fcntl  # noqa: PLC0415
                     fcntl.flock(lock, fcntl.LOCK_EX)
                 except ImportError:   # not POSIX: no cross-process lock, deduce still works
                     pass
@@ -161,7 +164,6 @@ class NameRules:
     def from_deduce_lists(cls, lookup_dir: Path | None = None) -> "NameRules":
         """Plain name lists shipped with deduce (read as text; no deduce build needed)."""
         if lookup_dir is None:
-            import importlib.util  # noqa: PLC0415
             spec = importlib.util.find_spec("deduce")
             lookup_dir = Path(spec.origin).parent / "data" / "lookup" / "src"
 
@@ -207,9 +209,6 @@ class NameRules:
 
 def dutch_lexicon() -> set[str]:
     """Dutch word forms (spaCy's lookup tables, a pinned dependency); empty when not installed."""
-    import gzip  # noqa: PLC0415
-    import importlib.util  # noqa: PLC0415
-    import json  # noqa: PLC0415
     spec = importlib.util.find_spec("spacy_lookups_data")
     if spec is None:
         return set()

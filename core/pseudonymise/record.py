@@ -13,6 +13,7 @@ public accounts stay readable, like officials named in their public role.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -20,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
+from archiefstroom.core.pseudonymise import recognizers
 from archiefstroom.core.pseudonymise.detector import Detector
 from archiefstroom.core.pseudonymise.entities import Entity, resolve
 from archiefstroom.core.pseudonymise.keys import KeyRing
@@ -66,6 +68,19 @@ class RecordResult:
     raw_original: str | None = None
 
 
+@dataclass
+class _RecordState:
+    """What one `apply` call knows about its record. Passed along, not kept on the pseudonymiser: one
+    RecordPseudonymiser serves all threads of a worker (transforms/pseudonymise.py)."""
+    event: dict
+    res: RecordResult
+    known: dict[str, str]                 # private identity value -> label
+    known_low: list[tuple[str, str]]      # the same lower-cased, longest first (for span search)
+    public_names: set[str]                # casefolded display names of public actors
+    keep_handle: Callable[[str], bool]    # is this handle public (for the recognizers)
+    memo: dict[tuple[str, bool, bool], str] = field(default_factory=dict)
+
+
 def _norm_handle(h: str | None) -> str:
     return (h or "").strip().lstrip("@").lower()
 
@@ -95,11 +110,28 @@ class RecordPseudonymiser:
 
     # -------------------------------------------------------------- the pass
     def apply(self, record: dict) -> RecordResult:
+        """The record with its event and stage sub-records pseudonymised; raises NotPseudonymisable when a
+        private identity would survive (the caller quarantines the record)."""
         event = record.get("event")
         if not isinstance(event, dict):
             raise NotPseudonymisable("record has no event")
-        res = RecordResult(record)
-        known: dict[str, str] = {}          # private identity value -> label
+        known, public_names = self._private_authors(event)
+        known.update(self._private_mentions(event))
+        known_low = sorted(((v.lower(), lab) for v, lab in known.items() if len(v.strip()) >= 2),
+                           key=lambda x: -len(x[0]))
+        state = _RecordState(event, RecordResult(record), known, known_low, public_names,
+                             functools.partial(self.handle_public, event=event))
+        new_event = self._pseudonymise_field(state, event, "")
+        _rehash_raw_payload(event, new_event)
+        out = {**record, "event": new_event, **self._pseudonymise_stage_records(state, record)}
+        state.res.record = out
+        verify(out, known_low)
+        return state.res
+
+    def _private_authors(self, event: dict) -> tuple[dict[str, str], set[str]]:
+        """The identities of the private authors (value -> label), to be replaced wherever they occur, and
+        the casefolded display names of the public ones: such a name in a text is not a private person."""
+        known: dict[str, str] = {}
         public_names: set[str] = set()
         acct = event.get("account") or {}
         if acct.get("display_name"):
@@ -118,114 +150,125 @@ class RecordPseudonymiser:
                     known[v] = label
                     if f == "handle":
                         known["@" + v.lstrip("@")] = "ACCOUNT"
-        for m in event.get("mentions") or []:
-            if isinstance(m, str) and m.strip() and not self.handle_public(m, event):
-                known[m] = "ACCOUNT"
-        keep_handle = lambda h: self.handle_public(h, event)   # noqa: E731
-        known_low = sorted(((v.lower(), lab) for v, lab in known.items() if len(v.strip()) >= 2),
-                           key=lambda x: -len(x[0]))
+        return known, public_names
 
-        memo: dict[tuple[str, bool, bool], str] = {}
+    def _private_mentions(self, event: dict) -> dict[str, str]:
+        """Mentioned handles that are not public accounts: private identities, like the authors'."""
+        return {m: "ACCOUNT" for m in event.get("mentions") or []
+                if isinstance(m, str) and m.strip() and not self.handle_public(m, event)}
 
-        def text(value: str, full: bool = True, structured_only: bool = False) -> str:
-            """Pseudonymised `value`; the same string in the raw payload is only detected once."""
-            key = (value, full, structured_only)
-            if key not in memo:
-                memo[key] = _text(value, full, structured_only)
-            return memo[key]
+    def _pseudonymise_field(self, state: _RecordState, value, path: str):
+        """`value` (the event or a part of it at `path`) with every string treated as FIELD_TREATMENT says;
+        a path not listed there gets the safety net "known"."""
+        if isinstance(value, dict):
+            return {k: self._pseudonymise_field(state, v, f"{path}.{k}" if path else k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._pseudonymise_field(state, v, f"{path}[]") for v in value]
+        if not isinstance(value, str) or not value:
+            return value
+        how = FIELD_TREATMENT.get(path, "known")
+        if how == "keep":
+            return value
+        if how == "actor":
+            return self._pseudonymise_actor_field(state, value, path)
+        if how == "mention":
+            return self._pseudonymise_mention(state, value)
+        if how == "text":
+            return self._pseudonymise_text(state, value)
+        if how == "url":
+            if not _PROFILE_HINT.search(value):
+                return self._pseudonymise_text(state, value, full=False)
+            return self._pseudonymise_url(state, value)
+        if how == "raw":
+            return self._pseudonymise_raw(state, value)
+        return self._pseudonymise_text(state, value, full=False)
 
-        def _text(value: str, full: bool, structured_only: bool) -> str:
-            exact = _exact_known(known, value)
-            if exact is not None:
-                token = self.ring.token(known[exact], value)
-                res.mappings[token] = (known[exact], value)
-                res.counts[known[exact]] += 1
-                return token
-            ents = []
-            if full:
-                ents = [e for e in self._detect(value, keep_handle, structured_only)
-                        if not (e.label == "PERSOON" and value[e.start:e.end].casefold() in public_names)]
-            ents += _known_spans(known_low, value)
-            if ":reaction:" in value:
-                # event ids of reactions end in the reacting actor's id (schema doc): also in ids of other
-                # records, e.g. decision.context, whose actor this record does not know
-                ents += [Entity(m.start(1), m.end(1), "ACCOUNT", "known") for m in _REACTION.finditer(value)
-                         if not self.handle_public(m.group(1), event)]
-            if not ents:
-                return value
-            out = replace_spans(value, resolve(ents), self.ring)
-            res.mappings.update(out.mappings)
-            res.counts.update(e.label for e in out.entities)
-            return out.text
+    def _pseudonymise_actor_field(self, state: _RecordState, value: str, path: str) -> str:
+        """A field of an author (`path` like "author.handle"): the whole value becomes one token when the
+        author is private; a public author stays readable."""
+        actor_path, name = path.rsplit(".", 1)
+        if self.is_public(_get(state.event, actor_path), state.event):
+            return value
+        return self._mint_token(state.res, ACTOR_FIELDS[name], value)
 
-        def visit(value, path: str):
-            if isinstance(value, dict):
-                return {k: visit(v, f"{path}.{k}" if path else k) for k, v in value.items()}
-            if isinstance(value, list):
-                return [visit(v, f"{path}[]") for v in value]
-            if not isinstance(value, str) or not value:
-                return value
-            how = FIELD_TREATMENT.get(path, "known")
-            if how == "keep":
-                return value
-            if how == "actor":
-                actor = _get(event, path.rsplit(".", 1)[0])
-                if self.is_public(actor, event):
-                    return value
-                label = ACTOR_FIELDS[path.rsplit(".", 1)[1]]
-                token = self.ring.token(label, value)
-                res.mappings[token] = (label, value)
-                res.counts[label] += 1
-                return token
-            if how == "mention":
-                if self.handle_public(value, event):
-                    return value
-                token = self.ring.token("ACCOUNT", value)
-                res.mappings[token] = ("ACCOUNT", value)
-                res.counts["ACCOUNT"] += 1
-                return token
-            if how == "text":
-                return text(value)
-            if how == "url":
-                return text(value, full=False) if not _PROFILE_HINT.search(value) else self._url(value, text, keep_handle)
-            if how == "raw":
-                return self._raw(value, text, res)
-            return text(value, full=False)
+    def _pseudonymise_mention(self, state: _RecordState, handle: str) -> str:
+        """A handle in `mentions`: a token unless it is a public account."""
+        if self.handle_public(handle, state.event):
+            return handle
+        return self._mint_token(state.res, "ACCOUNT", handle)
 
-        new_event = visit(event, "")
-        if new_event.get("raw", {}).get("payload") is not None and "raw" in event:
-            new_event["raw"]["sha256"] = hashlib.sha256(new_event["raw"]["payload"].encode("utf-8")).hexdigest()
-        out = {**record, "event": new_event}
-        # stage sub-records written before us (rules, burgerbrief) may quote identities: same safety net
-        for stage in ("decision", "burgerbrief"):
-            if isinstance(record.get(stage), dict):
-                out[stage] = _walk_strings(record[stage], lambda s: text(s, structured_only=True))
-        res.record = out
-        verify(out, known_low)
-        return res
+    def _mint_token(self, res: RecordResult, label: str, value: str) -> str:
+        """The token that replaces all of `value`, recorded in the mappings (for the vault) and counts."""
+        token = self.ring.token(label, value)
+        res.mappings[token] = (label, value)
+        res.counts[label] += 1
+        return token
+
+    def _pseudonymise_text(self, state: _RecordState, value: str, full: bool = True,
+                           structured_only: bool = False) -> str:
+        """Pseudonymised `value`; the same string in the raw payload is only detected once."""
+        key = (value, full, structured_only)
+        if key not in state.memo:
+            state.memo[key] = self._replace_private_data(state, value, full, structured_only)
+        return state.memo[key]
+
+    def _replace_private_data(self, state: _RecordState, value: str, full: bool, structured_only: bool) -> str:
+        """`value` with its personal data replaced: a value that is a known identity as a whole becomes its
+        token; otherwise detected entities (`full`), known identities and reacting actors' ids in event
+        ids are replaced span by span."""
+        exact = _exact_known(state.known, value)
+        if exact is not None:
+            return self._mint_token(state.res, state.known[exact], value)
+        ents = []
+        if full:
+            ents = [e for e in self._detect(value, state.keep_handle, structured_only)
+                    if not (e.label == "PERSOON" and value[e.start:e.end].casefold() in state.public_names)]
+        ents += _known_spans(state.known_low, value)
+        ents += self._reaction_actor_ids(state, value)
+        if not ents:
+            return value
+        out = replace_spans(value, resolve(ents), self.ring)
+        state.res.mappings.update(out.mappings)
+        state.res.counts.update(e.label for e in out.entities)
+        return out.text
+
+    def _reaction_actor_ids(self, state: _RecordState, value: str) -> list[Entity]:
+        """Event ids of reactions end in the reacting actor's id (schema doc): also in ids of other
+        records, e.g. decision.context, whose actor this record does not know."""
+        if ":reaction:" not in value:
+            return []
+        return [Entity(m.start(1), m.end(1), "ACCOUNT", "known") for m in _REACTION.finditer(value)
+                if not self.handle_public(m.group(1), state.event)]
+
+    def _pseudonymise_stage_records(self, state: _RecordState, record: dict) -> dict:
+        """Stage sub-records written before us (rules, burgerbrief) may quote identities: same safety net."""
+        return {stage: _walk_strings(record[stage],
+                                     lambda s: self._pseudonymise_text(state, s, structured_only=True))
+                for stage in ("decision", "burgerbrief") if isinstance(record.get(stage), dict)}
 
     def _detect(self, value: str, keep_handle: Callable[[str], bool], structured_only: bool) -> list[Entity]:
         if structured_only:
-            from archiefstroom.core.pseudonymise import recognizers  # noqa: PLC0415
             return resolve(recognizers.find(value, keep_handle))
         return self.detector.detect(value, keep_handle)
 
-    def _url(self, value: str, text, keep_handle) -> str:
-        from archiefstroom.core.pseudonymise import recognizers  # noqa: PLC0415
-        ents = list(recognizers.profile_urls(value, keep_handle))
+    def _pseudonymise_url(self, state: _RecordState, value: str) -> str:
+        """A URL that may link to a profile: the handle in the profile URL, then the known identities."""
+        ents = list(recognizers.profile_urls(value, state.keep_handle))
         if not ents:
-            return text(value, full=False)
+            return self._pseudonymise_text(state, value, full=False)
         out = replace_spans(value, resolve(ents), self.ring)
-        return text(out.text, full=False)
+        return self._pseudonymise_text(state, out.text, full=False)
 
-    def _raw(self, payload: str, text, res: RecordResult) -> str:
-        res.raw_original = payload
+    def _pseudonymise_raw(self, state: _RecordState, payload: str) -> str:
+        """The platform payload, by the RAW policy: a JSON payload keeps its structure (free-text keys get
+        full detection, id-like keys known identities only); anything else is treated as free text."""
+        state.res.raw_original = payload
         if self.raw_policy == "encrypt":
             return json.dumps({"pseudonymisation": "original encrypted in the vault, see raw_location"})
         try:
             doc = json.loads(payload)
         except ValueError:
-            return text(payload)
+            return self._pseudonymise_text(state, payload)
 
         def walk(v, key: str = ""):
             if isinstance(v, dict):
@@ -235,10 +278,16 @@ class RecordPseudonymiser:
             if isinstance(v, str) and v:
                 free = bool(_RAW_TEXT_KEYS.match(key)) or (" " in v.strip() and len(v) > 12)
                 if key.lower() in ("id", "handle", "username", "screen_name", "acct", "user_id", "author_id"):
-                    return text(v, full=False)
-                return text(v, full=free)
+                    return self._pseudonymise_text(state, v, full=False)
+                return self._pseudonymise_text(state, v, full=free)
             return v
         return json.dumps(walk(doc), ensure_ascii=False, separators=(",", ":"))
+
+
+def _rehash_raw_payload(event: dict, new_event: dict) -> None:
+    """raw.sha256 stays the hash of the payload that is archived, the pseudonymised one."""
+    if new_event.get("raw", {}).get("payload") is not None and "raw" in event:
+        new_event["raw"]["sha256"] = hashlib.sha256(new_event["raw"]["payload"].encode("utf-8")).hexdigest()
 
 
 _REACTION = re.compile(r":reaction:([^\s\"',\]\[]+)")

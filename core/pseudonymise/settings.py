@@ -6,17 +6,17 @@ development key (allow_dev_key), which makes every record say key_id "dev-insecu
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from archiefstroom.settings import check, secret
+from archiefstroom.core.fields import check, secret
 
 _key_id = r"^[A-Za-z0-9._\-]{1,64}$"
 
 
 def _is_key_id(v: str) -> bool:
-    import re  # noqa: PLC0415
     return bool(re.match(_key_id, v))
 
 
@@ -67,3 +67,15 @@ class PseudonymisationSettings:
         if self.raw_payload == "encrypt" and not self.vault.enabled:
             raise ValueError("raw_payload: expected 'pseudonymise' when the vault is not enabled "
                              "('encrypt' keeps the original only in the vault)")
+@dataclass
+class KeyRingFile:
+    """YAML key ring: `active: ID` and `keys: {ID: "base64:..."}` (the file itself is a secret, mode 0600)."""
+    active: str
+    keys: dict[str, str]
+    token_hex: int = 6
+
+    def validate(self):
+        if self.active not in self.keys:
+            raise ValueError(f"active: expected one of the key ids under keys ({', '.join(self.keys)})")
+
+

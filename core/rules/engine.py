@@ -20,6 +20,7 @@ from typing import Callable, Literal
 from urllib.parse import urlparse
 
 from archiefstroom.core import retention as retention_core
+from archiefstroom.core.envelope import thread_key
 from archiefstroom.core.rules.registry import Account, Registry, _tag
 
 Action = Literal["archive", "drop", "hold", "await_root"]
@@ -41,10 +42,6 @@ class Facts:
     referenced_role: str | None      # role of a reposted/quoted message's author
     referenced_org: str | None
     filter_hits: tuple[str, ...]     # hybrid-account filter hashtags on the event
-
-
-def thread_key(event: dict) -> str:
-    return event.get("thread_root") or event.get("in_reply_to") or event["object_id"]
 
 
 def _role(reg: Registry, platform: str, account: Account | None, actor: dict | None) -> tuple[str, str | None]:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
 from archiefstroom import schemas
 from archiefstroom.core.envelope import Disposition, Position
+from archiefstroom.core.rules import engine
 
 ItemKind = Literal["hold", "restore", "await_root", "root", "government"]
 RELEASED = "released_from_hold"
@@ -217,7 +219,6 @@ def decode_hold(value: bytes, window: dt.timedelta | None = None) -> ThreadItem:
 
 def route(record: dict, verdict, window: dt.timedelta) -> Out | tuple[str, ThreadItem]:
     """What leaves at once (an Out), or the (thread key, item) the thread step must see."""
-    from archiefstroom.core.rules import engine
     ev = record["event"]
     if verdict.action == "drop":
         disp = Disposition(Position.of(record), "dropped", verdict.reason, event_id=ev["event_id"],
@@ -243,7 +244,6 @@ def route(record: dict, verdict, window: dt.timedelta) -> Out | tuple[str, Threa
 def simulate(records, reg, settings, *, until: dt.datetime | None = None) -> list[Out]:
     """The whole rules stage without Beam, in arrival order; holds still open at `until`
     (default: the end of time, as when a bounded run drains) expire. For expected counts."""
-    from archiefstroom.core.rules import engine
     window = dt.timedelta(hours=settings.hold_window_hours)
     states: dict[str, ThreadState] = {}
     outs: list[Out] = []
@@ -262,7 +262,6 @@ def simulate(records, reg, settings, *, until: dt.datetime | None = None) -> lis
 
 def outcome_counts(outs: list[Out]) -> dict[tuple[str, str], int]:
     """(kind, rule) -> count; archived records count under the last rule that fired on them."""
-    from collections import Counter
     c: Counter = Counter()
     for o in outs:
         if o.record is not None:

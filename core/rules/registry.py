@@ -1,6 +1,6 @@
 """The four registries the rules run on: accounts, platform capabilities, selectielijst, hotspots.
 
-Each is a YAML file read through archiefstroom.settings.load_yaml, so a mistake
+Each is a YAML file read through archiefstroom.ground.settings.load_yaml, so a mistake
 names file, line, field and what was expected. Cross-entry checks (duplicate
 accounts, unknown organisations or categories) find the offending line
 themselves. Loading also settles the *effective* route of every account: route 1
@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
-import yaml
-
+from archiefstroom.core.fields import check
 from archiefstroom.core.retention import Category
-from archiefstroom.settings import ConfigError, check, load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -184,24 +180,6 @@ class HotspotsFile:
 
 # -- the bundle -----------------------------------------------------------------
 
-def _line_of(path: Path, keys: list) -> int | None:
-    """Line of the YAML node at `keys` (mapping keys and list indexes) in `path`."""
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, yaml.YAMLError):
-        return None
-    for k in keys:
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for kn, v in node.value if kn.value == str(k)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(k, int) and k < len(node.value):
-            node = node.value[k]
-        else:
-            node = None
-        if node is None:
-            return None
-    return node.start_mark.line + 1
-
-
 @dataclass
 class Registry:
     """Everything the rules need to know about the world, validated and indexed."""
@@ -248,75 +226,57 @@ class Registry:
         return self._domains
 
 
-def _cross_check(reg: Registry, files: dict[str, Path]) -> None:
-    pf = files["platforms"]
+@dataclass(frozen=True)
+class Problem:
+    """A cross-entry mistake: which registry file, the YAML path to the offending node,
+    the field as shown to the operator, what was expected (`{accounts}` and the like stand
+    for the file of that registry) and what was found."""
+    file: Literal["accounts", "platforms", "selectielijst", "hotspots"]
+    path: tuple
+    field: str
+    expected: str
+    got: object = None
+
+
+def problems(reg: Registry) -> list[Problem]:
+    """Mistakes no single entry shows: duplicates, and names used but never defined."""
+    out = []
     for name in reg.platforms.platforms:
         if name not in PLATFORMS:
-            raise ConfigError(pf, _line_of(pf, ["platforms", name]), f"platforms.{name}",
-                              f"a platform of schemas/social_event.avsc ({', '.join(PLATFORMS)})", name)
-    acc_file = files["accounts"]
+            out.append(Problem("platforms", ("platforms", name), f"platforms.{name}",
+                               f"a platform of schemas/social_event.avsc ({', '.join(PLATFORMS)})", name))
     seen: dict[tuple, int] = {}
     for i, a in enumerate(reg.accounts.accounts):
         if a.key in seen:
-            raise ConfigError(acc_file, _line_of(acc_file, ["accounts", i, "id"]), f"accounts[{i}].id",
-                              f"a unique platform+id (already at accounts[{seen[a.key]}])", a.id)
-        seen[a.key] = i
+            out.append(Problem("accounts", ("accounts", i, "id"), f"accounts[{i}].id",
+                               f"a unique platform+id (already at accounts[{seen[a.key]}])", a.id))
+        seen.setdefault(a.key, i)
         if a.organisation and a.organisation not in reg.accounts.organisations:
-            raise ConfigError(acc_file, _line_of(acc_file, ["accounts", i, "organisation"]),
-                              f"accounts[{i}].organisation",
-                              f"an organisation listed under organisations ({', '.join(reg.accounts.organisations)})",
-                              a.organisation)
+            out.append(Problem("accounts", ("accounts", i, "organisation"), f"accounts[{i}].organisation",
+                               f"an organisation listed under organisations ({', '.join(reg.accounts.organisations)})",
+                               a.organisation))
         if a.platform not in reg.platforms.platforms:
-            pf = files["platforms"]
-            raise ConfigError(pf, _line_of(pf, ["platforms"]), f"platforms.{a.platform}",
-                              f"capabilities of platform {a.platform!r}, used by accounts[{i}] in {acc_file}")
-    sl, sl_file = reg.selectielijst, files["selectielijst"]
+            out.append(Problem("platforms", ("platforms",), f"platforms.{a.platform}",
+                               f"capabilities of platform {a.platform!r}, used by accounts[{i}] in {{accounts}}"))
+    sl = reg.selectielijst
     for i, m in enumerate(sl.mapping):
         if m.category not in sl.categories:
-            raise ConfigError(sl_file, _line_of(sl_file, ["mapping", i, "category"]), f"mapping[{i}].category",
-                              f"a category code defined under categories ({', '.join(sl.categories)})", m.category)
-    hs_file = files["hotspots"]
+            out.append(Problem("selectielijst", ("mapping", i, "category"), f"mapping[{i}].category",
+                               f"a category code defined under categories ({', '.join(sl.categories)})", m.category))
     names: set[str] = set()
     for i, h in enumerate(reg.hotspots.hotspots):
         if h.name in names:
-            raise ConfigError(hs_file, _line_of(hs_file, ["hotspots", i, "name"]), f"hotspots[{i}].name",
-                              "a unique hotspot name", h.name)
+            out.append(Problem("hotspots", ("hotspots", i, "name"), f"hotspots[{i}].name", "a unique hotspot name",
+                               h.name))
         names.add(h.name)
+    return out
 
 
-def load(settings, base: Path | None) -> Registry:
-    """Read and check all four registries named in RulesSettings; log the start-up warnings."""
-    files = {name: settings.path(name, base) for name in ("accounts", "platforms", "selectielijst", "hotspots")}
-    reg = Registry(accounts=load_yaml(files["accounts"], AccountsFile),
-                   platforms=load_yaml(files["platforms"], PlatformsFile),
-                   selectielijst=load_yaml(files["selectielijst"], Selectielijst),
-                   hotspots=load_yaml(files["hotspots"], HotspotsFile))
-    _cross_check(reg, files)
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(files[name].read_bytes())
-    reg.version = digest.hexdigest()[:12]
-    for w in reg.warnings:
-        log.warning("rules registry: %s", w)
-    return reg
-
-
-def load_for(cfg) -> Registry:
-    """The registries of a loaded archiefstroom Config (paths relative to its file)."""
-    from archiefstroom.config import DEFAULT_CONFIG
-    base = Path(cfg.source_file).parent if getattr(cfg, "source_file", None) else DEFAULT_CONFIG.parent
-    return load(cfg.rules, base)
-
-
-def build(accounts: dict, platforms: dict, selectielijst: dict, hotspots: dict | None = None) -> Registry:
-    """A registry from plain dicts (tests, diagrams), with the same checks as files."""
-    from archiefstroom.settings import from_dict
-    reg = Registry(accounts=from_dict(accounts, AccountsFile, source="<accounts>"),
-                   platforms=from_dict(platforms, PlatformsFile, source="<platforms>"),
-                   selectielijst=from_dict(selectielijst, Selectielijst, source="<selectielijst>"),
-                   hotspots=from_dict(hotspots or {}, HotspotsFile, source="<hotspots>"))
-    reg.version = "inline"
-    return reg
+def government_ids(reg: Registry) -> frozenset[str]:
+    """Lower-cased ids and handles (without '@') of the government (corporate, hybrid) accounts:
+    their own words stay readable in the archive and are never scored as a citizen's."""
+    return frozenset(x.lstrip("@").lower() for a in reg.accounts.accounts if a.government
+                     for x in (a.id, a.handle) if x)
 
 
 def replace_accounts(reg: Registry, accounts: list[Account]) -> Registry:

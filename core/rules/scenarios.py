@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import itertools
 
+from archiefstroom.core.retention import Category
 from archiefstroom.core.rules import registry as registry_core
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
@@ -80,18 +81,21 @@ PLATFORMS = {"platforms": {p: {"reactions_can_be_switched_off": p != "mastodon"}
 
 def example_registry(selectielijst: registry_core.Selectielijst | None = None,
                      platforms: dict | None = None) -> registry_core.Registry:
-    """Scenario accounts with the given (configured) selectielijst."""
-    sl = selectielijst
-    sl_dict = {"categories": {"P": {"retention_class": "B"}, "V10": {"retention_class": "V", "years": 10},
-                              "V5": {"retention_class": "V", "years": 5}},
-               "default_category": "V10", "hotspot_category": "P",
-               "mapping": [{"account_type": ["corporate"], "key_function": True,
-                            "author": ["account", "government"], "category": "P"},
-                           {"author": ["citizen", "private", "hybrid"], "category": "V5"}]}
-    reg = registry_core.build(accounts(), platforms or PLATFORMS, sl_dict)
-    if sl is not None:
-        reg = registry_core.Registry(reg.accounts, reg.platforms, sl, reg.hotspots, reg.version)
-    return reg
+    """Scenario accounts with the given (configured) selectielijst; built in code, as the
+    registries' own dataclasses (files go through archiefstroom.ground.registries)."""
+    acc = accounts()
+    accounts_file = registry_core.AccountsFile(
+        organisations={k: registry_core.Organisation(**v) for k, v in acc["organisations"].items()},
+        accounts=[registry_core.Account(**a) for a in acc["accounts"]])
+    platforms_file = registry_core.PlatformsFile(
+        {p: registry_core.PlatformCapability(**c) for p, c in (platforms or PLATFORMS)["platforms"].items()})
+    sl = selectielijst or registry_core.Selectielijst(
+        categories={"P": Category("B"), "V10": Category("V", 10), "V5": Category("V", 5)},
+        default_category="V10", hotspot_category="P",
+        mapping=[registry_core.Mapping("P", account_type=["corporate"], key_function=True,
+                                       author=["account", "government"]),
+                 registry_core.Mapping("V5", author=["citizen", "private", "hybrid"])])
+    return registry_core.Registry(accounts_file, platforms_file, sl, registry_core.HotspotsFile(), "inline")
 
 
 # The three scenarios of the flow chart: (title, account, [(label, event), ...]) with events in thread order.

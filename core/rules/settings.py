@@ -1,7 +1,7 @@
 """Settings of the archiving rules (issue 4): where the registries live, and rule parameters.
 
 Owned by core/rules. Loaded as section `rules:` of the main configuration through
-archiefstroom.settings (the one loader), so mistakes name file, line and field.
+archiefstroom.ground.settings (the one loader), so mistakes name file, line and field.
 Registry paths are relative to the directory of the configuration file, so a
 deployment carries its configuration and registries together.
 """
@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from archiefstroom.settings import check
+from archiefstroom.core.fields import check
 
 _topic = re.compile(r"^[A-Za-z0-9._\-]{1,249}$")
 

@@ -17,7 +17,7 @@ from archiefstroom.connectors.pollers import MastodonPoller
 from archiefstroom.connectors.runtime import Checkpoint, HttpClient, KafkaSink
 from archiefstroom.connectors.settings import ConnectorSettings
 from archiefstroom.connectors.webhook import MetaWebhook
-from archiefstroom.settings import from_dict
+from archiefstroom.ground.settings import from_dict
 from tests.unit.connector_fakes import FakePlatform
 
 from .spine_helpers import archived_records, counts_by_id, ledger_entries, topic_messages
@@ -40,6 +40,7 @@ def _registry_with_test_accounts(tmp_path) -> Path:
     """The shipped account registry plus the fake platforms' accounts (unregistered accounts
     are not archived: rule R0)."""
     import yaml
+
     from archiefstroom.stack import REGISTRY_DIR
     doc = yaml.safe_load((REGISTRY_DIR / "accounts.yaml").read_text())
     doc["accounts"] += [
@@ -111,7 +112,9 @@ def test_mastodon_and_meta_webhook_events_reach_the_archive(make_cfg, tmp_path, 
     assert len(ids) == len(set(ids)) == 6
     raw = topic_messages(cfg, cfg.topics.raw, timeout_s=3)
     assert sorted(json.loads(m.value)["event_id"] for m in raw) == sorted(ids)
-    assert all(m.key == (json.loads(m.value)["thread_root"] or json.loads(m.value)["object_id"]).encode() for m in raw)
+    # keyed by thread: the root, else the post replied to, else the object itself
+    docs = [(m.key, json.loads(m.value)) for m in raw]
+    assert all(k == (d["thread_root"] or d["in_reply_to"] or d["object_id"]).encode() for k, d in docs)
 
     runner.run(cfg, stop_at=runner.end_offsets(cfg), progress=False)
     archived = counts_by_id(archived_records(cfg))

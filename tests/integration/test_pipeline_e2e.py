@@ -18,13 +18,14 @@ import fastavro
 import pytest
 import yaml
 
-from archiefstroom import archive, replay, runner, schemas
+from archiefstroom import replay, runner, schemas
+from archiefstroom.archive import read
 from archiefstroom.commands import webcare
 from archiefstroom.commands.archive import format_history
 from archiefstroom.core.burgerbrief import alerts
 from archiefstroom.core.rules import holds, versions
-from archiefstroom.core.rules import registry as rules_registry
 from archiefstroom.core.validation import InvalidEvent, parse_event
+from archiefstroom.ground import registries
 from archiefstroom.samples.generator import generate_with_personal
 
 from .spine_helpers import all_keys, archived_records, body, ledger_entries, topic_messages
@@ -38,9 +39,10 @@ VAULT_KEY = "base64:" + base64.b64encode(bytes(range(32))).decode()
 def run(request, tmp_path_factory, stack_cfg, stack_dir):
     """One bounded run of the sample set through the whole pipeline, on each broker: every
     test below expects the same archive from both."""
-    from tests.conftest import build_cfg, config_dict
     import uuid
+
     from archiefstroom import stack
+    from tests.conftest import build_cfg, config_dict
     broker = request.param
     if broker == "kafka":
         request.getfixturevalue("kafka_stack_cfg")
@@ -73,7 +75,7 @@ def _valid_records(cfg, events):
 
 def test_the_rules_decide_what_is_archived(run):
     cfg = run["cfg"]
-    reg = rules_registry.load_for(cfg)
+    reg = registries.load_for(cfg)
     expected = holds.outcome_counts(holds.simulate(_valid_records(cfg, run["events"]), reg, cfg.rules))
     want = Counter()
     for (kind, _rule), n in expected.items():
@@ -135,13 +137,13 @@ def test_a_burgerbrief_raises_an_alert_and_a_webcare_verdict_makes_a_new_version
     assert msgs, "burgerbrieven in the sample raise alerts"
     decoded = [alerts.decode(m.value, alerts.ALERT_SCHEMA) for m in msgs]
     alert = next(a for a in decoded if a["label"])
-    archived = [f for f in archive.lookup(cfg, alert["event_id"]) if f["kind"] == "archived"]
+    archived = [f for f in read.lookup(cfg, alert["event_id"]) if f["kind"] == "archived"]
     assert [f["record"]["record_version"] for f in archived] == [1]
     assert archived[0]["record"]["burgerbrief"]["label"] is True
 
     webcare.send_verdict(cfg, alert["event_id"], "b", "anna", alert=alert)
     runner.run(cfg, stop_at=runner.end_offsets(cfg), progress=False)
-    recorded = sorted((f["record"] for f in archive.lookup(cfg, alert["event_id"]) if f["kind"] == "archived"),
+    recorded = sorted((f["record"] for f in read.lookup(cfg, alert["event_id"]) if f["kind"] == "archived"),
                       key=lambda r: r["record_version"])
     assert [v["record_version"] for v in recorded] == [1, 2]
     verdict = recorded[1]["burgerbrief"]["verdict"]
@@ -158,7 +160,7 @@ def _archived_links(cfg) -> dict[str, tuple]:
 
 def test_edits_link_to_the_previous_version_and_tombstones_to_the_original(run):
     cfg = run["cfg"]
-    outs = holds.simulate(_valid_records(cfg, run["events"]), rules_registry.load_for(cfg), cfg.rules)
+    outs = holds.simulate(_valid_records(cfg, run["events"]), registries.load_for(cfg), cfg.rules)
     expected = {r["event"]["event_id"]: (r["decision"]["supersedes"], r["decision"]["original"], r["decision"]["version"])
                 for r in versions.simulate(o.record for o in outs if o.record is not None)
                 if versions.version_of(r["event"])}
@@ -169,7 +171,7 @@ def test_edits_link_to_the_previous_version_and_tombstones_to_the_original(run):
         "a tombstone of an edited post follows its last edit and names the original"
     # `archive history` walks the longest chain: original, edits, maybe a tombstone, each following the one before
     longest = max(got.values(), key=lambda link: link[2])[1]
-    chain = archive.history(cfg, longest)
+    chain = read.history(cfg, longest)
     assert chain[0]["event"]["event_id"] == longest and len(chain) >= 3
     assert all(b["decision"]["supersedes"] == a["event"]["event_id"] for a, b in zip(chain, chain[1:]))
     assert "follows " + longest in format_history(chain)

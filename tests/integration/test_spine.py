@@ -14,10 +14,21 @@ import pytest
 import yaml
 
 from archiefstroom import replay, runner
+from archiefstroom.core.layout import ledger_event_id
+from archiefstroom.ground import pseudonymisation
 from archiefstroom.samples.generator import generate, malformed
 
-from .spine_helpers import (all_keys, archived_records, body, counts_by_id, ledger_entries,
-                            read_with_reference_avro, tags, topic_messages, wait_for_ledgers)
+from .spine_helpers import (
+    all_keys,
+    archived_records,
+    body,
+    counts_by_id,
+    ledger_entries,
+    read_with_reference_avro,
+    tags,
+    topic_messages,
+    wait_for_ledgers,
+)
 
 pytestmark = pytest.mark.integration
 SEED = 7
@@ -34,9 +45,7 @@ def sample(threads=3):
 def accounted(cfg) -> dict[str, list[str]]:
     """event id -> outcome kinds over all committed ledgers (reaction ids are kept pseudonymised
     in ledgers: they are mapped back here through the same keyed token)."""
-    from archiefstroom.archive import _token_for
-    from archiefstroom.core.layout import ledger_event_id
-    token = _token_for(cfg)
+    token = pseudonymisation.keyring_for(cfg).token
     back = {ledger_event_id(i, token): i for i in sample()[1]}
     back.update({ledger_event_id(i, token): i for i in sample(threads=1)[1]})
     back.update({ledger_event_id(i, token): i for i in sample(threads=6)[1]})

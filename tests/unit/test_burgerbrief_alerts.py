@@ -6,9 +6,10 @@ import datetime as dt
 import pytest
 
 from archiefstroom import schemas
-from archiefstroom.config import RetentionSettings
 from archiefstroom.core.burgerbrief import alerts
+from archiefstroom.core.envelope import thread_key
 from archiefstroom.core.rules import registry
+from archiefstroom.ground.config import RetentionSettings
 
 T0 = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.timezone.utc)
 SELECTIELIJST = registry.Selectielijst(
@@ -55,9 +56,9 @@ def test_reactions_are_replies_and_quotes_by_others():
 
 
 def test_thread_key_keeps_a_thread_together():
-    assert alerts.thread_key(event()) == "x:100"
-    assert alerts.thread_key(event(thread_root=None)) == "x:150"
-    assert alerts.thread_key(event(thread_root=None, in_reply_to=None)) == "x:200"
+    assert thread_key(event()) == "x:100"
+    assert thread_key(event(thread_root=None)) == "x:150"
+    assert thread_key(event(thread_root=None, in_reply_to=None)) == "x:200"
 
 
 @pytest.mark.parametrize("fmt", ["avro", "json"])

@@ -6,11 +6,12 @@ import json
 
 import pytest
 
-from archiefstroom import cli, config
-from archiefstroom import kafka as kafka_clients
+from archiefstroom import cli
 from archiefstroom.commands import webcare
 from archiefstroom.core.burgerbrief import alerts
-from archiefstroom.settings import ConfigError
+from archiefstroom.ground import config
+from archiefstroom.ground import kafka as kafka_clients
+from archiefstroom.ground.settings import ConfigError
 
 T0 = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.timezone.utc)
 

@@ -11,16 +11,19 @@ from apache_beam.testing.test_stream import TestStream
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
-from archiefstroom import config, schemas
-from archiefstroom import kafka as kafka_clients
+from archiefstroom import schemas
 from archiefstroom.core.burgerbrief import alerts
 from archiefstroom.core.validation import parse_event
+from archiefstroom.ground import config, registries
+from archiefstroom.ground import kafka as kafka_clients
 from archiefstroom.samples.generator import BURGERBRIEF, OPINION, generate
 from archiefstroom.transforms import burgerbrief as bb
 from archiefstroom.transforms.kafka_source import KafkaRecord
 
 T0 = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.timezone.utc)
 OUT: dict[str, list] = {}
+REG = registries.load_for(config.Config())          # the shipped registries (deploy/registry)
+GOVERNMENT = bb.government_authors(config.Config().burgerbrief, REG)
 
 
 def store(x, name):
@@ -48,7 +51,7 @@ def _clear():
 def _check_detection(records):
     recs, al = OUT["records"], OUT.get("alerts", [])
     assert len(recs) == len(records)                                 # nothing lost, nothing added
-    government = bb.government_authors(config.Config())
+    government = bb.government_authors(config.Config().burgerbrief, REG)
     by_id = {r["event"]["event_id"]: r for r in recs}
     reactions = [r for r in records if alerts.is_reaction(r["event"], government)]
     assert reactions
@@ -74,7 +77,7 @@ def test_detect_batch():
     cfg = config.Config()
     cfg.burgerbrief.batch_size = 16                                   # flushes inside the bundle too
     with beam.Pipeline() as p:
-        out = p | beam.Create(records) | bb.DetectBurgerbrief(cfg)
+        out = p | beam.Create(records) | bb.DetectBurgerbrief(cfg, GOVERNMENT)
         out.records | "R" >> beam.Map(store, "records")
         out.alerts | "A" >> beam.Map(store, "alerts")
     _check_detection(records)
@@ -90,7 +93,7 @@ def test_detect_streaming_keeps_timestamps():
     opts = PipelineOptions([])
     opts.view_as(StandardOptions).streaming = True
     with beam.Pipeline(options=opts) as p:
-        out = p | stream | bb.DetectBurgerbrief(config.Config())
+        out = p | stream | bb.DetectBurgerbrief(config.Config(), GOVERNMENT)
         (out.records | "R" >> beam.Map(lambda r, t=beam.DoFn.TimestampParam:
                                        (r["event"]["event_id"], t.micros // 1000, r["event"]["created_at"]))
          | "RC" >> beam.Map(store, "stamps"))
@@ -106,7 +109,7 @@ def test_disabled_passes_everything_unscored():
     cfg = config.Config()
     cfg.burgerbrief.enabled = False
     with beam.Pipeline() as p:
-        out = p | beam.Create(records) | bb.DetectBurgerbrief(cfg)
+        out = p | beam.Create(records) | bb.DetectBurgerbrief(cfg, GOVERNMENT)
         out.records | "R" >> beam.Map(store, "records")
         out.alerts | "A" >> beam.Map(store, "alerts")
     assert len(OUT["records"]) == len(records) and not OUT.get("alerts")
@@ -178,24 +181,24 @@ def test_apply_feedback(keep):
     msgs = [_feedback(eid, "burgerbrief", 0), _feedback("x:unknown", "burgerbrief", 1, "json"),
             KafkaRecord("fb", 0, 2, 0, None, b"\x00garbage"), _feedback(eid, "geen_burgerbrief", 3, "json")]
     with beam.Pipeline() as p:
-        out = p | beam.Create(msgs) | bb.ApplyWebcareFeedback(cfg, lookup=fake_lookup)
+        out = p | beam.Create(msgs) | bb.ApplyWebcareFeedback(cfg, fake_lookup, REG)
         out.records | "R" >> beam.Map(store, "records")
         out.dispositions | "D" >> beam.Map(store, "dispositions")
-        out.handover | "H" >> beam.Map(store, "handover")
     recs = sorted(OUT.get("records", []), key=lambda r: r["source"]["offset"])
     disp = sorted(OUT["dispositions"], key=lambda d: d.position.offset)
     assert [(d.position.offset, d.kind) for d in disp] == (
         ([(0, "handover")] if not keep else []) + [(1, "dead_letter"), (2, "dead_letter")])
+    handed = []
     if not keep:   # the handed-over version travels as the payload for the handover topic
-        handed = schemas.from_wire(json.loads(disp[0].payload), "archive_record")
-        assert handed["burgerbrief"]["verdict"]["decision"] == "burgerbrief" and handed["record_version"] == 2
+        handed = [schemas.from_wire(json.loads(disp[0].payload), "archive_record")]
+        assert handed[0]["burgerbrief"]["verdict"]["decision"] == "burgerbrief" and handed[0]["record_version"] == 2
     assert all("anna" not in d.reason for d in disp)
     confirmed = [r for r in recs if r["burgerbrief"]["verdict"]["decision"] == "burgerbrief"]
     rejected = [r for r in recs if r["burgerbrief"]["verdict"]["decision"] == "geen_burgerbrief"]
     assert len(confirmed) == (1 if keep else 0) and len(rejected) == 1
-    assert len(OUT["handover"]) == 1 and OUT["handover"][0]["retention"]["category"] == "1.5"
+    assert [r["retention"]["category"] for r in confirmed + handed] == ["1.5"]
     # the stage remembers what it produced: two verdicts before the sink wrote either get versions 2 and 3
-    produced = {(r["source"]["offset"], r["record_version"]) for r in recs + OUT["handover"]}
+    produced = {(r["source"]["offset"], r["record_version"]) for r in recs + handed}
     assert sorted(v for _, v in produced) == [2, 3]
     assert all(r["source"]["topic"] == "fb" for r in recs)
     assert rejected[0]["retention"]["category"] != "1.5"
@@ -206,5 +209,5 @@ def test_unknown_selectielijst_category_is_a_config_error(tmp_path):
     cfg.burgerbrief.selectielijst_category = "9.9"
     with pytest.raises(Exception) as info:
         with beam.Pipeline() as p:
-            p | beam.Create([_feedback("x:1", "burgerbrief", 0)]) | bb.ApplyWebcareFeedback(cfg, lookup=fake_lookup)
+            p | beam.Create([_feedback("x:1", "burgerbrief", 0)]) | bb.ApplyWebcareFeedback(cfg, fake_lookup, REG)
     assert "selectielijst_category" in str(info.value)

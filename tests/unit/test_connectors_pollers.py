@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from archiefstroom.connectors.pollers import MastodonPoller, XPoller, YouTubePoller, GraphCommentsPoller
+from archiefstroom.connectors.pollers import GraphCommentsPoller, MastodonPoller, XPoller, YouTubePoller
 from archiefstroom.connectors.runtime import Checkpoint, HttpClient, ListSink
 from archiefstroom.connectors.settings import ConnectorSettings
-from archiefstroom.settings import ConfigError, from_dict, load_yaml
+from archiefstroom.ground.settings import ConfigError, from_dict, load_yaml
 from tests.unit.connector_fakes import FakePlatform
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"

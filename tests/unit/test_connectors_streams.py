@@ -16,7 +16,7 @@ from archiefstroom.connectors.runtime import Checkpoint, HttpClient, ListSink
 from archiefstroom.connectors.settings import ConnectorSettings
 from archiefstroom.connectors.streams import Jetstream, MastodonStream, XFilteredStream
 from archiefstroom.connectors.webhook import MetaWebhook, signature_ok
-from archiefstroom.settings import from_dict
+from archiefstroom.ground.settings import from_dict
 from tests.unit.connector_fakes import FakePlatform, FakeWebSocketServer
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"

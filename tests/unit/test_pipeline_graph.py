@@ -7,6 +7,7 @@ from apache_beam.transforms.core import ParDo
 from apache_beam.typehints import Any
 
 from archiefstroom import runtimes
+from archiefstroom.ground import registries
 from archiefstroom.pipelines import archive
 from tests.conftest import build_cfg
 
@@ -26,7 +27,7 @@ def test_the_graph_builds_without_io_and_translates(tmp_path):
     cfg = build_cfg(tmp_path, "graph", kafka={"bootstrap_servers": ["127.0.0.1:9"]},
                     s3={"endpoint_url": "http://127.0.0.1:9"})
     p = beam.Pipeline(options=runtimes.options("prism", []))
-    archive.build(p, cfg)
+    archive.build(p, cfg, registries.load_for(cfg))
     proto = p.to_runner_api()
     labels = {t.unique_name for t in proto.components.transforms.values()}
     assert {"ArchiveSocialMedia/ReadRawTopic/Poll", "ArchiveSocialMedia/WriteArchive/BatchWriteCommit",

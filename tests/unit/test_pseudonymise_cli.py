@@ -8,11 +8,17 @@ import sys
 
 import yaml
 
+from archiefstroom.ground.config import DEFAULT_CONFIG
+
+# the shipped registries: their government accounts stay readable (one strict registry loader)
+RULES = "".join(f"  {n}: {DEFAULT_CONFIG.parent / 'registry' / (n + '.yaml')}\n"
+                for n in ("accounts", "platforms", "selectielijst", "hotspots"))
+
 
 def _cli(tmp_path, *args, env=None):
     cfg = tmp_path / "archiefstroom.yaml"
     if not cfg.exists():
-        cfg.write_text(f"data_dir: {tmp_path}\npseudonymisation:\n  recognizers: own\n")
+        cfg.write_text(f"data_dir: {tmp_path}\npseudonymisation:\n  recognizers: own\nrules:\n{RULES}")
     return subprocess.run([sys.executable, "-m", "archiefstroom.cli", "--config", str(cfg), *args],
                           capture_output=True, text=True, env={**os.environ, **(env or {})})
 
@@ -51,7 +57,7 @@ def test_rotate_key_keeps_old_keys(tmp_path):
     assert _cli(tmp_path, "pseudonymise", "rotate-key", "--keyring", str(ring), "--new-id", "k1").returncode != 0
     # the ring is used: records say the active key id
     (tmp_path / "archiefstroom.yaml").write_text(
-        f"data_dir: {tmp_path}\npseudonymisation:\n  recognizers: own\n  keyring_file: {ring}\n")
+        f"data_dir: {tmp_path}\npseudonymisation:\n  recognizers: own\n  keyring_file: {ring}\nrules:\n{RULES}")
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text(json.dumps({"text": "bel 0612345678"}) + "\n")
     assert _cli(tmp_path, "pseudonymise", "--in", str(src), "--out", str(out)).returncode == 0

@@ -10,7 +10,7 @@ from archiefstroom.core.pseudonymise.detector import Detector
 from archiefstroom.core.pseudonymise.keys import KeyRing
 from archiefstroom.core.pseudonymise.record import FIELD_TREATMENT, NotPseudonymisable, RecordPseudonymiser
 from archiefstroom.core.pseudonymise.settings import PseudonymisationSettings
-from archiefstroom.core.pseudonymise.runtime import Runtime
+from archiefstroom.ground import pseudonymisation
 
 T0 = dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.timezone.utc)
 RING = KeyRing({"k1": b"k" * 32}, "k1")
@@ -165,10 +165,10 @@ def test_runtime_from_settings_sets_key_id_and_vault(tmp_path, monkeypatch):
     from archiefstroom.core.pseudonymise.vault import Vault
     monkeypatch.setenv("ARCHIEFSTROOM_PSEUDONYM_KEY", encode_key(b"p" * 32))
     monkeypatch.setenv("ARCHIEFSTROOM_VAULT_KEY", encode_key(Vault.new_key()))
-    from archiefstroom.settings import from_dict
+    from archiefstroom.ground.settings import from_dict
     s = from_dict({"key_id": "k2026", "recognizers": "own", "allow_dev_key": False,
                    "vault": {"enabled": True, "path": str(tmp_path / "vault")}}, PseudonymisationSettings)
-    rt = Runtime.build(s, data_dir=tmp_path, public_accounts=PUBLIC)
+    rt = pseudonymisation.build(s, data_dir=tmp_path, public_accounts=PUBLIC)
     out = rt.pseudonymise(record())
     p = out["pseudonymisation"]
     assert p["key_id"] == "k2026" and p["raw_payload"] == "pseudonymised" and p["raw_location"].startswith("vault:raw:")
@@ -181,15 +181,15 @@ def test_runtime_from_settings_sets_key_id_and_vault(tmp_path, monkeypatch):
 
 def test_no_key_and_no_dev_key_is_a_config_error(tmp_path, monkeypatch):
     monkeypatch.delenv("ARCHIEFSTROOM_PSEUDONYM_KEY", raising=False)
-    from archiefstroom.settings import ConfigError, from_dict
+    from archiefstroom.ground.settings import ConfigError, from_dict
     s = from_dict({"allow_dev_key": False, "recognizers": "own"}, PseudonymisationSettings)
     with pytest.raises(ConfigError) as exc:
-        Runtime.build(s, data_dir=tmp_path)
+        pseudonymisation.build(s, data_dir=tmp_path)
     assert "pseudonymisation.key" in str(exc.value)
 
 
 def test_encrypt_policy_needs_the_vault(tmp_path):
-    from archiefstroom.settings import ConfigError, from_dict
+    from archiefstroom.ground.settings import ConfigError, from_dict
     with pytest.raises(ConfigError) as exc:
         from_dict({"raw_payload": "encrypt"}, PseudonymisationSettings)
     assert "raw_payload" in str(exc.value)
@@ -200,7 +200,7 @@ def test_transform_outputs_records_and_quarantine(tmp_path):
     from apache_beam.testing.test_pipeline import TestPipeline
     from apache_beam.testing.util import assert_that, equal_to
 
-    from archiefstroom.config import Config
+    from archiefstroom.ground.config import Config
     from archiefstroom.transforms.pseudonymise import Pseudonymise
     cfg = Config(data_dir=tmp_path)
     cfg.pseudonymisation.recognizers = "own"

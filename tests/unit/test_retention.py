@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from archiefstroom.config import Category, RetentionSettings
 from archiefstroom.core import retention
+from archiefstroom.ground.config import Category, RetentionSettings
 
 T = dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.timezone.utc)
 

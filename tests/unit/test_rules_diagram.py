@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from archiefstroom import config
 from archiefstroom.commands import rules as rules_cmd
-from archiefstroom.core.rules import diagram, engine, registry, scenarios
+from archiefstroom.core.rules import diagram, engine, scenarios
+from archiefstroom.ground import config, registries
 
 
 def test_docs_are_generated_from_the_current_rules():
@@ -17,7 +17,7 @@ def test_docs_are_generated_from_the_current_rules():
 
 def test_every_rule_and_scenario_is_drawn():
     cfg = config.load(config.DEFAULT_CONFIG)
-    reg = scenarios.example_registry(registry.load_for(cfg).selectielijst)
+    reg = scenarios.example_registry(registries.load_for(cfg).selectielijst)
     mmd = diagram.mermaid(reg, cfg.rules)
     for r in engine.RULES:
         assert r.id in mmd and r.yes
@@ -31,7 +31,7 @@ def test_every_rule_and_scenario_is_drawn():
 
 def test_scenario_consequences_follow_the_rules():
     cfg = config.load(config.DEFAULT_CONFIG)
-    reg = scenarios.example_registry(registry.load_for(cfg).selectielijst)
+    reg = scenarios.example_registry(registries.load_for(cfg).selectielijst)
     rows = {title[:2]: {r.label: r for r in rs} for title, rs in diagram.scenario_rows(reg, cfg.rules)}
     one, two, hybrid = rows["1."], rows["2."], rows["3."]
     assert one["reactie"].consequences["archiveren"].startswith("nee") and one["reactie"].rule == "R3-route-1"

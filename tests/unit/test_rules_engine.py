@@ -9,6 +9,7 @@ from archiefstroom import schemas
 from archiefstroom.core.rules import engine, registry
 from archiefstroom.core.rules.scenarios import GOV, citizen, event, example_registry, record
 from archiefstroom.core.rules.settings import RulesSettings
+from archiefstroom.ground import registries
 
 R1, R2 = "GemeenteVoorbeeld", "GemeenteTweeweg"   # route 1 / route 2 (key function) corporate accounts
 HY = "wethouder_voorbeeld"                        # hybrid, filter #raad
@@ -145,7 +146,7 @@ def test_retention_by_account_type_author_and_hotspot():
                             reg, SETTINGS).retention
     assert (reply.retention_class, reply.category) == ("V", "V5")
     assert reply.destroy_after == dt.date(2031, 3, 2)
-    hot = registry.build({"organisations": {"Gemeente Voorbeeld": {}}, "accounts": [
+    hot = registries.build({"organisations": {"Gemeente Voorbeeld": {}}, "accounts": [
         {"platform": "x", "id": R2, "organisation": "Gemeente Voorbeeld", "type": "corporate", "route": 2}]},
         {"platforms": {"x": {"reactions_can_be_switched_off": True}}},
         {"categories": {"P": {"retention_class": "B"}, "V5": {"retention_class": "V", "years": 5}},
@@ -161,10 +162,10 @@ def test_retention_by_account_type_author_and_hotspot():
 
 
 def test_shipped_registries_load_and_cover_sample_accounts():
-    from archiefstroom import config
+    from archiefstroom.ground import config
     from archiefstroom.samples import generator
     cfg = config.load(config.DEFAULT_CONFIG)
-    reg = registry.load_for(cfg)
+    reg = registries.load_for(cfg)
     assert reg.warnings == []
     for a in [*generator.ACCOUNTS, generator.HYBRID, generator.PRIVATE]:
         assert reg.account(a.platform, a.id) is not None, a
@@ -173,9 +174,9 @@ def test_shipped_registries_load_and_cover_sample_accounts():
 
 
 def test_burgerbrief_outcome_can_choose_its_own_category():
-    from archiefstroom import config
+    from archiefstroom.ground import config
     cfg = config.load(config.DEFAULT_CONFIG)
-    reg = registry.load_for(cfg)
+    reg = registries.load_for(cfg)
     ev = event("reply", platform="x", account="GemeenteAmsterdam", author=citizen(), in_reply_to="x:9",
                thread_root="x:9", created=dt.datetime(2026, 11, 5, tzinfo=dt.timezone.utc))
     rec = {"event": ev}

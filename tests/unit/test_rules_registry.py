@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from archiefstroom import config
-from archiefstroom.core.rules import registry
 from archiefstroom.core.rules.settings import RulesSettings
-from archiefstroom.settings import ConfigError
+from archiefstroom.ground import config, registries
+from archiefstroom.ground.settings import ConfigError
 
 SHIPPED = Path(config.DEFAULT_CONFIG).parent / "registry"
 
@@ -22,7 +21,7 @@ def regdir(tmp_path):
 
 
 def load(regdir):
-    return registry.load(RulesSettings(), regdir.parent)
+    return registries.load(RulesSettings(), regdir.parent)
 
 
 def edit(path: Path, old: str, new: str) -> int:
@@ -98,7 +97,7 @@ def test_rules_section_of_main_config(tmp_path, regdir):
     cfg_file.write_text("rules:\n  hold_window_hours: 12\n  held_topic: archiefstroom.held\n")
     cfg = config.load(cfg_file)
     assert cfg.rules.hold_window_hours == 12
-    assert registry.load_for(cfg).account("x", "GemeenteAmsterdam") is not None
+    assert registries.load_for(cfg).account("x", "GemeenteAmsterdam") is not None
     cfg_file.write_text("rules:\n  hold_window_hours: -1\n")
     with pytest.raises(ConfigError, match=r"archiefstroom.yaml:2: field 'rules.hold_window_hours'"):
         config.load(cfg_file)

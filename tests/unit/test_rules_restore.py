@@ -4,10 +4,10 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from archiefstroom import kafka as kafka_clients
 from archiefstroom.core.rules import engine, holds
 from archiefstroom.core.rules.scenarios import citizen, event, example_registry, record
 from archiefstroom.core.rules.settings import RulesSettings
+from archiefstroom.ground import kafka as kafka_clients
 from archiefstroom.transforms import rules as rules_transform
 
 W = dt.timedelta(hours=24)

@@ -13,17 +13,17 @@ from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
-from archiefstroom import config
-from archiefstroom.core.rules import holds, registry
+from archiefstroom.core.rules import holds
 from archiefstroom.core.rules.scenarios import record
 from archiefstroom.core.validation import InvalidEvent, parse_event
+from archiefstroom.ground import config, registries
 from archiefstroom.samples.generator import generate
 from archiefstroom.transforms.rules import ApplyRules
 
 from .rules_helpers import archived
 
 CFG = config.load(config.DEFAULT_CONFIG)
-REG = registry.load_for(CFG)
+REG = registries.load_for(CFG)
 
 
 def sample_records():
@@ -74,7 +74,7 @@ def test_beam_transform_matches_the_pure_core_on_the_sample():
     opts = PipelineOptions([])
     opts.view_as(StandardOptions).streaming = True
     with beam.Pipeline(options=opts) as p:
-        out = p | stream | ApplyRules(CFG, registry=REG, restore=False)
+        out = p | stream | ApplyRules(CFG, REG, restore=False)
         kept = archived(out) | "A" >> beam.Map(
             lambda r: holds.Out(record=r))
         dropped = out["dispositions"] | "D" >> beam.Map(lambda d: holds.Out(disposition=d))

@@ -10,9 +10,10 @@ from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
-from archiefstroom import config
+from archiefstroom.core.envelope import thread_key
 from archiefstroom.core.rules import holds
 from archiefstroom.core.rules.scenarios import GOV, citizen, event, example_registry, record
+from archiefstroom.ground import config
 from archiefstroom.transforms.rules import ApplyRules
 
 from .rules_helpers import archived
@@ -40,7 +41,7 @@ def run(events_then_watermarks, check, hours=24):
             stream = stream.add_elements([TimestampedValue(step, ts(step["event"]))])
     stream = stream.advance_watermark_to_infinity()
     with beam.Pipeline(options=streaming()) as p:
-        out = p | stream | ApplyRules(cfg(hours), registry=example_registry(), restore=False)
+        out = p | stream | ApplyRules(cfg(hours), example_registry(), restore=False)
         summary = ((archived(out) | "R" >> beam.Map(lambda r: ("archived", r["event"]["event_id"],
                                                                 tuple(r["decision"]["context"]))),
                     out["dispositions"] | "D" >> beam.Map(lambda d: (d.kind, d.event_id, d.reason)))
@@ -109,7 +110,7 @@ def test_restored_hold_is_released_after_restart():
               .add_elements([TimestampedValue(record(answer("41", "40", 60), 8), ts(answer("41", "40", 60)))])
               .advance_watermark_to_infinity())
     with beam.Pipeline(options=streaming()) as p:
-        restored = p | "Restored" >> beam.Create([(engine.thread_key(held_item.record["event"]), held_item)])
-        out = p | stream | ApplyRules(cfg(), registry=example_registry(), restore=restored)
+        restored = p | "Restored" >> beam.Create([(thread_key(held_item.record["event"]), held_item)])
+        out = p | stream | ApplyRules(cfg(), example_registry(), restore=restored)
         assert_that(archived(out) | beam.Map(lambda r: (r["event"]["event_id"], r["source"]["offset"])),
                     equal_to([("x:40", 7), ("x:41", 8)]))

@@ -13,10 +13,10 @@ from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
-from archiefstroom import config
 from archiefstroom.core.rules import engine, versions
 from archiefstroom.core.rules.scenarios import citizen, event, example_registry, record
 from archiefstroom.core.rules.settings import RulesSettings
+from archiefstroom.ground import config
 from archiefstroom.transforms.rules import ApplyRules
 
 from .rules_helpers import archived
@@ -133,7 +133,7 @@ def test_link_versions_inside_apply_rules_on_the_direct_runner():
     opts = PipelineOptions([])
     opts.view_as(StandardOptions).streaming = True
     with beam.Pipeline(options=opts) as p:
-        out = p | stream | ApplyRules(config.Config(), registry=REG, restore=False, chains=chains)
+        out = p | stream | ApplyRules(config.Config(), REG, restore=False, chains=chains)
         got = archived(out) | beam.Map(lambda r: (r["event"]["event_id"], r["decision"]["supersedes"],
                                                    r["decision"]["version"]))
         assert_that(got, equal_to([

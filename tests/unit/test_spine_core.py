@@ -11,13 +11,14 @@ import avro.io
 import fastavro
 import pytest
 
-from archiefstroom import config, schemas
-from archiefstroom.archive import decode_avro, encode_avro
+from archiefstroom import schemas
+from archiefstroom.archive import format as archive_format
 from archiefstroom.core import batching, layout
 from archiefstroom.core.envelope import Disposition, Position
 from archiefstroom.core.validation import InvalidEvent, parse_event
+from archiefstroom.ground import config
+from archiefstroom.ground.settings import ConfigError
 from archiefstroom.samples.generator import generate, generate_with_personal, malformed
-from archiefstroom.settings import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,11 +113,11 @@ def test_data_written_with_schema_v2_is_read_with_the_current_schema():
 
 def test_archive_files_carry_a_self_contained_schema_readable_by_the_reference_library():
     recs = [_record(r, i) for i, r in enumerate(generate(3, threads_per_account=1)[:20])]
-    body = encode_avro(recs, "archive/x/key.avro")
-    assert encode_avro(recs, "archive/x/key.avro") == body          # deterministic bytes: replays overwrite
+    body = archive_format.encode(recs, "archive/x/key.avro")
+    assert archive_format.encode(recs, "archive/x/key.avro") == body          # deterministic bytes: replays overwrite
     with avro.datafile.DataFileReader(io.BytesIO(body), avro.io.DatumReader()) as r:
         assert [x["event"]["event_id"] for x in r] == [x["event"]["event_id"] for x in recs]
-    assert [x["event"]["event_id"] for x in decode_avro(body)] == [x["event"]["event_id"] for x in recs]
+    assert [x["event"]["event_id"] for x in archive_format.decode(body)] == [x["event"]["event_id"] for x in recs]
 
 
 # -- validation ------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Typed loading of YAML files into dataclasses, with errors that name file, line and field.
 
-This is the one config loader: the main configuration (archiefstroom.config)
+This is the one config loader: the main configuration (archiefstroom.ground.config)
 and every registry file (accounts, selectielijst, hotspots, ...) are read
 through `load_yaml(path, DataclassType)`. Dataclass fields carry their own
-checks in `field(metadata={"check": fn, "expected": "..."})`.
+checks, declared with `core.fields.check` / `core.fields.secret`.
 """
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import yaml
+
+from archiefstroom.core.fields import CHECK, ENV, EXPECTED
 
 
 class ConfigError(ValueError):
@@ -33,16 +35,6 @@ class ConfigError(ValueError):
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def check(fn, expected: str, **kw):
-    """Field with a validation predicate; `expected` is said when it fails."""
-    return dataclasses.field(metadata={"check": fn, "expected": expected}, **kw)
-
-
-def secret(env: str, default: Any = None):
-    """Field whose value may come from the environment variable `env` (which wins over the file)."""
-    return dataclasses.field(default=default, metadata={"env": env, "secret": True})
 
 
 def _plain(node: yaml.Node) -> Any:
@@ -187,15 +179,15 @@ def _build_dataclass(cls, node, file: Path, path: str, overrides: dict):
     kwargs = {}
     for name, f in fields.items():
         sub = f"{path}.{name}" if path else name
-        env = f.metadata.get("env")
+        env = f.metadata.get(ENV)
         if env and os.environ.get(env):
             kwargs[name] = os.environ[env]
             continue
         if name in given:
             value = _build(hints[name], given[name], file, sub, overrides.get(name, {}) if isinstance(overrides.get(name), dict) else {})
-            checker = f.metadata.get("check")
+            checker = f.metadata.get(CHECK)
             if checker is not None and not checker(value):
-                raise ConfigError(file, _line(given[name]), sub, f.metadata["expected"], value)
+                raise ConfigError(file, _line(given[name]), sub, f.metadata[EXPECTED], value)
             kwargs[name] = value
         elif f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
             continue

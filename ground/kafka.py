@@ -16,7 +16,7 @@ from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
-from archiefstroom.config import KafkaSettings
+from archiefstroom.ground.config import KafkaSettings
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # the producer's max_request_size and every topic's max.message.bytes

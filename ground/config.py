@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Literal
 
 from archiefstroom.core.burgerbrief.settings import BurgerbriefSettings
+from archiefstroom.core.fields import check, secret
 from archiefstroom.core.pseudonymise.settings import PseudonymisationSettings
 from archiefstroom.core.retention import Category
 from archiefstroom.core.rules.settings import RulesSettings
-from archiefstroom.settings import ConfigError, check, load_yaml, secret
+from archiefstroom.ground.settings import ConfigError, load_yaml
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "archiefstroom.yaml"
 CONFIG_ENV = "ARCHIEFSTROOM_CONFIG"

@@ -16,7 +16,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
-from archiefstroom.config import S3Settings
+from archiefstroom.ground.config import S3Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,13 @@
+"""The archive in S3: one writer per topic-partition, and the archivists' read side.
+
+  writer.py     TopicPartitionWriter: rotation, object names, the write order and the commit
+  ledger.py     the per-batch ledger (every offset's fate) and its entries
+  seen.py       archived ids per creation day: a re-sent event is a duplicate, not a second record
+  sides.py      the side topics a batch feeds before its commit (dead letter, quarantine,
+                handover, held, versions)
+  format.py     the Avro container format of archive records (schemas/archive_record.avsc)
+  storage.py    the object store calls (S3 with tags and Object Lock)
+  read.py       archivists' read side (ls, cat, lookup, history, summary); not on the stream's path
+                except the webcare-feedback lookup, which the catalog (issue 12) will replace
+The object layout itself is core.layout; which items form a batch is core.batching.
+"""

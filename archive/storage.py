@@ -1,0 +1,45 @@
+"""The archive's calls on the object store: Avro objects with tags and a lock, JSON documents.
+
+A small interface over the one S3 client (archiefstroom.ground.s3), so the writer and
+the read side say what they store, not how S3 takes it. `redo`: the key may already
+exist (a batch rewritten after a crash); identical bytes are then not stored again.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Iterator
+
+from archiefstroom.archive import format as avro
+from archiefstroom.ground import s3 as s3io
+
+
+class ArchiveStore:
+    def __init__(self, s3_settings):
+        self.s3 = s3io.Writer(s3_settings)
+
+    def put_records(self, key: str, body: bytes, *, tags: dict[str, str], retain_until: dt.date | None,
+                    legal_hold: bool, redo: bool) -> None:
+        self.s3.put(key, body, tags=tags, retain_until=retain_until, legal_hold=legal_hold,
+                    content_type=avro.CONTENT_TYPE, check_existing=redo)
+
+    def put_json(self, key: str, doc, *, redo: bool) -> None:
+        self.s3.put(key, json.dumps(doc, sort_keys=True, default=str).encode(), content_type="application/json",
+                    check_existing=redo)
+
+    def get(self, key: str) -> bytes | None:
+        return self.s3.get(key)
+
+    def get_json(self, key: str, default=None):
+        body = self.s3.get(key)
+        return json.loads(body) if body else default
+
+    def tags(self, key: str) -> dict[str, str]:
+        return self.s3.tags(key)
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        return (o["Key"] for o in self.s3.list(prefix))
+
+    def objects(self, prefix: str) -> Iterator[dict]:
+        """Listing entries (Key, Size, LastModified, ...) under `prefix`."""
+        return self.s3.list(prefix)
