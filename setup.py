@@ -6,6 +6,8 @@ FOLDERS = {
     "archiefstroom.core": "core",
     "archiefstroom.ground": "ground",
     "archiefstroom.archive": "archive",
+    "archiefstroom.catalog": "catalog",
+    "archiefstroom.web": "web",
     "archiefstroom.transforms": "transforms",
     "archiefstroom.pipelines": "pipelines",
     "archiefstroom.connectors": "connectors",

@@ -125,6 +125,30 @@ class StackSettings:
 
 
 @dataclass
+class CatalogSettings:
+    """The archive's index (issue 12): SQLite by default (a file under data_dir), PostgreSQL in
+    production (`postgresql://user@host:5432/db`, password from the environment). The sink
+    announces every committed batch on `topic`; `archiefstroom catalog run` indexes it."""
+    url: str = check(lambda v: v.startswith(("sqlite:///", "postgresql://")),
+                     "sqlite:///PATH (relative to data_dir) or postgresql://...", default="sqlite:///catalog.sqlite")
+    password: str | None = secret("ARCHIEFSTROOM_CATALOG_PASSWORD")
+    topic: str | None = check(lambda v: v is None or _topic.match(v), "a Kafka topic name or null (no announcements)",
+                              default="archiefstroom.catalog")
+    consumer_group: str = "archiefstroom-catalog"
+
+
+@dataclass
+class WebSettings:
+    """`archiefstroom web`: the archivists' web interface (reads the catalog and S3 only)."""
+    host: str = check(lambda v: v in ("127.0.0.1", "localhost", "::1") or bool(v), "a host to bind", default="127.0.0.1")
+    port: int = check(lambda v: 1024 < v < 65536, "a TCP port 1025..65535", default=8480)
+    users_file: Path = Path("web-users.json")          # relative to data_dir
+    audit_log: Path = Path("web-audit.jsonl")          # relative to data_dir; append-only
+    session_secret: str | None = secret("ARCHIEFSTROOM_WEB_SECRET")
+    session_minutes: int = check(lambda v: 1 <= v <= 24 * 60, "minutes 1..1440", default=60)
+
+
+@dataclass
 class Config:
     data_dir: Path = Path("data")
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
@@ -137,11 +161,16 @@ class Config:
     rules: RulesSettings = field(default_factory=RulesSettings)
     pseudonymisation: PseudonymisationSettings = field(default_factory=PseudonymisationSettings)
     burgerbrief: BurgerbriefSettings = field(default_factory=BurgerbriefSettings)
+    catalog: CatalogSettings = field(default_factory=CatalogSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     source_file: Path | None = None
 
     def resolve_paths(self, base: Path) -> "Config":
         if not self.data_dir.is_absolute():
             self.data_dir = (base / self.data_dir).resolve()
+        for section, name in ((self.web, "users_file"), (self.web, "audit_log")):
+            if not getattr(section, name).is_absolute():
+                setattr(section, name, self.data_dir / getattr(section, name))
         return self
 
 
