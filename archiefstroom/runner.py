@@ -12,6 +12,7 @@ import apache_beam as beam
 from kafka import TopicPartition
 
 from archiefstroom import runtimes, stack
+from archiefstroom.catalog.feed import BackgroundIndexer
 from archiefstroom.ground import kafka as kafka_clients
 from archiefstroom.ground import registries
 from archiefstroom.ground.config import Config
@@ -99,6 +100,8 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
                   flush=True)
     if progress:
         threading.Thread(target=report, daemon=True).start()
+    indexer = (BackgroundIndexer(cfg).start()
+               if cfg.catalog.index_in_run and cfg.catalog.announce_topic else None)
     try:
         opts = runtimes.options(cfg.pipeline.runner, cfg.pipeline.beam_options, argv)
         summary.runner = runtimes.runner_for(cfg.pipeline.runner, cfg.pipeline.beam_options, argv)
@@ -124,6 +127,8 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         drain.clear()
+        if indexer:   # what the run archived is in the catalog when it returns
+            indexer.finish()
     summary.seconds = time.monotonic() - started
     summary.lag = lag(cfg)
     return summary

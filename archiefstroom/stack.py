@@ -290,6 +290,8 @@ def isolated_config(data_dir: Path, name: str, ports: dict, **sections) -> dict:
                   **{k: str(REGISTRY_DIR / f"{k}.yaml") for k in ("accounts", "platforms", "selectielijst", "hotspots")}},
         "burgerbrief": {"alert_topic": f"{name}.alerts", "feedback_topic": f"{name}.feedback",
                         "handover_topic": f"{name}.handover"},
+        "catalog": {"announce_topic": f"{name}.catalog", "consumer_group": f"catalog-{name}",
+                    "url": f"sqlite:///catalog-{name}.sqlite"},
     }
     for key, value in sections.items():
         d[key] = {**d.get(key, {}), **value} if isinstance(value, dict) else value

@@ -7,7 +7,7 @@
                 handover, held, versions)
   format.py     the Avro container format of archive records (schemas/archive_record.avsc)
   storage.py    the object store calls (S3 with tags and Object Lock)
-  read.py       archivists' read side (ls, cat, lookup, history, summary); not on the stream's path
-                except the webcare-feedback lookup, which the catalog (issue 12) will replace
+  read.py       the bucket's read side (ls, cat, ledgers, summary); finding records is the
+                catalog's (archiefstroom.catalog), not on the stream's path
 The object layout itself is core.layout; which items form a batch is core.batching.
 """

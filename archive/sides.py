@@ -3,10 +3,12 @@
   dead_letter, quarantine, handover   the item's payload with its reason in headers
   held (compacted)                    a pending hold survives a crash; an ended hold is removed
   versions (compacted)                archived edits/deletes, so a restarted run links later edits (rule 10)
+  catalog                             the batch's ledger and objects, for the catalog (issue 12)
 Every send is awaited: a broker that did not take it fails the batch, and nothing is committed.
 """
 from __future__ import annotations
 
+from archiefstroom.core import catalog
 from archiefstroom.core.envelope import Disposition
 from archiefstroom.core.rules.holds import ended_hold
 from archiefstroom.core.rules.versions import changelog
@@ -21,6 +23,19 @@ class SideTopics:
                        "handover": cfg.burgerbrief.handover_topic}
         self.held = getattr(cfg.rules, "held_topic", None)
         self.versions = getattr(cfg.rules, "versions_topic", None)
+        self.catalog = cfg.catalog.announce_topic
+
+    def announce(self, ledger_key: str, topic: str, partition: int, start: int, end: int, late: bool,
+                 groups: dict[str, list[dict]], outcomes: int) -> None:
+        """Tell the catalog what this batch committed (before the commit: a crash re-announces,
+        never loses an announcement). Keyed by the ledger: one batch's parts stay in order."""
+        if not self.catalog:
+            return
+        sent = [self.producer.send(self.catalog, value=catalog.encode_announcement(datum), key=ledger_key.encode())
+                for datum in catalog.announcements(ledger_key, topic, partition, start, end, late, groups, outcomes)]
+        self.producer.flush()
+        for fut in sent:
+            fut.get(timeout=30)
 
     def send(self, items: list, archived: list[dict]) -> None:
         """Side-topic messages of a batch: `items` as planned, `archived` the records it stores."""

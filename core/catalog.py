@@ -11,13 +11,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
+import fastavro
 import snowballstemmer
+
+from archiefstroom import schemas
 
 EVENT_TYPES = ("post", "reply", "repost", "quote", "edit", "delete", "reaction", "direct_message")
 FACETS = ("organisation", "account", "platform", "event_type", "retention_class", "period")
@@ -43,7 +47,7 @@ class Entry:
     url: str | None
     retention_class: str          # B or V
     category: str
-    destroy_after: int | None     # year, None for B
+    destroy_after: str | None     # ISO date after which a V record may be destroyed; None for B
     hotspot: str | None
     burgerbrief: bool | None      # the classifier's label (None: not a reaction, not scored)
     burgerbrief_score: float | None
@@ -82,15 +86,26 @@ def entry_of(record: dict, object_key: str) -> Entry:
         object_id=ev["object_id"], thread_root=ev.get("thread_root"), in_reply_to=ev.get("in_reply_to"),
         platform=ev["platform"], event_type=ev["event_type"], account_id=ev["account"]["id"],
         account_handle=ev["account"].get("handle") or ev["account"]["id"], organisation=d.get("organisation"),
-        author=author.get("handle") or author.get("display_name"), created_at=int(ev["created_at"]),
+        author=author.get("handle") or author.get("display_name"), created_at=_ms(ev["created_at"]),
         text=text, url=ev.get("url"), retention_class=ret["retention_class"], category=ret["category"],
-        destroy_after=ret.get("destroy_after"), hotspot=ret.get("hotspot"),
+        destroy_after=_iso(ret.get("destroy_after")), hotspot=ret.get("hotspot"),
         burgerbrief=bb.get("label") if bb else None, burgerbrief_score=bb.get("score") if bb else None,
         verdict=((bb.get("verdict") or {}).get("decision")) if bb else None,
         publishable=bool(d.get("publishable", True)), chain_version=chain_version(record),
         deleted=ev["event_type"] == "delete", object_key=object_key, topic=record["source"]["topic"],
         partition=int(record["source"]["partition"]), offset=int(record["source"]["offset"]),
         raw_sha256=ev["raw"]["sha256"])
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _ms(value) -> int:
+    """Epoch ms from a decoded timestamp-millis (an aware datetime) or a plain number."""
+    if isinstance(value, dt.datetime):
+        return int(value.timestamp() * 1000)
+    return int(value)
 
 
 def chain_version(record: dict) -> int:
@@ -119,8 +134,20 @@ def mark_latest(entries: list[Entry]) -> list[Entry]:
 
 
 # -- text --------------------------------------------------------------------------------
-_WORD = re.compile(r"[0-9a-z]+(?:[-'][0-9a-z]+)*")
-_stemmer = snowballstemmer.stemmer("dutch")
+_WORD = re.compile(r"[0-9a-z]+")
+# Snowball's original Dutch (Porter-style) stemmer, the one PostgreSQL's `dutch` configuration
+# uses (snowballstemmer 3 calls it dutch_porter; its new `dutch` stems "gemeenten" to "meen")
+_stemmer = snowballstemmer.stemmer("dutch_porter")
+# Snowball's Dutch stop words, as PostgreSQL's `dutch` configuration drops them (dutch.stop):
+# SQLite's index drops the same ones, so a query means the same on both databases
+STOPWORDS = frozenset("""
+    de en van ik te dat die in een hij het niet zijn is was op aan met als voor had er maar om
+    hem dan zou of wat mijn men dit zo door over ze zich bij ook tot je mij uit der daar haar
+    naar heb hoe heeft hebben deze u want nog zal me zij nu ge geen omdat iets worden toch al
+    waren veel meer doen toen moet ben zonder kan hun dus alles onder ja eens hier wie werd
+    altijd doch wordt wezen kunnen ons zelf tegen na reeds wil kon niets uw iemand geweest
+    andere
+""".split())
 
 
 def fold(text: str) -> str:
@@ -140,8 +167,9 @@ def words(text: str) -> list[str]:
 
 
 def stemmed(text: str) -> str:
-    """The text as the SQLite index holds it: folded, split into words, each word stemmed."""
-    return " ".join(stem(w) for w in words(text))
+    """The text as the SQLite index holds it: folded, split into words, stop words dropped,
+    each word stemmed."""
+    return " ".join(stem(w) for w in words(text) if w not in STOPWORDS)
 
 
 @dataclass
@@ -153,13 +181,16 @@ class Term:
 
 def parse_terms(text: str) -> list[Term]:
     """Search words: plain words must all occur (stemmed), `word*` is a prefix, `-word`
-    excludes. Anything that is not a letter or digit separates words; quotes are ignored."""
+    excludes. Anything that is not a letter or digit separates words; quotes are ignored;
+    stop words (de, het, meer, ...) are not searched for, as neither index holds them."""
     terms = []
     for raw in (text or "").split():
         negated = raw.startswith("-") and len(raw) > 1
         prefix = raw.rstrip('"\'').endswith("*")
-        for i, w in enumerate(words(raw.lstrip("-"))):
-            terms.append(Term(w, prefix and i == len(words(raw.lstrip("-"))) - 1, negated))
+        found = words(raw.lstrip("-"))
+        for i, w in enumerate(found):
+            if w not in STOPWORDS or (prefix and i == len(found) - 1):
+                terms.append(Term(w, prefix and i == len(found) - 1, negated))
     return terms
 
 
@@ -215,23 +246,73 @@ class ThreadNode:
 
 def thread_tree(entries: list[Entry]) -> list[ThreadNode]:
     """The latest version of each post or reaction of one thread, as trees: a reaction hangs
-    under what it replied to (in_reply_to, an object id or event id); one whose parent is
-    not in the archive (not captured, or dropped by the rules) hangs under the root, else
-    stands alone. Children in creation order."""
+    under what it replied to (in_reply_to, an object id or event id, taken from any version:
+    a delete tombstone may not repeat it); one whose parent is not in the archive (not
+    captured, or dropped by the rules) hangs under the thread's root, else stands alone.
+    Children in creation order."""
+    links: dict[str, tuple[str | None, str | None]] = {}
+    for e in sorted(entries, key=order_key):
+        reply, root = links.get(e.object_id, (None, None))
+        links[e.object_id] = (reply or e.in_reply_to, root or e.thread_root)
     latest = [e for e in entries if e.latest]
     by_object = {e.object_id: ThreadNode(e) for e in latest}
     by_event = {e.event_id: by_object[e.object_id] for e in latest}
     roots = []
     for node in sorted(by_object.values(), key=lambda n: (n.entry.created_at, n.entry.event_id)):
-        e = node.entry
-        parent = by_object.get(e.in_reply_to or "") or by_event.get(e.in_reply_to or "")
-        if parent is None and e.thread_root and e.thread_root != e.object_id:
-            parent = by_object.get(e.thread_root) or by_event.get(e.thread_root)
+        reply, root = links[node.entry.object_id]
+        parent = by_object.get(reply or "") or by_event.get(reply or "")
+        if parent is None and root and root != node.entry.object_id:
+            parent = by_object.get(root) or by_event.get(root)
         if parent is None or parent is node:
             roots.append(node)
         else:
             parent.children.append(node)
     return roots
+
+
+# -- announcements ------------------------------------------------------------------------
+ANNOUNCEMENT_SCHEMA = "catalog_announcement"
+ANNOUNCE_RECORDS = 5000      # records listed per message: a 10,000-record batch is two messages
+
+
+def announcements(ledger_key: str, topic: str, partition: int, start: int, end: int, late: bool,
+                  groups: dict[str, list[dict]], outcomes: int) -> list[dict]:
+    """What the sink tells the catalog of one committed batch (schemas/catalog_announcement.avsc):
+    its ledger, and per object the retention and the record ids and versions it holds. Big
+    batches are split into parts so that no message outgrows a broker's limit; every part
+    names the ledger, which is the authority the catalog reads."""
+    listed = []
+    for key in sorted(groups):
+        records = sorted(groups[key], key=lambda r: r["source"]["offset"])
+        ret = records[0]["retention"]
+        for i in range(0, len(records), ANNOUNCE_RECORDS):
+            listed.append({"key": key, "retention_class": ret["retention_class"], "category": ret["category"],
+                           "destroy_after": ret.get("destroy_after"),   # a date (Avro date)
+                           "records": [{"event_id": r["event"]["event_id"],
+                                        "record_version": int(r.get("record_version") or 1),
+                                        "offset": int(r["source"]["offset"])} for r in records[i:i + ANNOUNCE_RECORDS]]})
+    parts, current, size = [], [], 0
+    for obj in listed:
+        if current and size + len(obj["records"]) > ANNOUNCE_RECORDS:
+            parts.append(current)
+            current, size = [], 0
+        current.append(obj)
+        size += len(obj["records"])
+    parts.append(current)
+    return [{"ledger": ledger_key, "topic": topic, "partition": partition, "start": start, "end": end, "late": late,
+             "part": i + 1, "parts": len(parts), "objects": objs, "outcomes": outcomes}
+            for i, objs in enumerate(parts)]
+
+
+def encode_announcement(datum: dict) -> bytes:
+    """Schemaless Avro binary, as the alert topic's messages are."""
+    out = io.BytesIO()
+    fastavro.schemaless_writer(out, schemas.load(ANNOUNCEMENT_SCHEMA), datum)
+    return out.getvalue()
+
+
+def decode_announcement(value: bytes) -> dict:
+    return fastavro.schemaless_reader(io.BytesIO(value), schemas.load(ANNOUNCEMENT_SCHEMA))
 
 
 # -- integrity ---------------------------------------------------------------------------

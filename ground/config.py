@@ -128,13 +128,16 @@ class StackSettings:
 class CatalogSettings:
     """The archive's index (issue 12): SQLite by default (a file under data_dir), PostgreSQL in
     production (`postgresql://user@host:5432/db`, password from the environment). The sink
-    announces every committed batch on `topic`; `archiefstroom catalog run` indexes it."""
+    announces every committed batch on `announce_topic`; `archiefstroom catalog run` indexes it,
+    and so does a thread of `archiefstroom run` when `index_in_run` (the embedded default;
+    a cluster runs `catalog run` as its own deployment)."""
     url: str = check(lambda v: v.startswith(("sqlite:///", "postgresql://")),
                      "sqlite:///PATH (relative to data_dir) or postgresql://...", default="sqlite:///catalog.sqlite")
     password: str | None = secret("ARCHIEFSTROOM_CATALOG_PASSWORD")
-    topic: str | None = check(lambda v: v is None or _topic.match(v), "a Kafka topic name or null (no announcements)",
+    announce_topic: str | None = check(lambda v: v is None or _topic.match(v), "a Kafka topic name or null (no announcements)",
                               default="archiefstroom.catalog")
     consumer_group: str = "archiefstroom-catalog"
+    index_in_run: bool = True
 
 
 @dataclass

@@ -20,7 +20,7 @@ import threading
 
 import apache_beam as beam
 
-from archiefstroom.archive.read import EventLookup
+from archiefstroom.catalog.read import CatalogLookup
 from archiefstroom.core.rules.registry import Registry, government_ids
 from archiefstroom.ground.config import Config
 from archiefstroom.transforms import burgerbrief, pseudonymise
@@ -94,7 +94,7 @@ class ApplyFeedback(beam.PTransform):
                                                                  poll_max_records=cfg.pipeline.poll_max_records,
                                                                  event_time_slack_s=cfg.pipeline.event_time_slack_seconds,
                                                                  drain=self.drain)
-        applied = feedback.records | "Verdicts" >> ApplyWebcareFeedback(cfg, EventLookup(cfg), self.registry)
+        applied = feedback.records | "Verdicts" >> ApplyWebcareFeedback(cfg, CatalogLookup(cfg), self.registry)
         return ((applied["records"], applied["dispositions"], feedback.ticks)
                 | "FeedbackOutcomes" >> beam.Flatten()
                 | "WriteVersions" >> WriteArchive(cfg, topic))

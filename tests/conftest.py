@@ -85,3 +85,18 @@ def make_cfg(request, stack_cfg, stack_dir):
         stack.ensure(cfg)
         return cfg
     return make
+
+
+PG_PORT = int(os.environ.get("ARCHIEFSTROOM_TEST_PG_PORT", 21532))
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server (Debian's package, installed by scripts/setup) on 127.0.0.1, for the
+    catalog on its production database; `postgres.create_database(name)` gives a fresh URL."""
+    from archiefstroom import pgserver
+    server = pgserver.Server(PG_PORT)
+    try:
+        yield server.start()
+    finally:
+        server.stop()

@@ -242,7 +242,7 @@ class ApplyWebcareFeedback(beam.PTransform):
     successive verdicts get successive versions), `dispositions` (undecodable feedback or unknown event id: dead letter; confirmed and
     `keep_in_social_archive: false`: kind "handover", the new version as payload for the handover
     topic: the one handover path). `lookup(event_id)`: what the archive holds of an event
-    (archiefstroom.archive.read.EventLookup); `registry`: the rules' registries (selectielijst,
+    (archiefstroom.catalog.read.CatalogLookup: the catalog, then the objects it names); `registry`: the rules' registries (selectielijst,
     and re-choosing a retention when a burgerbrief is denied)."""
 
     def __init__(self, cfg, lookup, registry):

@@ -1,7 +1,8 @@
 """`archiefstroom explain EVENT_ID`: what happened to an event, and which rules decided why."""
 from __future__ import annotations
 
-from archiefstroom.archive import read
+from archiefstroom.catalog import read
+from archiefstroom.catalog.index import Catalog
 from archiefstroom.ground import config
 
 
@@ -18,7 +19,7 @@ def _retention(ret: dict) -> str:
 
 
 def format_entry(entry: dict) -> list[str]:
-    """Lines for one lookup entry (archiefstroom.archive.read.lookup)."""
+    """Lines for one lookup entry (archiefstroom.catalog.read.lookup)."""
     src = entry.get("source") or {}
     where = f"{src.get('topic')}/{src.get('partition')}/{src.get('offset')}"
     if entry["kind"] != "archived":
@@ -53,7 +54,7 @@ def format_entry(entry: dict) -> list[str]:
 
 def explain(event_id: str, entries: list[dict]) -> str:
     if not entries:
-        return f"{event_id}: not in the archive ledgers (not read yet, or not committed)"
+        return f"{event_id}: not in the archive's catalog (not read yet, not committed, or not indexed yet)"
     order = {"held": 0, "dropped": 1, "archived": 2}
     entries = sorted(entries, key=lambda e: (order.get(e["kind"], 3), (e.get("source") or {}).get("offset", 0)))
     lines = [f"{event_id}: {len(entries)} outcome(s)"]
@@ -64,6 +65,10 @@ def explain(event_id: str, entries: list[dict]) -> str:
 
 def run(args) -> int:
     cfg = config.load(args.config)
-    entries = read.lookup(cfg, args.event_id)
+    catalog = Catalog.open(cfg)
+    try:
+        entries = read.lookup(cfg, args.event_id, catalog)
+    finally:
+        catalog.close()
     print(explain(args.event_id, entries))
     return 0 if entries else 1

@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from archiefstroom import replay, runner, schemas
-from archiefstroom.archive import read
+from archiefstroom.catalog import read
+from archiefstroom.catalog.index import Catalog
 from archiefstroom.commands import webcare
 from archiefstroom.commands.archive import format_history
 from archiefstroom.core.burgerbrief import alerts
@@ -51,6 +52,8 @@ def run(request, tmp_path_factory, stack_cfg, stack_dir):
                                   "allow_dev_key": False,
                                   "vault": {"enabled": True, "key": VAULT_KEY, "path": f"vault-{name}",
                                             "audit_log": f"vault-{name}/audit.jsonl"}}}
+    if broker == "kafka":   # the catalog on its production database beside the second broker
+        extra["catalog"] = {"url": request.getfixturevalue("postgres").create_database(name)}
     cfg = build_cfg(stack_dir, name, broker, **extra)
     stack.ensure(cfg)
     cfg_file = tmp_path_factory.mktemp("e2e") / "archiefstroom.yaml"
@@ -59,6 +62,14 @@ def run(request, tmp_path_factory, stack_cfg, stack_dir):
     ends = replay.produce(cfg, events)
     summary = runner.run(cfg, stop_at=ends, progress=False)
     return {"cfg": cfg, "file": cfg_file, "events": events, "personal": personal, "summary": summary}
+
+
+def _catalog(cfg, call, *args):
+    catalog = Catalog.open(cfg)
+    try:
+        return call(cfg, *args, catalog)
+    finally:
+        catalog.close()
 
 
 def _valid_records(cfg, events):
@@ -137,13 +148,13 @@ def test_a_burgerbrief_raises_an_alert_and_a_webcare_verdict_makes_a_new_version
     assert msgs, "burgerbrieven in the sample raise alerts"
     decoded = [alerts.decode(m.value, alerts.ALERT_SCHEMA) for m in msgs]
     alert = next(a for a in decoded if a["label"])
-    archived = [f for f in read.lookup(cfg, alert["event_id"]) if f["kind"] == "archived"]
+    archived = [f for f in _catalog(cfg, read.lookup, alert["event_id"]) if f["kind"] == "archived"]
     assert [f["record"]["record_version"] for f in archived] == [1]
     assert archived[0]["record"]["burgerbrief"]["label"] is True
 
     webcare.send_verdict(cfg, alert["event_id"], "b", "anna", alert=alert)
     runner.run(cfg, stop_at=runner.end_offsets(cfg), progress=False)
-    recorded = sorted((f["record"] for f in read.lookup(cfg, alert["event_id"]) if f["kind"] == "archived"),
+    recorded = sorted((f["record"] for f in _catalog(cfg, read.lookup, alert["event_id"]) if f["kind"] == "archived"),
                       key=lambda r: r["record_version"])
     assert [v["record_version"] for v in recorded] == [1, 2]
     verdict = recorded[1]["burgerbrief"]["verdict"]
@@ -171,7 +182,7 @@ def test_edits_link_to_the_previous_version_and_tombstones_to_the_original(run):
         "a tombstone of an edited post follows its last edit and names the original"
     # `archive history` walks the longest chain: original, edits, maybe a tombstone, each following the one before
     longest = max(got.values(), key=lambda link: link[2])[1]
-    chain = read.history(cfg, longest)
+    chain = _catalog(cfg, read.history, longest)
     assert chain[0]["event"]["event_id"] == longest and len(chain) >= 3
     assert all(b["decision"]["supersedes"] == a["event"]["event_id"] for a, b in zip(chain, chain[1:]))
     assert "follows " + longest in format_history(chain)
@@ -215,3 +226,61 @@ def test_a_confirmed_burgerbrief_handed_over_reaches_the_handover_topic(run):
     assert handed[0]["burgerbrief"]["verdict"]["by"] == "bert"
     kinds = [e["kind"] for e in ledger_entries(cfg) if e.get("event_id") == alert["event_id"]]
     assert "handover" in kinds
+
+
+# -- the catalog (issue 12) ----------------------------------------------------------------
+def test_the_catalog_indexes_every_archived_record_and_a_rebuild_from_the_bucket_equals_it(run, tmp_path, request):
+    import copy
+
+    from archiefstroom.catalog import feed
+    cfg = run["cfg"]
+    stored = {(r["event"]["event_id"], r["record_version"]) for recs in archived_records(cfg).values() for r in recs}
+    live = Catalog.open(cfg)
+    rebuilt_cfg = copy.deepcopy(cfg)
+    rebuilt_cfg.catalog.url = (request.getfixturevalue("postgres").create_database(tmp_path.name[-40:].lower())
+                               if cfg.catalog.url.startswith("postgresql") else f"sqlite:///{tmp_path}/rebuilt.sqlite")
+    rebuilt = Catalog.open(rebuilt_cfg)
+    try:
+        live_dump = live.dump()
+        assert {(row[0], row[1]) for row in live_dump[0][1:]} == stored
+        # not-archived fates are indexed too (explain): as many as the ledgers hold
+        assert len(live_dump[1]) - 1 == sum(1 for e in ledger_entries(cfg) if e["kind"] != "archived")
+        done = feed.rebuild(rebuilt_cfg, rebuilt)
+        assert done.records == len(stored)
+        assert rebuilt.dump() == live_dump
+    finally:
+        live.close()
+        rebuilt.close()
+
+
+def test_an_archived_post_is_found_by_a_word_of_its_text_and_its_thread_holds_its_reactions(run):
+    from archiefstroom.core.catalog import Query
+    cfg = run["cfg"]
+    records = [r for recs in archived_records(cfg).values() for r in recs]
+    replied = {r["event"]["in_reply_to"] for r in records if r["event"]["in_reply_to"]}
+    post = next(r for r in records if r["event"]["event_type"] == "post" and r["event"]["object_id"] in replied
+                and r["event"]["text"])
+    word = max(re.findall(r"[A-Za-z]{6,}", post["event"]["text"]), key=len)
+    catalog = Catalog.open(cfg)
+    try:
+        found = catalog.search(Query(word.upper(), platform=post["event"]["platform"], version="all", limit=1000))
+        assert post["event"]["event_id"] in {e.event_id for e in found.entries}
+        roots = catalog.thread(post["event"]["object_id"])
+        assert [n.entry.object_id for n in roots][:1] == [post["event"]["object_id"]]
+        children = {c.entry.object_id for c in roots[0].children}
+        direct = {r["event"]["object_id"] for r in records if r["event"]["in_reply_to"] == post["event"]["object_id"]}
+        assert direct and direct <= children
+    finally:
+        catalog.close()
+
+
+def test_no_personal_value_reaches_the_catalog_in_the_clear(run):
+    cfg = run["cfg"]
+    catalog = Catalog.open(cfg)
+    try:
+        text = json.dumps(catalog.dump(), ensure_ascii=False)
+    finally:
+        catalog.close()
+    personal = sorted(v for v in run["personal"] if len(v) >= 6)
+    leaked = sorted(set(re.findall("|".join(re.escape(v) for v in personal), text)))
+    assert leaked == []

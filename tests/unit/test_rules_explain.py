@@ -25,4 +25,4 @@ def test_explain_dropped_and_held():
                 "detail": {}, "source": {"topic": "t", "partition": 1, "offset": 9}}]
     out = explain("x:1", entries)
     assert out.index("HELD") < out.index("DROPPED") and "window_hours: 72" in out
-    assert "not in the archive" in explain("x:2", [])
+    assert "not in the archive's catalog" in explain("x:2", [])

@@ -1,0 +1,294 @@
+"""The catalog's tables and questions, on SQLite or PostgreSQL with the same code.
+
+  entries    one row per archived record version (core.catalog.Entry), keyed (event_id,
+             record_version): indexing the same record twice changes nothing, so a batch
+             announced again after a crash, or a rebuild over a live index, is harmless
+  text       SQLite: an FTS5 table over the Dutch-stemmed, accent-folded text (unicode61);
+             PostgreSQL: a tsvector of the folded text in the `dutch` configuration, GIN index
+  outcomes   every offset's fate that is not an archived record (dropped, held, dead letter,
+             duplicate, ...), from the ledgers, for `explain`
+  batches    the ledgers indexed, so `catalog run` and `rebuild` know what they have done
+"""
+from __future__ import annotations
+
+import json
+
+from archiefstroom.core import catalog as core
+from archiefstroom.core.catalog import COLUMNS, Entry, Query, SearchResult, ThreadNode
+from archiefstroom.ground import catalog_db
+from archiefstroom.ground.catalog_db import Database
+
+_BOOL = {"burgerbrief", "publishable", "deleted", "latest"}
+_TYPES = {"record_version": "INTEGER NOT NULL", "created_at": "BIGINT NOT NULL",
+          "burgerbrief_score": "REAL", "chain_version": "INTEGER NOT NULL", "partition": "INTEGER NOT NULL",
+          "offset": "BIGINT NOT NULL", **{b: "BOOLEAN" for b in _BOOL}}
+_FACET_COLUMN = {"organisation": "organisation", "account": "account_handle", "platform": "platform",
+                 "event_type": "event_type", "retention_class": "retention_class", "period": "period"}
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+_COLS = ", ".join(_q(c) for c in COLUMNS)
+
+
+def _schema(dialect: str) -> list[str]:
+    cols = ",\n  ".join(f"{_q(c)} {_TYPES.get(c, 'TEXT')}" for c in COLUMNS)
+    ident = "id INTEGER PRIMARY KEY" if dialect == "sqlite" else "id BIGSERIAL PRIMARY KEY"
+    out = [f"""CREATE TABLE IF NOT EXISTS entries (
+  {ident},
+  {cols},
+  period TEXT NOT NULL,
+  body TEXT NOT NULL{",  tsv tsvector GENERATED ALWAYS AS (to_tsvector('dutch', body)) STORED" if dialect == "postgresql" else ""},
+  UNIQUE (event_id, record_version))""",
+           "CREATE INDEX IF NOT EXISTS entries_object ON entries (object_id)",
+           "CREATE INDEX IF NOT EXISTS entries_thread ON entries (thread_root)",
+           "CREATE INDEX IF NOT EXISTS entries_created ON entries (created_at)",
+           "CREATE INDEX IF NOT EXISTS entries_account ON entries (account_handle, created_at)",
+           """CREATE TABLE IF NOT EXISTS outcomes (
+  ledger TEXT NOT NULL, "offset" BIGINT NOT NULL, topic TEXT NOT NULL, "partition" INTEGER NOT NULL,
+  event_id TEXT, kind TEXT NOT NULL, reason TEXT, detail TEXT,
+  PRIMARY KEY (ledger, "offset", kind))""",
+           "CREATE INDEX IF NOT EXISTS outcomes_event ON outcomes (event_id)",
+           "CREATE TABLE IF NOT EXISTS batches (ledger TEXT PRIMARY KEY, records INTEGER NOT NULL, outcomes INTEGER NOT NULL)"]
+    if dialect == "sqlite":
+        out.append("CREATE VIRTUAL TABLE IF NOT EXISTS entries_text USING fts5(body, content='entries', "
+                   "content_rowid='id', tokenize='unicode61 remove_diacritics 2')")
+    else:
+        out.append("CREATE INDEX IF NOT EXISTS entries_tsv ON entries USING GIN (tsv)")
+    return out
+
+
+def _period(e: Entry) -> str:
+    return e.created.strftime("%Y-%m")
+
+
+def _body(e: Entry, dialect: str) -> str:
+    """What the text index holds: SQLite gets stems (Python's Snowball), PostgreSQL the folded
+    words (its `dutch` configuration stems them with the same algorithm)."""
+    text = " ".join(filter(None, [e.text, e.author, e.account_handle]))
+    return core.stemmed(text) if dialect == "sqlite" else " ".join(core.words(text))
+
+
+class Catalog:
+    def __init__(self, db: Database):
+        self.db = db
+        db.script(_schema(db.dialect))
+        db.commit()
+
+    @classmethod
+    def open(cls, cfg) -> "Catalog":
+        return cls(catalog_db.connect(cfg))
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- writing ------------------------------------------------------------------------
+    def index(self, entries: list[Entry]) -> int:
+        """Add entries not yet indexed (keyed by event id and record version) and recompute
+        `latest` for the objects they belong to. Returns how many were new. Commits."""
+        db = self.db
+        fresh, seen = [], set()
+        for e in entries:
+            if (e.event_id, e.record_version) not in seen:
+                seen.add((e.event_id, e.record_version))
+                fresh.append(e)
+        known = set()
+        for chunk in _chunks(fresh, 400):
+            cond = " OR ".join(["(event_id = ? AND record_version = ?)"] * len(chunk))
+            known.update(db.execute(f"SELECT event_id, record_version FROM entries WHERE {cond}",
+                                    [v for e in chunk for v in (e.event_id, e.record_version)]))
+        new = [e for e in fresh if (e.event_id, e.record_version) not in known]
+        try:
+            rows = [(*self._values(e), _period(e), _body(e, db.dialect)) for e in new]
+            marks = ", ".join("?" * (len(COLUMNS) + 2))
+            conflict = " ON CONFLICT (event_id, record_version) DO NOTHING" if db.dialect == "postgresql" else ""
+            before = db.execute("SELECT COALESCE(MAX(id), 0) FROM entries")[0][0] if db.dialect == "sqlite" else 0
+            db.executemany(f"INSERT INTO entries ({_COLS}, period, body) VALUES ({marks}){conflict}", rows)
+            if db.dialect == "sqlite" and new:   # one writer: the ids above `before` are this call's
+                db.execute("INSERT INTO entries_text (rowid, body) SELECT id, body FROM entries WHERE id > ?", (before,))
+            self._relatest({e.object_id for e in new})
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        return len(new)
+
+    def _values(self, e: Entry) -> tuple:
+        return tuple(getattr(e, c) for c in COLUMNS)
+
+    def _relatest(self, object_ids: set[str]) -> None:
+        changes = []
+        for chunk in _chunks(sorted(object_ids), 400):
+            marks = ", ".join("?" * len(chunk))
+            group = self._select(f"object_id IN ({marks})", chunk)
+            before = {(e.event_id, e.record_version): e.latest for e in group}
+            for e in core.mark_latest(group):
+                if before[(e.event_id, e.record_version)] != e.latest:
+                    changes.append((e.latest, e.event_id, e.record_version))
+        self.db.executemany("UPDATE entries SET latest = ? WHERE event_id = ? AND record_version = ?", changes)
+
+    def record_outcomes(self, ledger: str, rows: list[dict], records: int) -> None:
+        """The not-archived fates of one ledger, and the ledger itself as done. Commits."""
+        db = self.db
+        conflict = "ON CONFLICT DO NOTHING" if db.dialect == "postgresql" else ""
+        verb = "INSERT" if conflict else "INSERT OR IGNORE"
+        db.executemany(f'{verb} INTO outcomes (ledger, "offset", topic, "partition", event_id, kind, reason, detail) '
+                       f"VALUES (?, ?, ?, ?, ?, ?, ?, ?) {conflict}",
+                       [(ledger, r["offset"], r["topic"], r["partition"], r.get("event_id"), r["kind"],
+                         r.get("reason"), json.dumps(r.get("detail") or {}, sort_keys=True)) for r in rows])
+        db.execute(f"{verb} INTO batches (ledger, records, outcomes) VALUES (?, ?, ?) {conflict}",
+                   (ledger, records, len(rows)))
+        db.commit()
+
+    def indexed(self, ledger: str) -> bool:
+        return bool(self.db.execute("SELECT 1 FROM batches WHERE ledger = ?", (ledger,)))
+
+    def clear(self) -> None:
+        """Empty every table (a rebuild starts from nothing)."""
+        stmts = ["DELETE FROM entries", "DELETE FROM outcomes", "DELETE FROM batches"]
+        if self.db.dialect == "sqlite":
+            stmts.insert(0, "INSERT INTO entries_text (entries_text) VALUES ('delete-all')")
+        self.db.script(stmts)
+        self.db.commit()
+
+    # -- reading ------------------------------------------------------------------------
+    def _select(self, where: str, params, tail: str = "") -> list[Entry]:
+        rows = self.db.execute(f"SELECT {_COLS} FROM entries WHERE {where} {tail}", params)
+        return [self._entry(r) for r in rows]
+
+    @staticmethod
+    def _entry(row) -> Entry:
+        values = {c: (bool(v) if c in _BOOL and v is not None else v) for c, v in zip(COLUMNS, row)}
+        return Entry(**values)
+
+    def get(self, event_id: str, record_version: int | None = None) -> Entry | None:
+        if record_version is None:
+            found = self._select("event_id = ?", (event_id,), "ORDER BY record_version DESC LIMIT 1")
+        else:
+            found = self._select("event_id = ? AND record_version = ?", (event_id, record_version))
+        return found[0] if found else None
+
+    def entries(self, event_id: str) -> list[Entry]:
+        return self._select("event_id = ?", (event_id,), "ORDER BY record_version")
+
+    def versions(self, object_id: str) -> list[Entry]:
+        return sorted(self._select("object_id = ?", (object_id,)), key=core.order_key)
+
+    def thread(self, some_id: str) -> list[ThreadNode]:
+        """The thread holding an event or object id: its root post with every reaction under it."""
+        e = self.get(some_id) or next(iter(self.versions(some_id)), None)
+        if e is None:
+            return []
+        root = e.thread_root or e.in_reply_to or e.object_id
+        objects = {root} | {m.object_id for m in self._select("thread_root = ? OR in_reply_to = ?", (root, root))}
+        # reactions on reactions may name only their parent: follow in_reply_to downwards
+        frontier = objects - {root}
+        while frontier:
+            marks = ", ".join("?" * len(frontier))
+            found = {m.object_id for m in self._select(f"in_reply_to IN ({marks})", sorted(frontier))}
+            frontier = found - objects
+            objects |= found
+        # every version of each object: the newest (a tombstone, say) may not name the thread
+        members = []
+        for chunk in _chunks(sorted(objects), 400):
+            members += self._select(f"object_id IN ({', '.join('?' * len(chunk))})", chunk)
+        return core.thread_tree(members)
+
+    def outcomes(self, event_ids: list[str]) -> list[dict]:
+        marks = ", ".join("?" * len(event_ids))
+        rows = self.db.execute(f'SELECT ledger, "offset", topic, "partition", event_id, kind, reason, detail '
+                               f'FROM outcomes WHERE event_id IN ({marks}) ORDER BY "offset"', event_ids)
+        return [{"ledger": r[0], "kind": r[5], "reason": r[6], "detail": json.loads(r[7] or "{}"), "event_id": r[4],
+                 "source": {"topic": r[2], "partition": r[3], "offset": r[1]}} for r in rows]
+
+    def search(self, q: Query, *, facets: bool = False) -> SearchResult:
+        where, params = self._where(q)
+        total = self.db.execute(f"SELECT COUNT(*) FROM entries WHERE {where}", params)[0][0]
+        rows = self._select(where, params, f'ORDER BY created_at DESC, event_id, record_version DESC LIMIT {int(q.limit)} OFFSET {int(q.offset)}')
+        out = SearchResult(rows, total)
+        if facets:
+            for name, col in _FACET_COLUMN.items():
+                counted = self.db.execute(f"SELECT {col}, COUNT(*) AS n FROM entries WHERE {where} "
+                                          f"GROUP BY {col} ORDER BY n DESC, {col} LIMIT 25", params)
+                out.facets[name] = [(v, n) for v, n in counted if v is not None]
+        return out
+
+    def _where(self, q: Query) -> tuple[str, list]:
+        conds, params = ["1 = 1"], []
+
+        def add(cond, *values):
+            conds.append(cond)
+            params.extend(values)
+
+        if q.version == "latest":
+            add("latest = ?", True)
+        for col, value in (("organisation", q.organisation), ("platform", q.platform), ("event_type", q.event_type)):
+            if value:
+                add(f"{col} = ?", value)
+        if q.account:
+            add("(account_handle = ? OR account_id = ?)", q.account, q.account)
+        lo, hi = q.ms_range()
+        if lo is not None:
+            add("created_at >= ?", lo)
+        if hi is not None:
+            add("created_at <= ?", hi)
+        if q.burgerbrief is not None:
+            # webcare's verdict overrules the classifier's label
+            add("COALESCE(verdict = 'burgerbrief', burgerbrief) = ?", q.burgerbrief)
+        if q.retention:
+            add("retention_class = ?" if q.retention in ("B", "V") else "category = ?", q.retention)
+        terms = core.parse_terms(q.terms)
+        if terms:
+            # `latest`: a post is found by what any of its versions said (an edit may have
+            # removed the word, a tombstone has no text) and shown as it is now
+            for cond, value in self._text(terms):
+                if q.version == "latest" and not cond.startswith("NOT"):
+                    cond = f"object_id IN (SELECT object_id FROM entries WHERE {cond})"
+                add(cond, value)
+        elif core.words(q.terms):   # only stop words: nothing can match them, on either database
+            add("1 = 0")
+        return " AND ".join(conds), params
+
+    def _text(self, terms) -> list[tuple[str, str]]:
+        """(condition on an entries row, its one parameter): the words that must occur, then
+        (as `NOT ...`) the words that must not."""
+        pos = [t for t in terms if not t.negated]
+        neg = [t for t in terms if t.negated]
+        out = []
+        if self.db.dialect == "postgresql":
+            def tsq(ts):
+                return " & ".join(t.word + (":*" if t.prefix else "") for t in ts)
+            if pos:
+                out.append(("tsv @@ to_tsquery('dutch', ?)", tsq(pos)))
+            if neg:
+                out.append(("NOT tsv @@ to_tsquery('dutch', ?)", " | ".join(t.word + (":*" if t.prefix else "") for t in neg)))
+            return out
+
+        def fts(ts, joint):
+            return f" {joint} ".join(f'"{core.stem(t.word)}"' + ("*" if t.prefix else "") for t in ts)
+        if pos:
+            out.append(("id IN (SELECT rowid FROM entries_text WHERE entries_text MATCH ?)", fts(pos, "AND")))
+        if neg:
+            out.append(("NOT id IN (SELECT rowid FROM entries_text WHERE entries_text MATCH ?)", fts(neg, "OR")))
+        return out
+
+    def counts(self) -> dict:
+        return {"entries": self.db.execute("SELECT COUNT(*) FROM entries")[0][0],
+                "latest": self.db.execute("SELECT COUNT(*) FROM entries WHERE latest = ?", (True,))[0][0],
+                "outcomes": self.db.execute("SELECT COUNT(*) FROM outcomes")[0][0],
+                "batches": self.db.execute("SELECT COUNT(*) FROM batches")[0][0]}
+
+    def dump(self) -> list[tuple]:
+        """Everything indexed, in a fixed order (a rebuilt index must equal the live one)."""
+        entries = self.db.execute(f"SELECT {_COLS}, period, body FROM entries ORDER BY event_id, record_version")
+        outcomes = self.db.execute('SELECT ledger, "offset", topic, "partition", event_id, kind, reason, detail '
+                                   'FROM outcomes ORDER BY ledger, "offset", kind')
+        batches = self.db.execute("SELECT ledger, records, outcomes FROM batches ORDER BY ledger")
+        return [("entries", *map(tuple, entries)), ("outcomes", *map(tuple, outcomes)), ("batches", *map(tuple, batches))]
+
+
+def _chunks(items: list, n: int):
+    for i in range(0, len(items), n):
+        yield items[i:i + n]

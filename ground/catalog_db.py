@@ -1,0 +1,81 @@
+"""The one client factory of the catalog's database: SQLite (the embedded default, a file under
+data_dir) or PostgreSQL (production), behind one small interface, so the catalog's SQL is
+written once with `?` placeholders and both databases run it.
+
+Where the two differ (full-text search, upserts, a month from epoch ms) the catalog asks
+`db.dialect`; nothing else here knows what a catalog is.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import urllib.parse
+from pathlib import Path
+
+import psycopg
+
+from archiefstroom.ground.config import Config
+
+
+class Database:
+    """A connection with `?` placeholders on both databases, used by one thread at a time
+    (each thread of a process opens its own through `connect`)."""
+
+    def __init__(self, dialect: str, conn, where: str):
+        self.dialect, self.conn, self.where = dialect, conn, where
+        self._lock = threading.Lock()
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.dialect == "postgresql" else sql
+
+    def execute(self, sql: str, params=()) -> list[tuple]:
+        with self._lock:
+            cur = self.conn.execute(self._sql(sql), params)
+            return cur.fetchall() if cur.description else []
+
+    def executemany(self, sql: str, rows) -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        with self._lock:
+            if self.dialect == "postgresql":
+                with self.conn.cursor() as cur:
+                    cur.executemany(self._sql(sql), rows)
+            else:
+                self.conn.executemany(sql, rows)
+
+    def script(self, statements: list[str]) -> None:
+        with self._lock:
+            for s in statements:
+                self.conn.execute(s)
+
+    def commit(self) -> None:
+        with self._lock:
+            self.conn.commit()
+
+    def rollback(self) -> None:
+        with self._lock:
+            self.conn.rollback()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def connect(cfg: Config) -> Database:
+    """Open the catalog database named by `cfg.catalog.url`:
+    `sqlite:///catalog.sqlite` (relative to data_dir) or `sqlite:////abs/path`, or
+    `postgresql://user@host:port/db` (password from ARCHIEFSTROOM_CATALOG_PASSWORD or the URL)."""
+    url = cfg.catalog.url
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        if not path.is_absolute():
+            path = cfg.data_dir / path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")      # readers (web, CLI) beside the indexer
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return Database("sqlite", conn, str(path))
+    parts = urllib.parse.urlsplit(url)
+    kwargs = {"password": cfg.catalog.password} if cfg.catalog.password else {}
+    conn = psycopg.connect(url, connect_timeout=10, **kwargs)
+    return Database("postgresql", conn, f"{parts.hostname}:{parts.port or 5432}{parts.path}")

@@ -1,0 +1,58 @@
+"""The catalog on PostgreSQL (a real server on 127.0.0.1): the same search table, facets,
+versions and threads as SQLite (tests/unit/test_catalog_index.py), and PostgreSQL's own
+Dutch stemmer as the reference for the one SQLite's index uses."""
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+
+from archiefstroom.catalog.index import Catalog
+from archiefstroom.core import catalog as core
+from archiefstroom.core.catalog import Query
+from archiefstroom.ground.config import Config
+from archiefstroom.ground.settings import from_dict
+from tests.catalog_cases import EDIT_ID, SEARCHES, entries
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def catalog(postgres, tmp_path_factory):
+    url = postgres.create_database("cat" + uuid.uuid4().hex[:8])
+    cfg = from_dict({"data_dir": str(tmp_path_factory.mktemp("pg")), "catalog": {"url": url}}, Config)
+    c = Catalog.open(cfg)
+    c.index(entries())
+    yield c
+    c.close()
+
+
+@pytest.mark.parametrize("query, expected", SEARCHES, ids=[repr(q.terms or q) for q, _ in SEARCHES])
+def test_search(catalog, query, expected):
+    res = catalog.search(query)
+    assert [e.event_id for e in res.entries] == expected
+    assert res.total == len(expected)
+
+
+def test_facets_versions_and_thread_as_on_sqlite(catalog):
+    facets = catalog.search(Query(), facets=True).facets
+    assert facets["platform"] == [("x", 3), ("mastodon", 1)]
+    assert facets["period"] == [("2026-03", 3), ("2026-04", 1)]
+    assert [(e.event_id, e.record_version) for e in catalog.versions("x:2")] == [("x:2", 1), ("x:2", 2)]
+    (root,) = catalog.thread("x:3")
+    assert root.entry.event_id == EDIT_ID and root.children[0].children[0].entry.event_id == "x:3"
+    assert catalog.index(entries()) == 0
+
+
+WORDS = ["belastingen", "gemeenten", "afvalstoffenheffing", "uitkering", "uitkeringen", "vergunningaanvraag",
+         "lichamelijk", "opgaven", "brieven", "antwoorden", "verhoogt", "gecorrigeerd", "zuidelijke", "wegwerkzaamheden",
+         "kinderopvangtoeslag", "bezwaarschrift", "geïnformeerd", "ministeries", "burgers", "ontvangen"]
+
+
+def test_the_sqlite_stems_are_postgresqls_dutch_stems(postgres):
+    """PostgreSQL's `dutch` configuration (its C Snowball stemmer) is the reference."""
+    with psycopg.connect(postgres.url) as conn:
+        for w in WORDS:
+            (lexemes,) = conn.execute("SELECT tsvector_to_array(to_tsvector('dutch', %s))", (core.fold(w),)).fetchone()
+            assert [core.stem(core.fold(w))] == lexemes, w

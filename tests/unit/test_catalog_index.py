@@ -1,0 +1,71 @@
+"""The catalog on SQLite (a real database file): indexing, the search table of
+tests/catalog_cases.py, facets, versions and threads. PostgreSQL answers the same table in
+tests/integration/test_catalog_postgres.py."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archiefstroom.catalog.index import Catalog
+from archiefstroom.core.catalog import Query
+from archiefstroom.ground.config import Config
+from archiefstroom.ground.settings import from_dict
+from tests.catalog_cases import EDIT_ID, SEARCHES, entries
+
+
+@pytest.fixture
+def catalog(tmp_path: Path):
+    cfg = from_dict({"data_dir": str(tmp_path), "catalog": {"url": "sqlite:///catalog.sqlite"}}, Config)
+    c = Catalog.open(cfg.resolve_paths(tmp_path))
+    c.index(entries())
+    yield c
+    c.close()
+
+
+@pytest.mark.parametrize("query, expected", SEARCHES, ids=[repr(q.terms or q) for q, _ in SEARCHES])
+def test_search(catalog, query, expected):
+    res = catalog.search(query)
+    assert [e.event_id for e in res.entries] == expected
+    assert res.total == len(expected)
+
+
+def test_indexing_again_changes_nothing(catalog):
+    before = catalog.dump()
+    assert catalog.index(entries()) == 0
+    assert catalog.dump() == before
+
+
+def test_facets_count_the_latest_versions(catalog):
+    facets = catalog.search(Query(), facets=True).facets
+    assert facets["platform"] == [("x", 3), ("mastodon", 1)]
+    assert facets["event_type"] == [("reply", 2), ("delete", 1), ("edit", 1)]
+    assert facets["retention_class"] == [("V", 3), ("B", 1)]
+    assert facets["period"] == [("2026-03", 3), ("2026-04", 1)]
+    assert facets["organisation"] == [("Gemeente Voorbeeld", 3), ("Rijkswaterstaat", 1)]
+
+
+def test_limit_and_offset_page_through_the_total(catalog):
+    page = catalog.search(Query(version="all", limit=2, offset=2))
+    assert page.total == 7 and [e.event_id for e in page.entries] == [EDIT_ID, "x:3"]
+
+
+def test_versions_and_thread(catalog):
+    assert [(e.event_id, e.record_version) for e in catalog.versions("x:1")] == [("x:1", 1), (EDIT_ID, 1)]
+    assert [(e.event_id, e.record_version) for e in catalog.versions("x:2")] == [("x:2", 1), ("x:2", 2)]
+    (root,) = catalog.thread("x:3")
+    assert root.entry.event_id == EDIT_ID
+    assert [c.entry.event_id for c in root.children] == ["x:2"]
+    assert [c.entry.event_id for c in root.children[0].children] == ["x:3"]
+    assert catalog.thread("x:999") == []
+
+
+def test_outcomes_are_kept_per_ledger_once(catalog):
+    rows = [{"offset": 7, "topic": "raw", "partition": 0, "event_id": "tok-1", "kind": "dropped", "reason": "R3: x",
+             "detail": {"rule": "R3"}}]
+    catalog.record_outcomes("_ledger/raw/00000/7.json", rows, records=0)
+    catalog.record_outcomes("_ledger/raw/00000/7.json", rows, records=0)
+    assert catalog.outcomes(["tok-1"]) == [{"ledger": "_ledger/raw/00000/7.json", "kind": "dropped", "reason": "R3: x",
+                                            "detail": {"rule": "R3"}, "event_id": "tok-1",
+                                            "source": {"topic": "raw", "partition": 0, "offset": 7}}]
+    assert catalog.indexed("_ledger/raw/00000/7.json")
