@@ -118,9 +118,11 @@ class Follower:
         return sum(max(0, end - self.consumer.position(tp)) for tp, end in ends.items())
 
     def catch_up(self, timeout_s: float = 60.0) -> Indexed:
-        """Index until the topic's end as it is now."""
+        """Index until the topic's end as it is now (asked once: announcements that arrive
+        meanwhile are for the next call)."""
         deadline = time.monotonic() + timeout_s
-        while self.lag() > 0:
+        ends = kafka_clients.high_watermarks(self.meta, self.tps)
+        while any(self.consumer.position(tp) < end for tp, end in ends.items()):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"catalog: announcements still unread after {timeout_s:.0f} s")
             self.poll_once()

@@ -43,8 +43,10 @@ def _schema(dialect: str) -> list[str]:
   body TEXT NOT NULL{",  tsv tsvector GENERATED ALWAYS AS (to_tsvector('dutch', body)) STORED" if dialect == "postgresql" else ""},
   UNIQUE (event_id, record_version))""",
            "CREATE INDEX IF NOT EXISTS entries_object ON entries (object_id)",
+           "CREATE INDEX IF NOT EXISTS entries_item ON entries (item_id)",
            "CREATE INDEX IF NOT EXISTS entries_thread ON entries (thread_root)",
            "CREATE INDEX IF NOT EXISTS entries_created ON entries (created_at)",
+           "CREATE INDEX IF NOT EXISTS entries_latest ON entries (latest, created_at)",
            "CREATE INDEX IF NOT EXISTS entries_account ON entries (account_handle, created_at)",
            """CREATE TABLE IF NOT EXISTS outcomes (
   ledger TEXT NOT NULL, "offset" BIGINT NOT NULL, topic TEXT NOT NULL, "partition" INTEGER NOT NULL,
@@ -64,10 +66,11 @@ def _period(e: Entry) -> str:
     return e.created.strftime("%Y-%m")
 
 
-def _body(e: Entry, dialect: str) -> str:
+def _body(text: str, dialect: str) -> str:
     """What the text index holds: SQLite gets stems (Python's Snowball), PostgreSQL the folded
-    words (its `dutch` configuration stems them with the same algorithm)."""
-    text = " ".join(filter(None, [e.text, e.author, e.account_handle]))
+    words (its `dutch` configuration stems them with the same algorithm). Text only: account
+    and author are filters, and in the body they would make every word of a handle
+    ('gemeente...') match a whole account."""
     return core.stemmed(text) if dialect == "sqlite" else " ".join(core.words(text))
 
 
@@ -87,42 +90,70 @@ class Catalog:
     # -- writing ------------------------------------------------------------------------
     def index(self, entries: list[Entry]) -> int:
         """Add entries not yet indexed (keyed by event id and record version) and recompute
-        `latest` for the objects they belong to. Returns how many were new. Commits."""
+        `latest` for the objects they belong to. Returns how many were new. Commits.
+        Another writer (a rebuild beside `catalog run`) may insert one of them between the
+        check and the insert: the unique key then refuses the call, which is done again."""
+        for attempt in range(3):
+            try:
+                return self._index(entries)
+            except self.db.IntegrityError:
+                if attempt == 2:
+                    raise
+        return 0
+
+    def _index(self, entries: list[Entry]) -> int:
         db = self.db
+        if db.dialect == "sqlite":   # take the write lock now: the FTS rows follow the ids read below
+            db.execute("BEGIN IMMEDIATE")
         fresh, seen = [], set()
         for e in entries:
             if (e.event_id, e.record_version) not in seen:
                 seen.add((e.event_id, e.record_version))
                 fresh.append(e)
         known = set()
-        for chunk in _chunks(fresh, 400):
-            cond = " OR ".join(["(event_id = ? AND record_version = ?)"] * len(chunk))
-            known.update(db.execute(f"SELECT event_id, record_version FROM entries WHERE {cond}",
-                                    [v for e in chunk for v in (e.event_id, e.record_version)]))
+        for chunk in _chunks(sorted({e.event_id for e in fresh}), 500):
+            known.update(db.execute(f"SELECT event_id, record_version FROM entries WHERE event_id IN "
+                                    f"({', '.join('?' * len(chunk))})", chunk))
         new = [e for e in fresh if (e.event_id, e.record_version) not in known]
         try:
-            rows = [(*self._values(e), _period(e), _body(e, db.dialect)) for e in new]
-            marks = ", ".join("?" * (len(COLUMNS) + 2))
-            conflict = " ON CONFLICT (event_id, record_version) DO NOTHING" if db.dialect == "postgresql" else ""
+            said = self._last_text(new)
+            rows = [(*self._values(e), _period(e), _body(e.text or said.get(e.item_id, ""), db.dialect))
+                    for e in new]
             before = db.execute("SELECT COALESCE(MAX(id), 0) FROM entries")[0][0] if db.dialect == "sqlite" else 0
-            db.executemany(f"INSERT INTO entries ({_COLS}, period, body) VALUES ({marks}){conflict}", rows)
-            if db.dialect == "sqlite" and new:   # one writer: the ids above `before` are this call's
+            db.insert_rows("entries", [*COLUMNS, "period", "body"], rows)
+            if db.dialect == "sqlite" and new:   # one writer at a time: the ids above `before` are ours
                 db.execute("INSERT INTO entries_text (rowid, body) SELECT id, body FROM entries WHERE id > ?", (before,))
-            self._relatest({e.object_id for e in new})
+            self._relatest({e.item_id for e in new})
             db.commit()
         except BaseException:
             db.rollback()
             raise
         return len(new)
 
+    def _last_text(self, new: list[Entry]) -> dict[str, str]:
+        """For each delete tombstone among `new`: the text of the newest earlier version of its
+        object (in this call or indexed before), which its index body keeps, so that a deleted
+        post is still found by what it said and shown as deleted."""
+        gone = {e.item_id for e in new if e.deleted and not e.text}
+        if not gone:
+            return {}
+        versions = [e for e in new if e.item_id in gone and not e.deleted]
+        for chunk in _chunks(sorted(gone), 400):
+            versions += self._select(f"item_id IN ({', '.join('?' * len(chunk))}) AND deleted = ?", [*chunk, False])
+        out = {}
+        for e in sorted(versions, key=core.order_key):
+            if e.text:
+                out[e.item_id] = e.text
+        return out
+
     def _values(self, e: Entry) -> tuple:
         return tuple(getattr(e, c) for c in COLUMNS)
 
-    def _relatest(self, object_ids: set[str]) -> None:
+    def _relatest(self, item_ids: set[str]) -> None:
         changes = []
-        for chunk in _chunks(sorted(object_ids), 400):
+        for chunk in _chunks(sorted(item_ids), 400):
             marks = ", ".join("?" * len(chunk))
-            group = self._select(f"object_id IN ({marks})", chunk)
+            group = self._select(f"item_id IN ({marks})", chunk)
             before = {(e.event_id, e.record_version): e.latest for e in group}
             for e in core.mark_latest(group):
                 if before[(e.event_id, e.record_version)] != e.latest:
@@ -173,8 +204,9 @@ class Catalog:
     def entries(self, event_id: str) -> list[Entry]:
         return self._select("event_id = ?", (event_id,), "ORDER BY record_version")
 
-    def versions(self, object_id: str) -> list[Entry]:
-        return sorted(self._select("object_id = ?", (object_id,)), key=core.order_key)
+    def versions(self, item_id: str) -> list[Entry]:
+        """Every version of a post or reply (its object id) or of a reaction (its event id)."""
+        return sorted(self._select("item_id = ?", (item_id,)), key=core.order_key)
 
     def thread(self, some_id: str) -> list[ThreadNode]:
         """The thread holding an event or object id: its root post with every reaction under it."""
@@ -190,7 +222,8 @@ class Catalog:
             found = {m.object_id for m in self._select(f"in_reply_to IN ({marks})", sorted(frontier))}
             frontier = found - objects
             objects |= found
-        # every version of each object: the newest (a tombstone, say) may not name the thread
+        # every version of each object (the newest, a tombstone say, may not name the thread),
+        # and the reactions (likes) on them
         members = []
         for chunk in _chunks(sorted(objects), 400):
             members += self._select(f"object_id IN ({', '.join('?' * len(chunk))})", chunk)
@@ -205,14 +238,20 @@ class Catalog:
 
     def search(self, q: Query, *, facets: bool = False) -> SearchResult:
         where, params = self._where(q)
-        total = self.db.execute(f"SELECT COUNT(*) FROM entries WHERE {where}", params)[0][0]
-        rows = self._select(where, params, f'ORDER BY created_at DESC, event_id, record_version DESC LIMIT {int(q.limit)} OFFSET {int(q.offset)}')
-        out = SearchResult(rows, total)
-        if facets:
-            for name, col in _FACET_COLUMN.items():
-                counted = self.db.execute(f"SELECT {col}, COUNT(*) AS n FROM entries WHERE {where} "
-                                          f"GROUP BY {col} ORDER BY n DESC, {col} LIMIT 25", params)
-                out.facets[name] = [(v, n) for v, n in counted if v is not None]
+        rows = self._select(where, params, f"ORDER BY created_at DESC, event_id, record_version DESC "
+                                           f"LIMIT {int(q.limit)} OFFSET {int(q.offset)}")
+        if not facets:
+            total = self.db.execute(f"SELECT COUNT(*) FROM entries WHERE {where}", params)[0][0]
+            return SearchResult(rows, total)
+        # the matches once, then every facet counted over them (one statement, both databases)
+        cols = ", ".join(dict.fromkeys(_FACET_COLUMN.values()))
+        counted = " UNION ALL ".join(f"SELECT '{name}', {col}, COUNT(*) FROM m GROUP BY {col}"
+                                     for name, col in _FACET_COLUMN.items())
+        found = self.db.execute(f"WITH m AS MATERIALIZED (SELECT {cols} FROM entries WHERE {where}) {counted}", params)
+        out = SearchResult(rows, sum(n for name, _, n in found if name == "platform"))
+        for name in _FACET_COLUMN:
+            values = sorted(((v, n) for f, v, n in found if f == name and v is not None), key=lambda vn: (-vn[1], vn[0]))
+            out.facets[name] = values[:25]
         return out
 
     def _where(self, q: Query) -> tuple[str, list]:
@@ -222,8 +261,10 @@ class Catalog:
             conds.append(cond)
             params.extend(values)
 
+        terms = core.parse_terms(q.terms)
         if q.version == "latest":
-            add("latest = ?", True)
+            # with words, SQLite must start from the text index, not walk every latest row
+            add("+latest = ?" if terms and self.db.dialect == "sqlite" else "latest = ?", True)
         for col, value in (("organisation", q.organisation), ("platform", q.platform), ("event_type", q.event_type)):
             if value:
                 add(f"{col} = ?", value)
@@ -239,13 +280,8 @@ class Catalog:
             add("COALESCE(verdict = 'burgerbrief', burgerbrief) = ?", q.burgerbrief)
         if q.retention:
             add("retention_class = ?" if q.retention in ("B", "V") else "category = ?", q.retention)
-        terms = core.parse_terms(q.terms)
         if terms:
-            # `latest`: a post is found by what any of its versions said (an edit may have
-            # removed the word, a tombstone has no text) and shown as it is now
             for cond, value in self._text(terms):
-                if q.version == "latest" and not cond.startswith("NOT"):
-                    cond = f"object_id IN (SELECT object_id FROM entries WHERE {cond})"
                 add(cond, value)
         elif core.words(q.terms):   # only stop words: nothing can match them, on either database
             add("1 = 0")

@@ -33,7 +33,9 @@ class Entry:
     record is read from its object (`object_key`, `offset`) when someone opens it."""
     event_id: str
     record_version: int
-    object_id: str
+    object_id: str                # the content item the event is about
+    item_id: str                  # what this record is a version of: object_id, except a reaction
+                                  # (a like), which is an item of its own about object_id
     thread_root: str | None
     in_reply_to: str | None
     platform: str
@@ -83,7 +85,8 @@ def entry_of(record: dict, object_key: str) -> Entry:
     author = ev.get("author") or {}
     return Entry(
         event_id=ev["event_id"], record_version=int(record.get("record_version") or 1),
-        object_id=ev["object_id"], thread_root=ev.get("thread_root"), in_reply_to=ev.get("in_reply_to"),
+        object_id=ev["object_id"], item_id=ev["event_id"] if ev["event_type"] == "reaction" else ev["object_id"],
+        thread_root=ev.get("thread_root"), in_reply_to=ev.get("in_reply_to"),
         platform=ev["platform"], event_type=ev["event_type"], account_id=ev["account"]["id"],
         account_handle=ev["account"].get("handle") or ev["account"]["id"], organisation=d.get("organisation"),
         author=author.get("handle") or author.get("display_name"), created_at=_ms(ev["created_at"]),
@@ -123,13 +126,13 @@ def order_key(e: Entry) -> tuple:
 
 
 def mark_latest(entries: list[Entry]) -> list[Entry]:
-    """Set `latest` on the newest entry of each object among `entries` (all of its versions)."""
+    """Set `latest` on the newest entry of each item among `entries` (all of its versions)."""
     newest: dict[str, Entry] = {}
     for e in entries:
-        if e.object_id not in newest or order_key(e) > order_key(newest[e.object_id]):
-            newest[e.object_id] = e
+        if e.item_id not in newest or order_key(e) > order_key(newest[e.item_id]):
+            newest[e.item_id] = e
     for e in entries:
-        e.latest = newest[e.object_id] is e
+        e.latest = newest[e.item_id] is e
     return entries
 
 
@@ -252,17 +255,18 @@ def thread_tree(entries: list[Entry]) -> list[ThreadNode]:
     Children in creation order."""
     links: dict[str, tuple[str | None, str | None]] = {}
     for e in sorted(entries, key=order_key):
-        reply, root = links.get(e.object_id, (None, None))
-        links[e.object_id] = (reply or e.in_reply_to, root or e.thread_root)
+        reply, root = links.get(e.item_id, (None, None))
+        on = e.object_id if e.item_id != e.object_id else e.in_reply_to     # a reaction is on its object
+        links[e.item_id] = (reply or on, root or e.thread_root)
     latest = [e for e in entries if e.latest]
-    by_object = {e.object_id: ThreadNode(e) for e in latest}
-    by_event = {e.event_id: by_object[e.object_id] for e in latest}
+    by_item = {e.item_id: ThreadNode(e) for e in latest}
+    by_event = {e.event_id: by_item[e.item_id] for e in latest}
     roots = []
-    for node in sorted(by_object.values(), key=lambda n: (n.entry.created_at, n.entry.event_id)):
-        reply, root = links[node.entry.object_id]
-        parent = by_object.get(reply or "") or by_event.get(reply or "")
-        if parent is None and root and root != node.entry.object_id:
-            parent = by_object.get(root) or by_event.get(root)
+    for node in sorted(by_item.values(), key=lambda n: (n.entry.created_at, n.entry.event_id)):
+        reply, root = links[node.entry.item_id]
+        parent = by_item.get(reply or "") or by_event.get(reply or "")
+        if parent is None and root and root != node.entry.item_id:
+            parent = by_item.get(root) or by_event.get(root)
         if parent is None or parent is node:
             roots.append(node)
         else:

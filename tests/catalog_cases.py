@@ -43,6 +43,8 @@ def records() -> list[dict]:
                       created=dt.datetime(2026, 4, 10, 7, 30, tzinfo=UTC), text="Café-brug Zuidelijke Ringweg afgesloten")
     gone = sc.event("delete", platform="mastodon", native_id="4", account="RijkswaterstaatNL", author=RWS,
                     created=dt.datetime(2026, 4, 11, 8, 0, tzinfo=UTC), text=None)
+    like = sc.event("reaction", native_id="1", created=t0, minutes=30, author=sc.citizen(5), text=None,
+                    reaction_kind="like")
     bb = {"label": True, "score": 0.91, "category": None, "reasons": ["vraag"], "urgent": False, "model_version": "t",
           "verdict": None}
     denied = {**bb, "verdict": {"decision": "geen_burgerbrief", "by": "anna", "at": t0 + dt.timedelta(hours=2),
@@ -50,7 +52,7 @@ def records() -> list[dict]:
     return [_record(post, 0, V12), _record(reply, 1, V13, burgerbrief=bb), _record(answer, 2, V12),
             _record(edit, 3, V12, version=2),
             _record(bridge, 4, B11, org="Rijkswaterstaat"), _record(gone, 5, B11, version=2, org="Rijkswaterstaat"),
-            _record(reply, 6, V13, record_version=2, burgerbrief=denied)]
+            _record(reply, 6, V13, record_version=2, burgerbrief=denied), _record(like, 7, V13)]
 
 
 def entries():
@@ -58,6 +60,7 @@ def entries():
 
 
 EDIT_ID = "x:1:edit:2026-03-02T10:00:00+00:00"
+LIKE_ID = "x:1:reaction:u5"                                 # a like is an item of its own, not a version of x:1
 
 # (query, event ids found, in order: newest first), hand-written from the records above
 SEARCHES = [
@@ -69,19 +72,20 @@ SEARCHES = [
     (Query("brief"), ["x:3"]),
     (Query("bri*"), ["x:3"]),
     (Query("de"), []),                                      # only a stop word
-    (Query("cafe"), ["mastodon:4:delete"]),                 # found by its original, shown as it is now
-    (Query("cafe", version="all"), ["mastodon:4"]),
-    (Query("2027"), [EDIT_ID]),
+    (Query("cafe"), ["mastodon:4:delete"]),                 # a tombstone is found by its last text
+    (Query("cafe", version="all"), ["mastodon:4:delete", "mastodon:4"]),
+    (Query("2027"), []),                                    # the edit says 2028 now
     (Query("2027", version="all"), ["x:1"]),
     (Query("afvalstoffenheffing", version="all"), [EDIT_ID, "x:1"]),
     (Query("belastingen", burgerbrief=True), []),           # webcare said: no burgerbrief
     (Query("belastingen", burgerbrief=False), ["x:2"]),
     (Query(platform="mastodon", version="all"), ["mastodon:4:delete", "mastodon:4"]),
     (Query(retention="B"), ["mastodon:4:delete"]),
-    (Query(retention="1.3"), ["x:2"]),
+    (Query(retention="1.3"), [LIKE_ID, "x:2"]),
     (Query(date_from=dt.date(2026, 4, 1)), ["mastodon:4:delete"]),
-    (Query(date_to=dt.date(2026, 3, 2)), [EDIT_ID, "x:3", "x:2"]),
+    (Query(date_to=dt.date(2026, 3, 2)), [EDIT_ID, LIKE_ID, "x:3", "x:2"]),
     (Query(account="burger4711"), []),                      # a citizen is an author, not an account
     (Query(organisation="Rijkswaterstaat"), ["mastodon:4:delete"]),
     (Query(event_type="reply"), ["x:3", "x:2"]),
+    (Query(event_type="reaction"), [LIKE_ID]),
 ]

@@ -202,8 +202,9 @@ class _ApplyFeedback(beam.DoFn):
             versions.setdefault(r.get("record_version") or 1, r)
         if not versions:
             yield beam.pvalue.TaggedOutput(DISPOSITIONS, Disposition(
-                pos, "dead_letter", "feedback for an event id with no archived version", event_id=event_id,
-                payload=raw, detail={"code": "unknown_event"}))
+                pos, "dead_letter", "feedback for an event id with no archived version in the catalog (not archived, "
+                "or the catalog is behind: replay this dead letter once `catalog status` shows no lag)",
+                event_id=event_id, payload=raw, detail={"code": "unknown_event"}))
             return
         s = self.cfg.burgerbrief
         new = alerts_core.apply_verdict(

@@ -12,7 +12,9 @@ import json
 
 from archiefstroom import replay, runner, stack
 from archiefstroom.archive import read
-from archiefstroom.commands.archive import format_summary
+from archiefstroom.catalog.index import Catalog
+from archiefstroom.commands.archive import format_search, format_summary
+from archiefstroom.core.catalog import Query
 from archiefstroom.ground import config
 from archiefstroom.samples.generator import DEFAULT_SEED, generate
 
@@ -53,5 +55,16 @@ def run(args) -> int:
     print(f"4/4 the archive: s3://{cfg.s3.bucket}/{cfg.s3.prefix}/ at {cfg.s3.endpoint_url} "
           f"(dead letters in topic {cfg.topics.dead_letter})")
     print(format_summary(read.summarise(cfg, cfg.topics.raw)))
-    print("\nnext: `archiefstroom archive ls`, `archiefstroom archive cat KEY`, `archiefstroom stack down`")
+    catalog = Catalog.open(cfg)
+    try:
+        counts = catalog.counts()
+        q = Query("huurtoeslag", limit=3)
+        found = catalog.search(q)
+    finally:
+        catalog.close()
+    print(f"\nthe catalog ({catalog.db.where}): {counts['entries']} record versions of {counts['latest']} posts and "
+          f"reactions, {counts['outcomes']} other outcomes; `archiefstroom archive search huurtoeslag`:")
+    print(format_search(found, q))
+    print("\nnext: `archiefstroom archive search WORDS`, `archive thread ID`, `archive show ID`, `explain ID`, "
+          "`archive ls`, `stack down`")
     return 0

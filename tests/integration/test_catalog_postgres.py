@@ -37,8 +37,8 @@ def test_search(catalog, query, expected):
 
 def test_facets_versions_and_thread_as_on_sqlite(catalog):
     facets = catalog.search(Query(), facets=True).facets
-    assert facets["platform"] == [("x", 3), ("mastodon", 1)]
-    assert facets["period"] == [("2026-03", 3), ("2026-04", 1)]
+    assert facets["platform"] == [("x", 4), ("mastodon", 1)]
+    assert facets["period"] == [("2026-03", 4), ("2026-04", 1)]
     assert [(e.event_id, e.record_version) for e in catalog.versions("x:2")] == [("x:2", 1), ("x:2", 2)]
     (root,) = catalog.thread("x:3")
     assert root.entry.event_id == EDIT_ID and root.children[0].children[0].entry.event_id == "x:3"

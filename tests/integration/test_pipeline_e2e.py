@@ -284,3 +284,25 @@ def test_no_personal_value_reaches_the_catalog_in_the_clear(run):
     personal = sorted(v for v in run["personal"] if len(v) >= 6)
     leaked = sorted(set(re.findall("|".join(re.escape(v) for v in personal), text)))
     assert leaked == []
+
+
+def test_archivists_search_thread_and_show_on_the_command_line(run, capsys):
+    from archiefstroom import cli
+    cfg, cfg_file = run["cfg"], str(run["file"])
+    records = [r for recs in archived_records(cfg).values() for r in recs]
+    post = next(r for r in records if r["event"]["event_type"] == "post" and r["event"]["text"])
+    word = max(re.findall(r"[A-Za-z]{6,}", post["event"]["text"]), key=len)
+    assert cli.main(["--config", cfg_file, "archive", "search", word.title(), "--platform", post["event"]["platform"],
+                     "--version", "all", "--limit", "1000", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert post["event"]["event_id"] in {line.get("event_id") for line in lines[:-1]}
+    assert lines[-1]["total"] == len(lines) - 1
+    assert cli.main(["--config", cfg_file, "archive", "thread", post["event"]["event_id"]]) == 0
+    assert post["event"]["event_id"] in capsys.readouterr().out
+    assert cli.main(["--config", cfg_file, "archive", "show", post["event"]["event_id"], "--record-version", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "integrity: OK: raw payload SHA-256 " + post["event"]["raw"]["sha256"] in out
+    assert "rules evaluated:" in out and "retention: " in out
+    assert cli.main(["--config", cfg_file, "archive", "search", "zzzgeenwoord"]) == 1
+    assert cli.main(["--config", cfg_file, "explain", post["event"]["event_id"]]) == 0
+    assert "ARCHIVED" in capsys.readouterr().out

@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from archiefstroom.core import catalog as core
-from tests.catalog_cases import EDIT_ID, entries, records
+from tests.catalog_cases import EDIT_ID, LIKE_ID, entries, records
 
 
 @pytest.mark.parametrize("text, folded", [
@@ -46,14 +46,14 @@ def test_entry_of_a_record():
 
 def test_latest_is_the_newest_version_of_each_object():
     latest = {(e.event_id, e.record_version) for e in core.mark_latest(entries()) if e.latest}
-    assert latest == {(EDIT_ID, 1), ("x:2", 2), ("x:3", 1), ("mastodon:4:delete", 1)}
+    assert latest == {(EDIT_ID, 1), ("x:2", 2), ("x:3", 1), ("mastodon:4:delete", 1), (LIKE_ID, 1)}
 
 
 def test_thread_tree_follows_replies_and_tombstones_keep_their_place():
     def shape(nodes):
         return [(n.entry.event_id, shape(n.children)) for n in nodes]
     assert shape(core.thread_tree(core.mark_latest(entries()))) == [
-        (EDIT_ID, [("x:2", [("x:3", [])])]), ("mastodon:4:delete", [])]
+        (EDIT_ID, [("x:2", [("x:3", [])]), (LIKE_ID, [])]), ("mastodon:4:delete", [])]
 
 
 def test_announcements_list_every_record_and_split_big_batches():

@@ -11,7 +11,7 @@ from archiefstroom.catalog.index import Catalog
 from archiefstroom.core.catalog import Query
 from archiefstroom.ground.config import Config
 from archiefstroom.ground.settings import from_dict
-from tests.catalog_cases import EDIT_ID, SEARCHES, entries
+from tests.catalog_cases import EDIT_ID, LIKE_ID, SEARCHES, entries
 
 
 @pytest.fixture
@@ -38,16 +38,16 @@ def test_indexing_again_changes_nothing(catalog):
 
 def test_facets_count_the_latest_versions(catalog):
     facets = catalog.search(Query(), facets=True).facets
-    assert facets["platform"] == [("x", 3), ("mastodon", 1)]
-    assert facets["event_type"] == [("reply", 2), ("delete", 1), ("edit", 1)]
-    assert facets["retention_class"] == [("V", 3), ("B", 1)]
-    assert facets["period"] == [("2026-03", 3), ("2026-04", 1)]
-    assert facets["organisation"] == [("Gemeente Voorbeeld", 3), ("Rijkswaterstaat", 1)]
+    assert facets["platform"] == [("x", 4), ("mastodon", 1)]
+    assert facets["event_type"] == [("reply", 2), ("delete", 1), ("edit", 1), ("reaction", 1)]
+    assert facets["retention_class"] == [("V", 4), ("B", 1)]
+    assert facets["period"] == [("2026-03", 4), ("2026-04", 1)]
+    assert facets["organisation"] == [("Gemeente Voorbeeld", 4), ("Rijkswaterstaat", 1)]
 
 
 def test_limit_and_offset_page_through_the_total(catalog):
     page = catalog.search(Query(version="all", limit=2, offset=2))
-    assert page.total == 7 and [e.event_id for e in page.entries] == [EDIT_ID, "x:3"]
+    assert page.total == 8 and [e.event_id for e in page.entries] == [EDIT_ID, LIKE_ID]
 
 
 def test_versions_and_thread(catalog):
@@ -55,7 +55,8 @@ def test_versions_and_thread(catalog):
     assert [(e.event_id, e.record_version) for e in catalog.versions("x:2")] == [("x:2", 1), ("x:2", 2)]
     (root,) = catalog.thread("x:3")
     assert root.entry.event_id == EDIT_ID
-    assert [c.entry.event_id for c in root.children] == ["x:2"]
+    assert [c.entry.event_id for c in root.children] == ["x:2", LIKE_ID]
+    assert [(e.event_id, e.record_version) for e in catalog.versions(LIKE_ID)] == [(LIKE_ID, 1)]
     assert [c.entry.event_id for c in root.children[0].children] == ["x:3"]
     assert catalog.thread("x:999") == []
 
@@ -69,3 +70,17 @@ def test_outcomes_are_kept_per_ledger_once(catalog):
                                             "detail": {"rule": "R3"}, "event_id": "tok-1",
                                             "source": {"topic": "raw", "partition": 0, "offset": 7}}]
     assert catalog.indexed("_ledger/raw/00000/7.json")
+
+
+def test_a_tombstone_indexed_after_its_post_is_found_by_the_text_before_it(tmp_path):
+    cfg = from_dict({"data_dir": str(tmp_path), "catalog": {"url": "sqlite:///later.sqlite"}}, Config)
+    c = Catalog.open(cfg.resolve_paths(tmp_path))
+    try:
+        everything = entries()
+        c.index(everything[:5])                      # up to the bridge post
+        assert [e.event_id for e in c.search(Query("cafe")).entries] == ["mastodon:4"]
+        c.index(everything[5:])                      # its tombstone, in a later batch
+        assert [e.event_id for e in c.search(Query("cafe")).entries] == ["mastodon:4:delete"]
+        assert c.get("mastodon:4:delete").text == ""  # shown as deleted, not with the old text
+    finally:
+        c.close()
