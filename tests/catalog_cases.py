@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from archiefstroom.catalog.index import Catalog
 from archiefstroom.core.catalog import Query, entry_of
+from archiefstroom.ground.config import Config
+from archiefstroom.ground.settings import from_dict
 from archiefstroom.core.rules import scenarios as sc
 
 UTC = dt.timezone.utc
@@ -89,3 +92,18 @@ SEARCHES = [
     (Query(event_type="reply"), ["x:3", "x:2"]),
     (Query(event_type="reaction"), [LIKE_ID]),
 ]
+
+
+def filled_catalog(data_dir, url: str) -> Catalog:
+    """A catalog at `url` (a SQLite file in `data_dir`, or PostgreSQL) holding `entries()`."""
+    cfg = from_dict({"data_dir": str(data_dir), "catalog": {"url": url}}, Config).resolve_paths(data_dir)
+    c = Catalog.open(cfg)
+    c.index(entries())
+    return c
+
+
+def search_ids(catalog: Catalog, query: Query) -> list[str]:
+    """The event ids a search lists, after checking that its total counts them all."""
+    res = catalog.search(query)
+    assert res.total == len(res.entries), (res.total, len(res.entries))
+    return [e.event_id for e in res.entries]

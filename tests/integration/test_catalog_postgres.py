@@ -8,31 +8,23 @@ import uuid
 import psycopg
 import pytest
 
-from archiefstroom.catalog.index import Catalog
 from archiefstroom.core import catalog as core
 from archiefstroom.core.catalog import Query
-from archiefstroom.ground.config import Config
-from archiefstroom.ground.settings import from_dict
-from tests.catalog_cases import EDIT_ID, SEARCHES, entries
+from tests.catalog_cases import EDIT_ID, SEARCHES, entries, filled_catalog, search_ids
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def catalog(postgres, tmp_path_factory):
-    url = postgres.create_database("cat" + uuid.uuid4().hex[:8])
-    cfg = from_dict({"data_dir": str(tmp_path_factory.mktemp("pg")), "catalog": {"url": url}}, Config)
-    c = Catalog.open(cfg)
-    c.index(entries())
+    c = filled_catalog(tmp_path_factory.mktemp("pg"), postgres.create_database("cat" + uuid.uuid4().hex[:8]))
     yield c
     c.close()
 
 
 @pytest.mark.parametrize("query, expected", SEARCHES, ids=[repr(q.terms or q) for q, _ in SEARCHES])
 def test_search(catalog, query, expected):
-    res = catalog.search(query)
-    assert [e.event_id for e in res.entries] == expected
-    assert res.total == len(expected)
+    assert search_ids(catalog, query) == expected
 
 
 def test_facets_versions_and_thread_as_on_sqlite(catalog):

@@ -11,23 +11,19 @@ from archiefstroom.catalog.index import Catalog
 from archiefstroom.core.catalog import Query
 from archiefstroom.ground.config import Config
 from archiefstroom.ground.settings import from_dict
-from tests.catalog_cases import EDIT_ID, LIKE_ID, SEARCHES, entries
+from tests.catalog_cases import EDIT_ID, LIKE_ID, SEARCHES, entries, filled_catalog, search_ids
 
 
 @pytest.fixture
 def catalog(tmp_path: Path):
-    cfg = from_dict({"data_dir": str(tmp_path), "catalog": {"url": "sqlite:///catalog.sqlite"}}, Config)
-    c = Catalog.open(cfg.resolve_paths(tmp_path))
-    c.index(entries())
+    c = filled_catalog(tmp_path, "sqlite:///catalog.sqlite")
     yield c
     c.close()
 
 
 @pytest.mark.parametrize("query, expected", SEARCHES, ids=[repr(q.terms or q) for q, _ in SEARCHES])
 def test_search(catalog, query, expected):
-    res = catalog.search(query)
-    assert [e.event_id for e in res.entries] == expected
-    assert res.total == len(expected)
+    assert search_ids(catalog, query) == expected
 
 
 def test_indexing_again_changes_nothing(catalog):
