@@ -149,6 +149,9 @@ class WebSettings:
     audit_log: Path = Path("web-audit.jsonl")          # relative to data_dir; append-only
     session_secret: str | None = secret("ARCHIEFSTROOM_WEB_SECRET")
     session_minutes: int = check(lambda v: 1 <= v <= 24 * 60, "minutes 1..1440", default=60)
+    # the cookie's Secure flag: set it when a TLS proxy is in front (browsers drop Secure
+    # cookies that come over plain http from anything but localhost)
+    secure_cookie: bool = False
 
 
 @dataclass
