@@ -1,16 +1,19 @@
 """Benchmark of the catalog (issue 12; figures go in the README).
 
     .venv/bin/python bench/catalog.py search [--records 1000000] [--db sqlite|postgresql|both]
-    .venv/bin/python bench/catalog.py feed [--config deploy/archiefstroom.yaml]
+    .venv/bin/python bench/catalog.py feed [--config deploy/archiefstroom.yaml | --events N]
 
 search: N index entries made from the sample generator's events (its vocabulary, its
   accounts; ids made unique per repetition, creation times spread over four years) are
   indexed in batches of 5,000 as `catalog run` does (records/s), then 20 mixed queries (terms,
   prefixes, exclusions, filters, both versions) run 5 times each: p50/p95/max in ms, without
   and with facets (the web asks for facets). PostgreSQL: a server started on 127.0.0.1.
-feed: on an archive that `scripts/demo` filled, (a) `catalog rebuild` from the bucket into a
-  fresh SQLite file, seconds; (b) a fresh consumer group follows the announcement topic from
-  its start into another fresh file, as `catalog run` does: records/s.
+feed: on an archive that `scripts/demo` filled (or, with --events N, one the pipeline fills
+  with N sample events, each repetition with fresh event and object ids, on a stack of this
+  benchmark's own, `run`'s indexer thread off),
+  (a) `catalog rebuild` from the bucket into a fresh SQLite file, seconds; (b) a fresh
+  consumer group follows the announcement topic from its start into another fresh file, as
+  `catalog run` does: records/s.
 """
 from __future__ import annotations
 
@@ -126,8 +129,26 @@ def bench_search(n: int, url: str, data_dir: Path) -> dict:
     return out
 
 
-def bench_feed(cfg_path: str | None) -> dict:
-    cfg = config.load(cfg_path)
+def bench_feed(cfg_path: str | None, events: int | None = None) -> dict:
+    if not events:
+        return _feed(config.load(cfg_path))
+    from archiefstroom import replay, runner, stack
+    from bench.spine import make_cfg, stream_events
+    ports = {"broker_port": 48092, "s3_port": 48333, "weed_port_base": 48400}
+    tmp = Path(tempfile.mkdtemp(prefix="catalog-bench-"))
+    base = make_cfg(tmp, "setup", ensure=False, ports=ports)
+    stack.up(base, quiet=True)
+    try:
+        cfg = make_cfg(tmp, "c" + uuid.uuid4().hex[:6], ports=ports)
+        cfg.catalog.index_in_run = False
+        ends = replay.produce(cfg, stream_events(events, fresh_objects=True))
+        summary = runner.run(cfg, stop_at=ends, progress=False)
+        return {"archived": summary.counters.get("archived"), **_feed(cfg)}
+    finally:
+        stack.down(base, quiet=True)
+
+
+def _feed(cfg: Config) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="catalog-bench-"))
     rebuilt = _cfg(tmp, f"sqlite:///{tmp}/rebuilt.sqlite")
     rebuilt.s3 = cfg.s3
@@ -162,9 +183,10 @@ def main(argv=None) -> int:
     s.add_argument("--pg-port", type=int, default=45532)
     f = sub.add_parser("feed")
     f.add_argument("--config")
+    f.add_argument("--events", type=int, help="archive this many sample events first, on the benchmark's own stack")
     args = p.parse_args(argv)
     if args.what == "feed":
-        print(bench_feed(args.config), flush=True)
+        print(bench_feed(args.config, args.events), flush=True)
         return 0
     tmp = Path(tempfile.mkdtemp(prefix="catalog-bench-"))
     if args.db in ("sqlite", "both"):

@@ -61,9 +61,11 @@ def make_cfg(data_dir: Path, name: str, *, ensure: bool = True, ports: dict = PO
     return cfg
 
 
-def stream_events(n: int):
+def stream_events(n: int, fresh_objects: bool = False):
     """The sample set repeated to n events, generated lazily; repetitions get fresh event ids so
-    that they are not duplicates (the sample's deliberately malformed lines stay malformed)."""
+    that they are not duplicates (the sample's deliberately malformed lines stay malformed).
+    `fresh_objects`: fresh object ids too (and the thread links that name them), so that a
+    repetition holds new posts and reactions rather than new versions of the same ones."""
     base = generate()
     sent = i = 0
     while sent < n:
@@ -73,6 +75,10 @@ def stream_events(n: int):
             try:
                 doc = json.loads(raw)
                 doc["event_id"] = f"{doc['event_id']}~{i}"
+                if fresh_objects:
+                    for k in ("object_id", "in_reply_to", "thread_root"):
+                        if doc.get(k):
+                            doc[k] = f"{doc[k]}~{i}"
                 yield json.dumps(doc, ensure_ascii=False).encode()
             except (ValueError, KeyError, TypeError):
                 yield raw

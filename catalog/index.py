@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import json
+import operator
+from collections import Counter
 
 from archiefstroom.core import catalog as core
 from archiefstroom.core.catalog import COLUMNS, Entry, Query, SearchResult, ThreadNode
@@ -31,6 +33,7 @@ def _q(name: str) -> str:
 
 
 _COLS = ", ".join(_q(c) for c in COLUMNS)
+_VALUES = operator.attrgetter(*COLUMNS)
 
 
 def _schema(dialect: str) -> list[str]:
@@ -115,6 +118,13 @@ class Catalog:
             known.update(db.execute(f"SELECT event_id, record_version FROM entries WHERE event_id IN "
                                     f"({', '.join('?' * len(chunk))})", chunk))
         new = [e for e in fresh if (e.event_id, e.record_version) not in known]
+        # only items with an earlier version, or several new ones, need `latest` worked out
+        # again; a brand-new item's one version is its latest (Entry.latest's default)
+        per_item = Counter(e.item_id for e in new)
+        recheck = {i for i, n in per_item.items() if n > 1} | self._known_items({i for i, n in per_item.items() if n == 1})
+        for e in new:
+            if e.item_id not in recheck:
+                e.latest = True
         try:
             said = self._last_text(new)
             rows = [(*self._values(e), _period(e), _body(e.text or said.get(e.item_id, ""), db.dialect))
@@ -123,7 +133,7 @@ class Catalog:
             db.insert_rows("entries", [*COLUMNS, "period", "body"], rows)
             if db.dialect == "sqlite" and new:   # one writer at a time: the ids above `before` are ours
                 db.execute("INSERT INTO entries_text (rowid, body) SELECT id, body FROM entries WHERE id > ?", (before,))
-            self._relatest({e.item_id for e in new})
+            self._relatest(recheck)
             db.commit()
         except BaseException:
             db.rollback()
@@ -147,7 +157,14 @@ class Catalog:
         return out
 
     def _values(self, e: Entry) -> tuple:
-        return tuple(getattr(e, c) for c in COLUMNS)
+        return _VALUES(e)
+
+    def _known_items(self, item_ids: set[str]) -> set[str]:
+        found = set()
+        for chunk in _chunks(sorted(item_ids), 500):
+            found.update(r[0] for r in self.db.execute(
+                f"SELECT DISTINCT item_id FROM entries WHERE item_id IN ({', '.join('?' * len(chunk))})", chunk))
+        return found
 
     def _relatest(self, item_ids: set[str]) -> None:
         changes = []

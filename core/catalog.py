@@ -155,6 +155,8 @@ STOPWORDS = frozenset("""
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: 'Één Café' -> 'een cafe' (NFKD, marks dropped)."""
+    if text.isascii():   # most text: nothing to decompose (indexing spends its time here otherwise)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
