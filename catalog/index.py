@@ -126,35 +126,45 @@ class Catalog:
             if e.item_id not in recheck:
                 e.latest = True
         try:
-            said = self._last_text(new)
-            rows = [(*self._values(e), _period(e), _body(e.text or said.get(e.item_id, ""), db.dialect))
-                    for e in new]
+            rows = [(*self._values(e), _period(e), _body(e.text, db.dialect)) for e in new]
             before = db.execute("SELECT COALESCE(MAX(id), 0) FROM entries")[0][0] if db.dialect == "sqlite" else 0
             db.insert_rows("entries", [*COLUMNS, "period", "body"], rows)
             if db.dialect == "sqlite" and new:   # one writer at a time: the ids above `before` are ours
                 db.execute("INSERT INTO entries_text (rowid, body) SELECT id, body FROM entries WHERE id > ?", (before,))
             self._relatest(recheck)
+            self._tombstone_bodies({e.item_id for e in new})
             db.commit()
         except BaseException:
             db.rollback()
             raise
         return len(new)
 
-    def _last_text(self, new: list[Entry]) -> dict[str, str]:
-        """For each delete tombstone among `new`: the text of the newest earlier version of its
-        object (in this call or indexed before), which its index body keeps, so that a deleted
-        post is still found by what it said and shown as deleted."""
-        gone = {e.item_id for e in new if e.deleted and not e.text}
-        if not gone:
-            return {}
-        versions = [e for e in new if e.item_id in gone and not e.deleted]
-        for chunk in _chunks(sorted(gone), 400):
-            versions += self._select(f"item_id IN ({', '.join('?' * len(chunk))}) AND deleted = ?", [*chunk, False])
-        out = {}
-        for e in sorted(versions, key=core.order_key):
-            if e.text:
-                out[e.item_id] = e.text
-        return out
+    def _tombstone_bodies(self, item_ids: set[str]) -> None:
+        """A delete tombstone's index body is the text of the newest earlier version of its post,
+        so that a deleted post is still found by what it said (and shown as deleted). Worked out
+        from every version indexed so far, whichever arrived first: a tombstone may be keyed to
+        another partition than its post, so live indexing and a rebuild see them in other orders."""
+        db, stones = self.db, []
+        for chunk in _chunks(sorted(item_ids), 400):
+            stones += db.execute(f"SELECT id, item_id, body FROM entries WHERE deleted = ? AND item_id IN "
+                                 f"({', '.join('?' * len(chunk))})", [True, *chunk])
+        if not stones:
+            return
+        said: dict[str, str] = {}
+        items = sorted({item for _, item, _ in stones})
+        for chunk in _chunks(items, 400):
+            versions = self._select(f"deleted = ? AND item_id IN ({', '.join('?' * len(chunk))})", [False, *chunk])
+            for e in sorted(versions, key=core.order_key):
+                if e.text:
+                    said[e.item_id] = e.text
+        for ident, item, old in stones:
+            new = _body(said.get(item, ""), db.dialect)
+            if new == old:
+                continue
+            db.execute("UPDATE entries SET body = ? WHERE id = ?", (new, ident))
+            if db.dialect == "sqlite":   # an external-content FTS5 row is replaced by delete + insert
+                db.execute("INSERT INTO entries_text (entries_text, rowid, body) VALUES ('delete', ?, ?)", (ident, old))
+                db.execute("INSERT INTO entries_text (rowid, body) VALUES (?, ?)", (ident, new))
 
     def _values(self, e: Entry) -> tuple:
         return _VALUES(e)

@@ -80,3 +80,20 @@ def test_a_tombstone_indexed_after_its_post_is_found_by_the_text_before_it(tmp_p
         assert c.get("mastodon:4:delete").text == ""  # shown as deleted, not with the old text
     finally:
         c.close()
+
+
+def test_a_tombstone_indexed_before_its_post_gets_the_posts_text_when_the_post_arrives(tmp_path):
+    """A delete may be keyed to another partition than its post: live indexing and a rebuild
+    then see them in other orders, and must end the same."""
+    cfg = from_dict({"data_dir": str(tmp_path), "catalog": {"url": "sqlite:///early.sqlite"}}, Config)
+    c = Catalog.open(cfg.resolve_paths(tmp_path))
+    try:
+        everything = entries()
+        c.index([everything[5]])                     # the bridge's tombstone first
+        assert c.search(Query("cafe")).entries == []
+        c.index(everything[:5] + everything[6:])
+        assert [e.event_id for e in c.search(Query("cafe")).entries] == ["mastodon:4:delete"]
+        assert [e.event_id for e in c.search(Query("cafe", version="all")).entries] == ["mastodon:4:delete",
+                                                                                      "mastodon:4"]
+    finally:
+        c.close()
