@@ -22,10 +22,10 @@ def list_objects(cfg, prefix: str = "") -> list[dict]:
 
 
 def read_object(cfg, key: str) -> list[dict]:
-    body = store(cfg).get(key)
-    if body is None:
+    records = store(cfg).records(key)
+    if records is None:
         raise FileNotFoundError(key)
-    return avro.decode(body)
+    return records
 
 
 def ledgers(cfg, topic: str | None = None) -> list[dict]:

@@ -25,21 +25,16 @@ class SideTopics:
         self.versions = getattr(cfg.rules, "versions_topic", None)
         self.catalog = cfg.catalog.announce_topic
 
-    def announce(self, ledger_key: str, topic: str, partition: int, start: int, end: int, late: bool,
-                 groups: dict[str, list[dict]], outcomes: int) -> None:
-        """Tell the catalog what this batch committed (before the commit: a crash re-announces,
-        never loses an announcement). Keyed by the ledger: one batch's parts stay in order."""
-        if not self.catalog:
-            return
-        sent = [self.producer.send(self.catalog, value=catalog.encode_announcement(datum), key=ledger_key.encode())
-                for datum in catalog.announcements(ledger_key, topic, partition, start, end, late, groups, outcomes)]
-        self.producer.flush()
-        for fut in sent:
-            fut.get(timeout=30)
-
-    def send(self, items: list, archived: list[dict]) -> None:
-        """Side-topic messages of a batch: `items` as planned, `archived` the records it stores."""
+    def send(self, items: list, archived: list[dict], announcements: list[dict] = ()) -> None:
+        """Side-topic messages of a batch: `items` as planned, `archived` the records it stores,
+        `announcements` what it tells the catalog (core.catalog.announcements; before the
+        commit, so a crash re-announces and never loses one; keyed by the ledger, so one
+        batch's parts stay in order). One flush for all of them."""
         sent = []
+        if self.catalog:
+            for datum in announcements:
+                sent.append(self.producer.send(self.catalog, value=catalog.encode_announcement(datum),
+                                               key=datum["ledger"].encode()))
         if self.versions:
             for key, value in filter(None, map(changelog, archived)):
                 sent.append(self.producer.send(self.versions, value=value, key=key))

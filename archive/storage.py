@@ -30,6 +30,11 @@ class ArchiveStore:
     def get(self, key: str) -> bytes | None:
         return self.s3.get(key)
 
+    def records(self, key: str) -> list[dict] | None:
+        """The archive records of one Avro object; None when the object is not there."""
+        body = self.s3.get(key)
+        return avro.decode(body) if body is not None else None
+
     def get_json(self, key: str, default=None):
         body = self.s3.get(key)
         return json.loads(body) if body else default

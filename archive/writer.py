@@ -8,7 +8,7 @@ nothing duplicated" hold:
   1. ledger (intent): the batch's offset range, its objects and every offset's fate;
   2. Avro objects, named by partition and offset range (idempotent puts), and the
      batch's archived ids per creation day (archive.seen);
-  3. side topics (archive.sides), flushed and acknowledged, the catalog's announcement last;
+  3. side topics (archive.sides) and the catalog's announcement, flushed and acknowledged;
   4. the consumer group's offset commit (end + 1).
 A crash before 4 makes the next run read the batch again; the ledger tells it the
 same boundaries, so the same object names are overwritten with the same bytes.
@@ -33,7 +33,7 @@ from archiefstroom.archive.ledger import BatchResult
 from archiefstroom.archive.seen import ArchivedIds
 from archiefstroom.archive.sides import SideTopics
 from archiefstroom.archive.storage import ArchiveStore
-from archiefstroom.core import archived_ids, batching, layout
+from archiefstroom.core import archived_ids, batching, catalog, layout
 from archiefstroom.core.envelope import Disposition, position_of
 from archiefstroom.ground import kafka as kafka_clients
 from archiefstroom.ground import pseudonymisation
@@ -164,9 +164,9 @@ class TopicPartitionWriter:
         # the objects of one batch are independent: write them concurrently, all before the commit
         result.objects.extend(_POOL.map(lambda k: self._put_object(k, groups[k], redo), sorted(groups)))
         shared.seen.record(self.partition, start, end, new_ids, tag, redo)
-        shared.sides.send(items, [r for records in groups.values() for r in records])
-        shared.sides.announce(ledger_key, self.topic, self.partition, start, end, late, groups,
-                              sum(n for kind, n in result.counts.items() if kind != "archived"))
+        others = sum(n for kind, n in result.counts.items() if kind != "archived")
+        shared.sides.send(items, [r for records in groups.values() for r in records],
+                          catalog.announcements(ledger_key, self.topic, self.partition, start, end, late, groups, others))
         shared.sides.end_holds(items)
         if not late:
             kafka_clients.commit(shared.committer, {self.tp: end + 1}, metadata=ledger_key)

@@ -14,7 +14,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from archiefstroom.archive import format as avro
 from archiefstroom.archive.storage import ArchiveStore
 from archiefstroom.catalog.index import Catalog
 from archiefstroom.core import catalog as core
@@ -50,10 +49,10 @@ def index_ledger(catalog: Catalog, store: ArchiveStore, ledger_key: str, out: In
             outcomes.append({**e, "topic": doc["topic"], "partition": doc["partition"]})
     entries = []
     for key in sorted(wanted):
-        body = store.get(key)
-        if body is None:
+        records = store.records(key)
+        if records is None:
             raise FileNotFoundError(f"object {key} named by ledger {ledger_key} is not in the bucket")
-        entries += [core.entry_of(r, key) for r in avro.decode(body) if r["source"]["offset"] in wanted[key]]
+        entries += [core.entry_of(r, key) for r in records if r["source"]["offset"] in wanted[key]]
     out.records += catalog.index(entries)
     catalog.record_outcomes(ledger_key, outcomes, len(entries))
     out.outcomes += len(outcomes)
@@ -65,11 +64,10 @@ def ledger_keys(store: ArchiveStore) -> list[str]:
     return sorted(k for k in store.keys(layout.LEDGER_PREFIX + "/") if k.endswith(".json"))
 
 
-def rebuild(cfg, catalog: Catalog, *, clear: bool = True) -> Indexed:
+def rebuild(cfg, catalog: Catalog) -> Indexed:
     """The index from the bucket alone: every ledger and the objects it names."""
     store = ArchiveStore(cfg.s3)
-    if clear:
-        catalog.clear()
+    catalog.clear()
     out = Indexed()
     for key in ledger_keys(store):
         index_ledger(catalog, store, key, out)
@@ -136,6 +134,12 @@ class Follower:
         self.consumer.close()
         self.meta.close()
 
+    def __enter__(self) -> "Follower":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 class BackgroundIndexer:
     """`catalog.index_in_run`: the catalog follower on a thread of the `run` process, so the
@@ -144,26 +148,18 @@ class BackgroundIndexer:
     def __init__(self, cfg):
         self.cfg, self.stop = cfg, threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True, name="catalog-indexer")
-        self.error: BaseException | None = None
 
     def start(self) -> "BackgroundIndexer":
         self.thread.start()
         return self
 
     def _loop(self):
-        catalog = Catalog.open(self.cfg)
-        follower = None
         try:
-            follower = Follower(self.cfg, catalog)
-            follower.follow(self.stop)
-            follower.catch_up()
-        except BaseException as exc:   # reported by finish(): the archive is unaffected, the index is behind
-            self.error = exc
+            with Catalog.open(self.cfg) as catalog, Follower(self.cfg, catalog) as follower:
+                follower.follow(self.stop)
+                follower.catch_up()
+        except Exception as exc:   # the archive is unaffected, only the index is behind: say so, go on
             log.error("catalog indexer stopped: %s (run `archiefstroom catalog run` to catch up)", exc)
-        finally:
-            if follower:
-                follower.close()
-            catalog.close()
 
     def finish(self, timeout_s: float = 120.0) -> None:
         self.stop.set()

@@ -24,8 +24,7 @@ _BOOL = {"burgerbrief", "publishable", "deleted", "latest"}
 _TYPES = {"record_version": "INTEGER NOT NULL", "created_at": "BIGINT NOT NULL",
           "burgerbrief_score": "REAL", "chain_version": "INTEGER NOT NULL", "partition": "INTEGER NOT NULL",
           "offset": "BIGINT NOT NULL", **{b: "BOOLEAN" for b in _BOOL}}
-_FACET_COLUMN = {"organisation": "organisation", "account": "account_handle", "platform": "platform",
-                 "event_type": "event_type", "retention_class": "retention_class", "period": "period"}
+_FACET_COLUMN = {f: {"account": "account_handle"}.get(f, f) for f in core.FACETS}   # facet -> its column
 
 
 def _q(name: str) -> str:
@@ -89,6 +88,12 @@ class Catalog:
 
     def close(self) -> None:
         self.db.close()
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # -- writing ------------------------------------------------------------------------
     def index(self, entries: list[Entry]) -> int:
@@ -271,7 +276,7 @@ class Catalog:
             total = self.db.execute(f"SELECT COUNT(*) FROM entries WHERE {where}", params)[0][0]
             return SearchResult(rows, total)
         # the matches once, then every facet counted over them (one statement, both databases)
-        cols = ", ".join(dict.fromkeys(_FACET_COLUMN.values()))
+        cols = ", ".join(_FACET_COLUMN.values())
         counted = " UNION ALL ".join(f"SELECT '{name}', {col}, COUNT(*) FROM m GROUP BY {col}"
                                      for name, col in _FACET_COLUMN.items())
         found = self.db.execute(f"WITH m AS MATERIALIZED (SELECT {cols} FROM entries WHERE {where}) {counted}", params)

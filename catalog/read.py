@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 
-from archiefstroom.archive import format as avro
 from archiefstroom.archive.storage import ArchiveStore
 from archiefstroom.catalog.index import Catalog
 from archiefstroom.core import layout
@@ -23,10 +22,9 @@ def records(store: ArchiveStore, entries: list[Entry]) -> list[dict]:
     out = []
     for e in entries:
         if e.object_key not in objects:
-            body = store.get(e.object_key)
-            if body is None:
+            objects[e.object_key] = store.records(e.object_key)
+            if objects[e.object_key] is None:
                 raise FileNotFoundError(f"{e.object_key} is in the catalog but not in the bucket")
-            objects[e.object_key] = avro.decode(body)
         found = [r for r in objects[e.object_key] if r["source"]["offset"] == e.offset
                  and r["event"]["event_id"] == e.event_id and (r.get("record_version") or 1) == e.record_version]
         if not found:

@@ -134,8 +134,8 @@ class CatalogSettings:
     url: str = check(lambda v: v.startswith(("sqlite:///", "postgresql://")),
                      "sqlite:///PATH (relative to data_dir) or postgresql://...", default="sqlite:///catalog.sqlite")
     password: str | None = secret("ARCHIEFSTROOM_CATALOG_PASSWORD")
-    announce_topic: str | None = check(lambda v: v is None or _topic.match(v), "a Kafka topic name or null (no announcements)",
-                              default="archiefstroom.catalog")
+    announce_topic: str | None = check(lambda v: v is None or _topic.match(v),
+                                       "a Kafka topic name or null (no announcements)", default="archiefstroom.catalog")
     consumer_group: str = "archiefstroom-catalog"
     index_in_run: bool = True
 
@@ -143,7 +143,7 @@ class CatalogSettings:
 @dataclass
 class WebSettings:
     """`archiefstroom web`: the archivists' web interface (reads the catalog and S3 only)."""
-    host: str = check(lambda v: v in ("127.0.0.1", "localhost", "::1") or bool(v), "a host to bind", default="127.0.0.1")
+    host: str = check(bool, "a host to bind", default="127.0.0.1")
     port: int = check(lambda v: 1024 < v < 65536, "a TCP port 1025..65535", default=8480)
     users_file: Path = Path("web-users.json")          # relative to data_dir
     audit_log: Path = Path("web-audit.jsonl")          # relative to data_dir; append-only
@@ -174,9 +174,9 @@ class Config:
     def resolve_paths(self, base: Path) -> "Config":
         if not self.data_dir.is_absolute():
             self.data_dir = (base / self.data_dir).resolve()
-        for section, name in ((self.web, "users_file"), (self.web, "audit_log")):
-            if not getattr(section, name).is_absolute():
-                setattr(section, name, self.data_dir / getattr(section, name))
+        for name in ("users_file", "audit_log"):
+            if not getattr(self.web, name).is_absolute():
+                setattr(self.web, name, self.data_dir / getattr(self.web, name))
         return self
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from archiefstroom.catalog.index import Catalog
 from archiefstroom.core.catalog import Query, entry_of
 from archiefstroom.ground.config import Config
@@ -94,12 +96,20 @@ SEARCHES = [
 ]
 
 
+def open_catalog(data_dir, url: str) -> Catalog:
+    """The catalog at `url`: a SQLite file in `data_dir`, or PostgreSQL."""
+    return Catalog.open(from_dict({"data_dir": str(data_dir), "catalog": {"url": url}}, Config).resolve_paths(data_dir))
+
+
 def filled_catalog(data_dir, url: str) -> Catalog:
-    """A catalog at `url` (a SQLite file in `data_dir`, or PostgreSQL) holding `entries()`."""
-    cfg = from_dict({"data_dir": str(data_dir), "catalog": {"url": url}}, Config).resolve_paths(data_dir)
-    c = Catalog.open(cfg)
+    """The catalog at `url` holding `entries()`."""
+    c = open_catalog(data_dir, url)
     c.index(entries())
     return c
+
+
+# the search table as a test parameter, for the SQLite and the PostgreSQL test
+each_search = pytest.mark.parametrize("query, expected", SEARCHES, ids=[repr(q.terms or q) for q, _ in SEARCHES])
 
 
 def search_ids(catalog: Catalog, query: Query) -> list[str]:

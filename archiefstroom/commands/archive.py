@@ -72,17 +72,11 @@ def run(args) -> int:
                 status = 1
         return status
     if args.archive_action in ("search", "thread", "show"):
-        catalog = Catalog.open(cfg)
-        try:
+        with Catalog.open(cfg) as catalog:
             return {"search": _search, "thread": _thread, "show": _show}[args.archive_action](cfg, catalog, args)
-        finally:
-            catalog.close()
     if args.archive_action == "history":
-        catalog = Catalog.open(cfg)
-        try:
+        with Catalog.open(cfg) as catalog:
             versions = catalog_read.history(cfg, args.object_id, catalog)
-        finally:
-            catalog.close()
         if not versions:
             print(f"archiefstroom: no archived version of {args.object_id}", file=sys.stderr)
             return 1
@@ -150,6 +144,14 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _version_note(e: core.Entry) -> str:
+    """' (v2)', ' (vdel, record v2)': which version a listed entry is, when it is not the first."""
+    if e.chain_version == 1 and e.record_version == 1:
+        return ""
+    chain = "del" if e.deleted else e.chain_version
+    return f" (v{chain}" + (f", record v{e.record_version})" if e.record_version > 1 else ")")
+
+
 def format_search(res: core.SearchResult, q: core.Query) -> str:
     if not res.total:
         return "no records match"
@@ -157,10 +159,8 @@ def format_search(res: core.SearchResult, q: core.Query) -> str:
     for e in res.entries:
         bb = "ja" if (e.verdict == "burgerbrief" or (e.verdict is None and e.burgerbrief)) else ""
         ret = f"{e.retention_class}-{e.category}"
-        version = f" (v{e.chain_version if e.chain_version < 1_000_000 else 'del'}" + \
-                  (f", record v{e.record_version})" if e.record_version > 1 else ")") if (e.chain_version > 1 or e.record_version > 1) else ""
         lines.append(f"{_when(e):16}  {e.platform:9} {_clip(e.account_handle, 22):22} {e.event_type:8} {ret:7} {bb:3} "
-                     f"{e.event_id}{version}")
+                     f"{e.event_id}{_version_note(e)}")
         lines.append(f"{'':70}{_clip(e.text, 100)}")
     shown = f"{q.offset + 1}-{q.offset + len(res.entries)}" if res.entries else "none"
     lines.append(f"{res.total} match(es), showing {shown}" + ("" if q.version == "all" else "; latest versions only (--version all for every version)"))

@@ -30,8 +30,7 @@ def register(sub):
 
 def run(args) -> int:
     cfg = config.load(args.config)
-    catalog = Catalog.open(cfg)
-    try:
+    with Catalog.open(cfg) as catalog:
         if args.catalog_action == "rebuild":
             t = time.perf_counter()
             done = feed.rebuild(cfg, catalog)
@@ -44,8 +43,7 @@ def run(args) -> int:
             return 2
         stack.ensure(cfg)
         parts = [int(x) for x in args.partitions.split(",")] if getattr(args, "partitions", None) else None
-        follower = feed.Follower(cfg, catalog, parts)
-        try:
+        with feed.Follower(cfg, catalog, parts) as follower:
             if args.catalog_action == "status":
                 print(f"{catalog.db.where}: " + ", ".join(f"{k} {v}" for k, v in catalog.counts().items())
                       + f"; announcements not yet indexed: {follower.lag()}")
@@ -61,7 +59,3 @@ def run(args) -> int:
             print(f"indexed {done.ledgers} batches ({done.records} records, {done.outcomes} other outcomes; "
                   f"{done.skipped} announced again, already indexed)")
             return 0
-        finally:
-            follower.close()
-    finally:
-        catalog.close()

@@ -55,13 +55,9 @@ def run(args) -> int:
     print(f"4/4 the archive: s3://{cfg.s3.bucket}/{cfg.s3.prefix}/ at {cfg.s3.endpoint_url} "
           f"(dead letters in topic {cfg.topics.dead_letter})")
     print(format_summary(read.summarise(cfg, cfg.topics.raw)))
-    catalog = Catalog.open(cfg)
-    try:
-        counts = catalog.counts()
-        q = Query("huurtoeslag", limit=3)
-        found = catalog.search(q)
-    finally:
-        catalog.close()
+    q = Query("huurtoeslag", limit=3)
+    with Catalog.open(cfg) as catalog:
+        counts, found = catalog.counts(), catalog.search(q)
     print(f"\nthe catalog ({catalog.db.where}): {counts['entries']} record versions of {counts['latest']} posts and "
           f"reactions, {counts['outcomes']} other outcomes; `archiefstroom archive search huurtoeslag`:")
     print(format_search(found, q))

@@ -65,10 +65,7 @@ def explain(event_id: str, entries: list[dict]) -> str:
 
 def run(args) -> int:
     cfg = config.load(args.config)
-    catalog = Catalog.open(cfg)
-    try:
+    with Catalog.open(cfg) as catalog:
         entries = read.lookup(cfg, args.event_id, catalog)
-    finally:
-        catalog.close()
     print(explain(args.event_id, entries))
     return 0 if entries else 1

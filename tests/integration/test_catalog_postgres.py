@@ -10,19 +10,18 @@ import pytest
 
 from archiefstroom.core import catalog as core
 from archiefstroom.core.catalog import Query
-from tests.catalog_cases import EDIT_ID, SEARCHES, entries, filled_catalog, search_ids
+from tests.catalog_cases import EDIT_ID, each_search, entries, filled_catalog, search_ids
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def catalog(postgres, tmp_path_factory):
-    c = filled_catalog(tmp_path_factory.mktemp("pg"), postgres.create_database("cat" + uuid.uuid4().hex[:8]))
-    yield c
-    c.close()
+    with filled_catalog(tmp_path_factory.mktemp("pg"), postgres.create_database("cat" + uuid.uuid4().hex[:8])) as c:
+        yield c
 
 
-@pytest.mark.parametrize("query, expected", SEARCHES, ids=[repr(q.terms or q) for q, _ in SEARCHES])
+@each_search
 def test_search(catalog, query, expected):
     assert search_ids(catalog, query) == expected
 

@@ -65,11 +65,8 @@ def run(request, tmp_path_factory, stack_cfg, stack_dir):
 
 
 def _catalog(cfg, call, *args):
-    catalog = Catalog.open(cfg)
-    try:
+    with Catalog.open(cfg) as catalog:
         return call(cfg, *args, catalog)
-    finally:
-        catalog.close()
 
 
 def _valid_records(cfg, events):
@@ -235,12 +232,10 @@ def test_the_catalog_indexes_every_archived_record_and_a_rebuild_from_the_bucket
     from archiefstroom.catalog import feed
     cfg = run["cfg"]
     stored = {(r["event"]["event_id"], r["record_version"]) for recs in archived_records(cfg).values() for r in recs}
-    live = Catalog.open(cfg)
     rebuilt_cfg = copy.deepcopy(cfg)
     rebuilt_cfg.catalog.url = (request.getfixturevalue("postgres").create_database(tmp_path.name[-40:].lower())
                                if cfg.catalog.url.startswith("postgresql") else f"sqlite:///{tmp_path}/rebuilt.sqlite")
-    rebuilt = Catalog.open(rebuilt_cfg)
-    try:
+    with Catalog.open(cfg) as live, Catalog.open(rebuilt_cfg) as rebuilt:
         live_dump = live.dump()
         assert {(row[0], row[1]) for row in live_dump[0][1:]} == stored
         # not-archived fates are indexed too (explain): as many as the ledgers hold
@@ -248,9 +243,6 @@ def test_the_catalog_indexes_every_archived_record_and_a_rebuild_from_the_bucket
         done = feed.rebuild(rebuilt_cfg, rebuilt)
         assert done.records == len(stored)
         assert rebuilt.dump() == live_dump
-    finally:
-        live.close()
-        rebuilt.close()
 
 
 def test_an_archived_post_is_found_by_a_word_of_its_text_and_its_thread_holds_its_reactions(run):
@@ -261,8 +253,7 @@ def test_an_archived_post_is_found_by_a_word_of_its_text_and_its_thread_holds_it
     post = next(r for r in records if r["event"]["event_type"] == "post" and r["event"]["object_id"] in replied
                 and r["event"]["text"])
     word = max(re.findall(r"[A-Za-z]{6,}", post["event"]["text"]), key=len)
-    catalog = Catalog.open(cfg)
-    try:
+    with Catalog.open(cfg) as catalog:
         found = catalog.search(Query(word.upper(), platform=post["event"]["platform"], version="all", limit=1000))
         assert post["event"]["event_id"] in {e.event_id for e in found.entries}
         roots = catalog.thread(post["event"]["object_id"])
@@ -270,17 +261,12 @@ def test_an_archived_post_is_found_by_a_word_of_its_text_and_its_thread_holds_it
         children = {c.entry.object_id for c in roots[0].children}
         direct = {r["event"]["object_id"] for r in records if r["event"]["in_reply_to"] == post["event"]["object_id"]}
         assert direct and direct <= children
-    finally:
-        catalog.close()
 
 
 def test_no_personal_value_reaches_the_catalog_in_the_clear(run):
     cfg = run["cfg"]
-    catalog = Catalog.open(cfg)
-    try:
+    with Catalog.open(cfg) as catalog:
         text = json.dumps(catalog.dump(), ensure_ascii=False)
-    finally:
-        catalog.close()
     personal = sorted(v for v in run["personal"] if len(v) >= 6)
     leaked = sorted(set(re.findall("|".join(re.escape(v) for v in personal), text)))
     assert leaked == []

@@ -7,21 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from archiefstroom.catalog.index import Catalog
 from archiefstroom.core.catalog import Query
-from archiefstroom.ground.config import Config
-from archiefstroom.ground.settings import from_dict
-from tests.catalog_cases import EDIT_ID, LIKE_ID, SEARCHES, entries, filled_catalog, search_ids
+from tests.catalog_cases import EDIT_ID, LIKE_ID, each_search, entries, filled_catalog, open_catalog, search_ids
 
 
 @pytest.fixture
 def catalog(tmp_path: Path):
-    c = filled_catalog(tmp_path, "sqlite:///catalog.sqlite")
-    yield c
-    c.close()
+    with filled_catalog(tmp_path, "sqlite:///catalog.sqlite") as c:
+        yield c
 
 
-@pytest.mark.parametrize("query, expected", SEARCHES, ids=[repr(q.terms or q) for q, _ in SEARCHES])
+@each_search
 def test_search(catalog, query, expected):
     assert search_ids(catalog, query) == expected
 
@@ -69,25 +65,19 @@ def test_outcomes_are_kept_per_ledger_once(catalog):
 
 
 def test_a_tombstone_indexed_after_its_post_is_found_by_the_text_before_it(tmp_path):
-    cfg = from_dict({"data_dir": str(tmp_path), "catalog": {"url": "sqlite:///later.sqlite"}}, Config)
-    c = Catalog.open(cfg.resolve_paths(tmp_path))
-    try:
+    with open_catalog(tmp_path, "sqlite:///later.sqlite") as c:
         everything = entries()
         c.index(everything[:5])                      # up to the bridge post
         assert [e.event_id for e in c.search(Query("cafe")).entries] == ["mastodon:4"]
         c.index(everything[5:])                      # its tombstone, in a later batch
         assert [e.event_id for e in c.search(Query("cafe")).entries] == ["mastodon:4:delete"]
         assert c.get("mastodon:4:delete").text == ""  # shown as deleted, not with the old text
-    finally:
-        c.close()
 
 
 def test_a_tombstone_indexed_before_its_post_gets_the_posts_text_when_the_post_arrives(tmp_path):
     """A delete may be keyed to another partition than its post: live indexing and a rebuild
     then see them in other orders, and must end the same."""
-    cfg = from_dict({"data_dir": str(tmp_path), "catalog": {"url": "sqlite:///early.sqlite"}}, Config)
-    c = Catalog.open(cfg.resolve_paths(tmp_path))
-    try:
+    with open_catalog(tmp_path, "sqlite:///early.sqlite") as c:
         everything = entries()
         c.index([everything[5]])                     # the bridge's tombstone first
         assert c.search(Query("cafe")).entries == []
@@ -95,5 +85,3 @@ def test_a_tombstone_indexed_before_its_post_gets_the_posts_text_when_the_post_a
         assert [e.event_id for e in c.search(Query("cafe")).entries] == ["mastodon:4:delete"]
         assert [e.event_id for e in c.search(Query("cafe", version="all")).entries] == ["mastodon:4:delete",
                                                                                       "mastodon:4"]
-    finally:
-        c.close()

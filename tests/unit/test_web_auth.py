@@ -17,6 +17,13 @@ from tests import web_cases as wc
 from tests.unit.test_web_pages import app, cfg, login  # noqa: F401  (fixtures)
 
 
+def post_login(client, token: str, headers: dict | None = None, **form):
+    """The login form as anna's browser posts it, with `token` as its CSRF token (redirects
+    are not followed: the tests look at the answer itself)."""
+    return client.post("/login", data={"naam": "anna", "wachtwoord": wc.PASSWORD, "csrf": token, **form},
+                       headers=headers, follow_redirects=False)
+
+
 def test_the_users_file_holds_argon2id_hashes_and_is_private(tmp_path):
     users = Users(tmp_path / "u" / "users.json")
     users.add("anna", "archivist", "een lang wachtwoord")
@@ -75,18 +82,17 @@ def test_login_without_the_forms_token_or_its_cookie_is_refused(app):
     token = wc.csrf_of(page.text)
     no_token = client.post("/login", data={"naam": "anna", "wachtwoord": wc.PASSWORD})
     assert no_token.status_code == 403
-    forged = client.post("/login", data={"naam": "anna", "wachtwoord": wc.PASSWORD, "csrf": token + "x"})
+    forged = post_login(client, token + "x")
     assert forged.status_code == 403
     # a token without the nonce cookie it was signed over (another browser's token)
     other = TestClient(app)
-    assert other.post("/login", data={"naam": "anna", "wachtwoord": wc.PASSWORD, "csrf": token}).status_code == 403
+    assert post_login(other, token).status_code == 403
 
 
 def test_a_post_from_another_site_is_refused(app):
     client = TestClient(app)
     token = wc.csrf_of(client.get("/login").text)
-    r = client.post("/login", data={"naam": "anna", "wachtwoord": wc.PASSWORD, "csrf": token},
-                    headers={"origin": "https://evil.example"})
+    r = post_login(client, token, headers={"origin": "https://evil.example"})
     assert r.status_code == 403
 
 
@@ -143,14 +149,12 @@ def test_throttle_window_passes():
 def test_after_login_only_a_local_page_is_the_next_stop(app):
     client = TestClient(app)
     page = client.get("/login", params={"next": "https://evil.example/"}).text
-    r = client.post("/login", data={"naam": "anna", "wachtwoord": wc.PASSWORD, "csrf": wc.csrf_of(page),
-                                    "next": "//evil.example/"}, follow_redirects=False)
+    r = post_login(client, wc.csrf_of(page), next="//evil.example/")
     assert r.headers["location"] == "/zoeken"
     client = TestClient(app)
     page = client.get("/login", params={"next": "/record?id=x:101"}).text
     assert 'name="next" value="/record?id=x:101"' in page
-    r = client.post("/login", data={"naam": "anna", "wachtwoord": wc.PASSWORD, "csrf": wc.csrf_of(page),
-                                    "next": "/record?id=x:101"}, follow_redirects=False)
+    r = post_login(client, wc.csrf_of(page), next="/record?id=x:101")
     assert r.headers["location"] == "/record?id=x:101"
 
 
@@ -165,11 +169,9 @@ def test_session_table_keeps_digests_not_cookies():
 def test_a_post_the_browser_marks_cross_site_is_refused_even_with_a_token(app):
     client = TestClient(app)
     token = wc.csrf_of(client.get("/login").text)
-    r = client.post("/login", data={"naam": "anna", "wachtwoord": wc.PASSWORD, "csrf": token},
-                    headers={"sec-fetch-site": "cross-site"})
+    r = post_login(client, token, headers={"sec-fetch-site": "cross-site"})
     assert r.status_code == 403
-    same = client.post("/login", data={"naam": "anna", "wachtwoord": wc.PASSWORD, "csrf": token},
-                       headers={"sec-fetch-site": "same-origin", "origin": "null"}, follow_redirects=False)
+    same = post_login(client, token, headers={"sec-fetch-site": "same-origin", "origin": "null"})
     assert same.status_code == 303
 
 
