@@ -152,6 +152,7 @@ def _feed(cfg: Config) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="catalog-bench-"))
     rebuilt = _cfg(tmp, f"sqlite:///{tmp}/rebuilt.sqlite")
     rebuilt.s3 = cfg.s3
+    rebuilt.catalog.read_processes = cfg.catalog.read_processes
     catalog = Catalog.open(rebuilt)
     t = time.perf_counter()
     done = feed.rebuild(rebuilt, catalog)
@@ -159,6 +160,7 @@ def _feed(cfg: Config) -> dict:
     catalog.close()
     followed = _cfg(tmp, f"sqlite:///{tmp}/followed.sqlite")
     followed.s3, followed.kafka = cfg.s3, cfg.kafka
+    followed.catalog.read_processes = cfg.catalog.read_processes
     followed.catalog.announce_topic = cfg.catalog.announce_topic
     followed.catalog.consumer_group = "catalog-bench-" + uuid.uuid4().hex[:8]
     catalog = Catalog.open(followed)

@@ -1,7 +1,7 @@
 """Keeping the catalog current: index a committed batch from its ledger and objects, follow the
 sink's announcements (`catalog run`), or rebuild everything from the bucket (`catalog rebuild`).
 
-Both paths go through `index_ledger`, so a rebuilt index equals the live one. The ledger is
+Both paths go through `index_ledgers`, so a rebuilt index equals the live one. The ledger is
 the authority (every offset's fate); the announcement only says which ledger to read. A
 batch is indexed once (the `batches` table), so announcements repeated after a crash, and
 announcements that arrive while a rebuild ran, change nothing.
@@ -9,14 +9,18 @@ announcements that arrive while a rebuild ran, change nothing.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import operator
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
 from archiefstroom.archive.storage import ArchiveStore
 from archiefstroom.catalog.index import Catalog
 from archiefstroom.core import catalog as core
+from archiefstroom.core.catalog import Entry
 from archiefstroom.core import layout
 from archiefstroom.ground import kafka as kafka_clients
 
@@ -31,12 +35,17 @@ class Indexed:
     skipped: int = 0      # ledgers indexed before (repeated announcement, rebuild overlap)
 
 
-def index_ledger(catalog: Catalog, store: ArchiveStore, ledger_key: str, out: Indexed | None = None) -> Indexed:
-    """Index one committed batch: its archived records (read from its objects) and every other fate."""
-    out = out or Indexed()
-    if catalog.indexed(ledger_key):
-        out.skipped += 1
-        return out
+@dataclass
+class Batch:
+    """One committed batch as the catalog takes it: its archived records' entries and the
+    ledger's other fates."""
+    ledger: str
+    entries: list[Entry]
+    outcomes: list[dict]
+
+
+def read_batch(store: ArchiveStore, ledger_key: str) -> Batch:
+    """A batch from the bucket: its ledger (every offset's fate) and the objects it names."""
     doc = store.get_json(ledger_key)
     if doc is None:
         raise FileNotFoundError(f"ledger {ledger_key} is not in the bucket")
@@ -53,11 +62,97 @@ def index_ledger(catalog: Catalog, store: ArchiveStore, ledger_key: str, out: In
         if records is None:
             raise FileNotFoundError(f"object {key} named by ledger {ledger_key} is not in the bucket")
         entries += [core.entry_of(r, key) for r in records if r["source"]["offset"] in wanted[key]]
-    out.records += catalog.index(entries)
-    catalog.record_outcomes(ledger_key, outcomes, len(entries))
-    out.outcomes += len(outcomes)
-    out.ledgers += 1
+    return Batch(ledger_key, entries, outcomes)
+
+
+_worker_store: ArchiveStore | None = None
+_as_row = operator.attrgetter(*core.COLUMNS)
+
+
+def _start_worker(s3_settings) -> None:
+    global _worker_store
+    _worker_store = ArchiveStore(s3_settings)
+
+
+def _ready() -> bool:
+    return _worker_store is not None
+
+
+def _read_in_worker(ledger_key: str) -> tuple[list[tuple], list[dict]]:
+    b = read_batch(_worker_store, ledger_key)
+    # plain tuples cross the process boundary several times cheaper than dataclasses
+    return [_as_row(e) for e in b.entries], b.outcomes
+
+
+class BatchReader:
+    """Reads batches for the indexer. Decoding the Avro objects is most of indexing's work, so
+    with `processes` it happens in worker processes while the indexer writes the batches
+    before; with 0 it happens inline (the thread inside `run`, whose cores belong to the
+    pipeline)."""
+
+    def __init__(self, s3_settings, processes: int = 0):
+        self.store = ArchiveStore(s3_settings)
+        self.pool = (ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_start_worker, initargs=(s3_settings,))
+                     if processes else None)
+        if self.pool is not None:   # start the workers now: a follower's first batch should not wait for them
+            wait([self.pool.submit(_ready) for _ in range(processes)])
+
+    def submit(self, ledger_key: str) -> Future:
+        if self.pool is not None:
+            return self.pool.submit(_read_in_worker, ledger_key)
+        done: Future = Future()
+        try:
+            done.set_result(read_batch(self.store, ledger_key))
+        except Exception as exc:
+            done.set_exception(exc)
+        return done
+
+    @staticmethod
+    def batch(ledger_key: str, future: Future) -> Batch:
+        got = future.result()
+        if isinstance(got, Batch):
+            return got
+        rows, outcomes = got
+        return Batch(ledger_key, [Entry(*row) for row in rows], outcomes)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def index_ledgers(catalog: Catalog, reader: BatchReader, ledger_keys, out: Indexed | None = None,
+                  ahead: int = 8) -> Indexed:
+    """Index committed batches: each one's archived records and every other fate. Up to
+    `ahead` batches are read while earlier ones are written; the batches read by then are
+    written together (one index call), and a ledger is marked indexed only after its records."""
+    out = out or Indexed()
+    pending: deque[tuple[str, Future]] = deque()
+    seen: set[str] = set()
+    for key in ledger_keys:
+        if key in seen or catalog.indexed(key):   # a batch split over several announcements
+            out.skipped += 1
+            continue
+        seen.add(key)
+        pending.append((key, reader.submit(key)))
+        if len(pending) > ahead:
+            _write(catalog, reader, pending, out, everything=False)
+    _write(catalog, reader, pending, out, everything=True)
     return out
+
+
+def _write(catalog: Catalog, reader: BatchReader, pending: deque, out: Indexed, everything: bool) -> None:
+    """The oldest pending batch, and those after it that are read already (all, at the end)."""
+    batches = []
+    while pending and (everything or not batches or pending[0][1].done()):
+        batches.append(reader.batch(*pending.popleft()))
+    if not batches:
+        return
+    out.records += catalog.index([e for b in batches for e in b.entries])
+    for b in batches:
+        catalog.record_outcomes(b.ledger, b.outcomes, len(b.entries))
+        out.outcomes += len(b.outcomes)
+        out.ledgers += 1
 
 
 def ledger_keys(store: ArchiveStore) -> list[str]:
@@ -66,12 +161,12 @@ def ledger_keys(store: ArchiveStore) -> list[str]:
 
 def rebuild(cfg, catalog: Catalog) -> Indexed:
     """The index from the bucket alone: every ledger and the objects it names."""
-    store = ArchiveStore(cfg.s3)
-    catalog.clear()
-    out = Indexed()
-    for key in ledger_keys(store):
-        index_ledger(catalog, store, key, out)
-    return out
+    reader = BatchReader(cfg.s3, cfg.catalog.read_processes)
+    try:
+        catalog.clear()
+        return index_ledgers(catalog, reader, ledger_keys(reader.store))
+    finally:
+        reader.close()
 
 
 class Follower:
@@ -79,9 +174,10 @@ class Follower:
     topic's offsets under the catalog's consumer group (`catalog.consumer_group`): a crash
     re-reads at most the batches since the last commit, which the catalog skips."""
 
-    def __init__(self, cfg, catalog: Catalog, partitions: list[int] | None = None):
+    def __init__(self, cfg, catalog: Catalog, partitions: list[int] | None = None,
+                 read_processes: int | None = None):
         self.cfg, self.catalog = cfg, catalog
-        self.store = ArchiveStore(cfg.s3)
+        self.reader = BatchReader(cfg.s3, cfg.catalog.read_processes if read_processes is None else read_processes)
         self.consumer = kafka_clients.consumer(cfg.kafka, group_id=cfg.catalog.consumer_group)
         self.meta = kafka_clients.consumer(cfg.kafka)      # for log ends (it reassigns itself)
         tps = kafka_clients.partitions(self.consumer, cfg.catalog.announce_topic)
@@ -94,7 +190,7 @@ class Follower:
     def poll_once(self, timeout_ms: int = 500) -> int:
         """Index what one poll brings; returns the number of announcements handled."""
         polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=500)
-        handled, ends = 0, {}
+        ledgers, ends = [], {}
         for tp, messages in polled.items():
             for m in messages:
                 try:
@@ -104,12 +200,12 @@ class Follower:
                               tp.partition, m.offset)
                     ends[tp] = m.offset + 1
                     continue
-                index_ledger(self.catalog, self.store, ann["ledger"], self.totals)
+                ledgers.append(ann["ledger"])
                 ends[tp] = m.offset + 1
-                handled += 1
+        index_ledgers(self.catalog, self.reader, ledgers, self.totals)
         if ends:
             kafka_clients.commit(self.consumer, ends)
-        return handled
+        return len(ledgers)
 
     def lag(self) -> int:
         ends = kafka_clients.high_watermarks(self.meta, self.tps)
@@ -131,6 +227,7 @@ class Follower:
             self.poll_once()
 
     def close(self) -> None:
+        self.reader.close()
         self.consumer.close()
         self.meta.close()
 
@@ -155,7 +252,7 @@ class BackgroundIndexer:
 
     def _loop(self):
         try:
-            with Catalog.open(self.cfg) as catalog, Follower(self.cfg, catalog) as follower:
+            with Catalog.open(self.cfg) as catalog, Follower(self.cfg, catalog, read_processes=0) as follower:
                 follower.follow(self.stop)
                 follower.catch_up()
         except Exception as exc:   # the archive is unaffected, only the index is behind: say so, go on

@@ -138,6 +138,9 @@ class CatalogSettings:
                                        "a Kafka topic name or null (no announcements)", default="archiefstroom.catalog")
     consumer_group: str = "archiefstroom-catalog"
     index_in_run: bool = True
+    # processes that read and decode the announced Avro objects while the indexer writes (decoding
+    # is most of the work); 0 decodes in the indexer itself, as the thread inside `run` always does
+    read_processes: int = check(lambda v: 0 <= v <= 64, "a number of processes 0..64", default=2)
 
 
 @dataclass

@@ -37,6 +37,19 @@ def config_dict(data_dir: Path, name: str = "base", broker: str = "tansu", **sec
     return stack.isolated_config(data_dir, name, STACKS[broker], **sections)
 
 
+def pipeline_options(streaming: bool = False):
+    """The project's own Prism (built by scripts/setup), as `run` uses it, for tests that run a
+    pipeline. Never Beam's default runner: it tries Prism by downloading it, and the failed
+    attempt leaves the process-wide Prism job server without the project's binary for every
+    later pipeline of the test session."""
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    from archiefstroom import runtimes
+    opts = PipelineOptions(runtimes.beam_args("prism", []))
+    opts.view_as(StandardOptions).streaming = streaming
+    return opts
+
+
 def build_cfg(data_dir: Path, name: str = "base", broker: str = "tansu", **sections) -> Config:
     return from_dict(config_dict(data_dir, name, broker, **sections), Config).resolve_paths(data_dir)
 

@@ -6,7 +6,6 @@ import json
 
 import apache_beam as beam
 import pytest
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.testing.test_stream import TestStream
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
@@ -19,6 +18,7 @@ from archiefstroom.ground import kafka as kafka_clients
 from archiefstroom.samples.generator import BURGERBRIEF, OPINION, generate
 from archiefstroom.transforms import burgerbrief as bb
 from archiefstroom.transforms.kafka_source import KafkaRecord
+from tests.conftest import pipeline_options
 
 T0 = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.timezone.utc)
 OUT: dict[str, list] = {}
@@ -76,7 +76,7 @@ def test_detect_batch():
     records = sample_records()
     cfg = config.Config()
     cfg.burgerbrief.batch_size = 16                                   # flushes inside the bundle too
-    with beam.Pipeline() as p:
+    with beam.Pipeline(options=pipeline_options()) as p:
         out = p | beam.Create(records) | bb.DetectBurgerbrief(cfg, GOVERNMENT)
         out.records | "R" >> beam.Map(store, "records")
         out.alerts | "A" >> beam.Map(store, "alerts")
@@ -90,9 +90,7 @@ def test_detect_streaming_keeps_timestamps():
         stream = stream.add_elements([TimestampedValue(r, Timestamp.from_utc_datetime(r["event"]["created_at"]))
                                       for r in chunk])
     stream = stream.advance_watermark_to_infinity()
-    opts = PipelineOptions([])
-    opts.view_as(StandardOptions).streaming = True
-    with beam.Pipeline(options=opts) as p:
+    with beam.Pipeline(options=pipeline_options(streaming=True)) as p:
         out = p | stream | bb.DetectBurgerbrief(config.Config(), GOVERNMENT)
         (out.records | "R" >> beam.Map(lambda r, t=beam.DoFn.TimestampParam:
                                        (r["event"]["event_id"], t.micros // 1000, r["event"]["created_at"]))
@@ -108,7 +106,7 @@ def test_disabled_passes_everything_unscored():
     records = sample_records(100)
     cfg = config.Config()
     cfg.burgerbrief.enabled = False
-    with beam.Pipeline() as p:
+    with beam.Pipeline(options=pipeline_options()) as p:
         out = p | beam.Create(records) | bb.DetectBurgerbrief(cfg, GOVERNMENT)
         out.records | "R" >> beam.Map(store, "records")
         out.alerts | "A" >> beam.Map(store, "alerts")
@@ -141,7 +139,7 @@ def test_publish_alerts_keyed_and_flushed(monkeypatch):
     FakeProducer.sent, FakeProducer.flushes = [], 0
     cfg = config.Config()
     items = [(b"x:1", b"a"), (b"x:1", b"b"), (b"x:2", b"c")]
-    with beam.Pipeline() as p:
+    with beam.Pipeline(options=pipeline_options()) as p:
         p | beam.Create(items) | bb.PublishAlerts(cfg)
     assert sorted(FakeProducer.sent) == sorted((cfg.burgerbrief.alert_topic, k, v) for k, v in items)
     assert FakeProducer.flushes >= 1
@@ -180,7 +178,7 @@ def test_apply_feedback(keep):
     cfg.burgerbrief.keep_in_social_archive = keep
     msgs = [_feedback(eid, "burgerbrief", 0), _feedback("x:unknown", "burgerbrief", 1, "json"),
             KafkaRecord("fb", 0, 2, 0, None, b"\x00garbage"), _feedback(eid, "geen_burgerbrief", 3, "json")]
-    with beam.Pipeline() as p:
+    with beam.Pipeline(options=pipeline_options()) as p:
         out = p | beam.Create(msgs) | bb.ApplyWebcareFeedback(cfg, fake_lookup, REG)
         out.records | "R" >> beam.Map(store, "records")
         out.dispositions | "D" >> beam.Map(store, "dispositions")
@@ -208,6 +206,6 @@ def test_unknown_selectielijst_category_is_a_config_error(tmp_path):
     cfg = config.Config()
     cfg.burgerbrief.selectielijst_category = "9.9"
     with pytest.raises(Exception) as info:
-        with beam.Pipeline() as p:
+        with beam.Pipeline(options=pipeline_options()) as p:
             p | beam.Create([_feedback("x:1", "burgerbrief", 0)]) | bb.ApplyWebcareFeedback(cfg, fake_lookup, REG)
     assert "selectielijst_category" in str(info.value)

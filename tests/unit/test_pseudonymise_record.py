@@ -202,11 +202,12 @@ def test_transform_outputs_records_and_quarantine(tmp_path):
 
     from archiefstroom.ground.config import Config
     from archiefstroom.transforms.pseudonymise import Pseudonymise
+    from tests.conftest import pipeline_options
     cfg = Config(data_dir=tmp_path)
     cfg.pseudonymisation.recognizers = "own"
     good = record()
     broken = {"event": "not a dict", "source": {"topic": "raw", "partition": 1, "offset": 9}}
-    with TestPipeline() as p:
+    with TestPipeline(options=pipeline_options()) as p:
         out = p | beam.Create([good, broken]) | Pseudonymise(cfg, public_accounts=PUBLIC)
         assert_that(out.records | beam.Map(lambda r: (r["pseudonymisation"]["key_id"], "Kees" in json.dumps(r, default=str))),
                     equal_to([("dev-insecure", False)]), label="records")

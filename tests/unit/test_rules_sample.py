@@ -7,7 +7,6 @@ import collections
 import datetime as dt
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
@@ -19,6 +18,7 @@ from archiefstroom.core.validation import InvalidEvent, parse_event
 from archiefstroom.ground import config, registries
 from archiefstroom.samples.generator import generate
 from archiefstroom.transforms.rules import ApplyRules
+from tests.conftest import pipeline_options
 
 from .rules_helpers import archived
 
@@ -71,9 +71,7 @@ def test_beam_transform_matches_the_pure_core_on_the_sample():
         [TimestampedValue(r, Timestamp.from_utc_datetime(r["event"]["created_at"])) for r in recs]
     ).advance_watermark_to(Timestamp.from_utc_datetime(dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc))
     ).advance_watermark_to_infinity()   # holds expire by their timers once the watermark passes them
-    opts = PipelineOptions([])
-    opts.view_as(StandardOptions).streaming = True
-    with beam.Pipeline(options=opts) as p:
+    with beam.Pipeline(options=pipeline_options(streaming=True)) as p:
         out = p | stream | ApplyRules(CFG, REG, restore=False)
         kept = archived(out) | "A" >> beam.Map(
             lambda r: holds.Out(record=r))
