@@ -7,6 +7,7 @@ FOLDERS = {
     "archiefstroom.ground": "ground",
     "archiefstroom.archive": "archive",
     "archiefstroom.catalog": "catalog",
+    "archiefstroom.duties": "duties",
     "archiefstroom.web": "web",
     "archiefstroom.transforms": "transforms",
     "archiefstroom.pipelines": "pipelines",

@@ -48,3 +48,27 @@ class ArchiveStore:
     def objects(self, prefix: str) -> Iterator[dict]:
         """Listing entries (Key, Size, LastModified, ...) under `prefix`."""
         return self.s3.list(prefix)
+
+    # -- the duties (issue 13): thin calls for destruction, re-tagging and hotspots --------------
+    @property
+    def locked(self) -> bool:
+        """Whether the bucket has Object Lock (and the configuration uses it)."""
+        return self.s3.locked
+
+    def head(self, key: str, version_id: str | None = None) -> dict | None:
+        return self.s3.head(key, version_id)
+
+    def versions(self, key: str) -> list[dict]:
+        return self.s3.versions(key)
+
+    def delete_version(self, key: str, version_id: str | None) -> None:
+        self.s3.delete_version(key, version_id)
+
+    def put_tags(self, key: str, tags: dict[str, str], version_id: str | None = None) -> None:
+        self.s3.put_tags(key, tags, version_id)
+
+    def extend_retention(self, key: str, version_id: str | None, until: dt.date) -> None:
+        self.s3.extend_retention(key, version_id, until)
+
+    def set_legal_hold(self, key: str, on: bool, version_id: str | None = None) -> None:
+        self.s3.set_legal_hold(key, on, version_id)

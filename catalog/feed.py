@@ -17,7 +17,9 @@ from collections import defaultdict, deque
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
+from archiefstroom.archive.register import Register
 from archiefstroom.archive.storage import ArchiveStore
+from archiefstroom.catalog import overlays
 from archiefstroom.catalog.index import Catalog
 from archiefstroom.core import catalog as core
 from archiefstroom.core.catalog import Entry
@@ -44,8 +46,10 @@ class Batch:
     outcomes: list[dict]
 
 
-def read_batch(store: ArchiveStore, ledger_key: str) -> Batch:
-    """A batch from the bucket: its ledger (every offset's fate) and the objects it names."""
+def read_batch(store: ArchiveStore, ledger_key: str, gone: frozenset[str] = frozenset()) -> Batch:
+    """A batch from the bucket: its ledger (every offset's fate) and the objects it names,
+    except those `gone` (destroyed by a vernietigingslijst: the ledger still names them, the
+    catalog keeps their tombstones)."""
     doc = store.get_json(ledger_key)
     if doc is None:
         raise FileNotFoundError(f"ledger {ledger_key} is not in the bucket")
@@ -53,7 +57,8 @@ def read_batch(store: ArchiveStore, ledger_key: str) -> Batch:
     outcomes = []
     for e in doc.get("entries", []):
         if e["kind"] == "archived":
-            wanted[e["object"]].add(e["offset"])
+            if e["object"] not in gone:
+                wanted[e["object"]].add(e["offset"])
         else:
             outcomes.append({**e, "topic": doc["topic"], "partition": doc["partition"]})
     entries = []
@@ -66,12 +71,13 @@ def read_batch(store: ArchiveStore, ledger_key: str) -> Batch:
 
 
 _worker_store: ArchiveStore | None = None
+_worker_gone: frozenset[str] = frozenset()
 _as_row = operator.attrgetter(*core.COLUMNS)
 
 
-def _start_worker(s3_settings) -> None:
-    global _worker_store
-    _worker_store = ArchiveStore(s3_settings)
+def _start_worker(s3_settings, gone: frozenset[str]) -> None:
+    global _worker_store, _worker_gone
+    _worker_store, _worker_gone = ArchiveStore(s3_settings), gone
 
 
 def _ready() -> bool:
@@ -79,7 +85,7 @@ def _ready() -> bool:
 
 
 def _read_in_worker(ledger_key: str) -> tuple[list[tuple], list[dict]]:
-    b = read_batch(_worker_store, ledger_key)
+    b = read_batch(_worker_store, ledger_key, _worker_gone)
     # plain tuples cross the process boundary several times cheaper than dataclasses
     return [_as_row(e) for e in b.entries], b.outcomes
 
@@ -92,8 +98,9 @@ class BatchReader:
 
     def __init__(self, s3_settings, processes: int = 0):
         self.store = ArchiveStore(s3_settings)
+        self.gone = frozenset(overlays.destroyed_objects(Register(self.store)))
         self.pool = (ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_start_worker, initargs=(s3_settings,))
+                                         initializer=_start_worker, initargs=(s3_settings, self.gone))
                      if processes else None)
         if self.pool is not None:   # start the workers now: a follower's first batch should not wait for them
             wait([self.pool.submit(_ready) for _ in range(processes)])
@@ -103,7 +110,7 @@ class BatchReader:
             return self.pool.submit(_read_in_worker, ledger_key)
         done: Future = Future()
         try:
-            done.set_result(read_batch(self.store, ledger_key))
+            done.set_result(read_batch(self.store, ledger_key, self.gone))
         except Exception as exc:
             done.set_exception(exc)
         return done
@@ -160,11 +167,14 @@ def ledger_keys(store: ArchiveStore) -> list[str]:
 
 
 def rebuild(cfg, catalog: Catalog) -> Indexed:
-    """The index from the bucket alone: every ledger and the objects it names."""
+    """The index from the bucket alone: every ledger and the objects it names, then what the
+    duties register changed since (destructions, hotspots, re-tags: catalog/overlays.py)."""
     reader = BatchReader(cfg.s3, cfg.catalog.read_processes)
     try:
         catalog.clear()
-        return index_ledgers(catalog, reader, ledger_keys(reader.store))
+        out = index_ledgers(catalog, reader, ledger_keys(reader.store))
+        overlays.apply(catalog, Register(reader.store))
+        return out
     finally:
         reader.close()
 

@@ -8,14 +8,18 @@
   outcomes   every offset's fate that is not an archived record (dropped, held, dead letter,
              duplicate, ...), from the ledgers, for `explain`
   batches    the ledgers indexed, so `catalog run` and `rebuild` know what they have done
+  destroyed  a tombstone per record destroyed by a vernietigingslijst (issue 13): its id, object
+             and list, nothing of its content; its entry is gone, so no search finds it as live
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import operator
 from collections import Counter
 
 from archiefstroom.core import catalog as core
+from archiefstroom.core.retention import add_years
 from archiefstroom.core.catalog import COLUMNS, Entry, Query, SearchResult, ThreadNode
 from archiefstroom.ground import catalog_db
 from archiefstroom.ground.catalog_db import Database
@@ -55,7 +59,12 @@ def _schema(dialect: str) -> list[str]:
   event_id TEXT, kind TEXT NOT NULL, reason TEXT, detail TEXT,
   PRIMARY KEY (ledger, "offset", kind))""",
            "CREATE INDEX IF NOT EXISTS outcomes_event ON outcomes (event_id)",
-           "CREATE TABLE IF NOT EXISTS batches (ledger TEXT PRIMARY KEY, records INTEGER NOT NULL, outcomes INTEGER NOT NULL)"]
+           "CREATE TABLE IF NOT EXISTS batches (ledger TEXT PRIMARY KEY, records INTEGER NOT NULL, outcomes INTEGER NOT NULL)",
+           """CREATE TABLE IF NOT EXISTS destroyed (
+  event_id TEXT NOT NULL, record_version INTEGER NOT NULL, object_key TEXT NOT NULL, list_id TEXT NOT NULL,
+  destroyed_at TEXT NOT NULL, category TEXT, PRIMARY KEY (event_id, record_version))""",
+           "CREATE INDEX IF NOT EXISTS destroyed_object ON destroyed (object_key)",
+           "CREATE INDEX IF NOT EXISTS entries_object_key ON entries (object_key)"]
     if dialect == "sqlite":
         out.append("CREATE VIRTUAL TABLE IF NOT EXISTS entries_text USING fts5(body, content='entries', "
                    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')")
@@ -205,6 +214,69 @@ class Catalog:
                    (ledger, records, len(rows)))
         db.commit()
 
+    # -- the duties (issue 13): destruction tombstones, retention changed after the fact --------
+    def mark_destroyed(self, object_key: str, list_id: str, destroyed_at: str,
+                       records: list[tuple[str, int]] = (), category: str | None = None) -> int:
+        """A destroyed object's records leave the index (text included: destroyed means gone)
+        and leave a tombstone each: the entries indexed for the object, and `records` (event
+        id, record version) in case the index never had them. Idempotent. Commits."""
+        db = self.db
+        conflict = "ON CONFLICT DO NOTHING" if db.dialect == "postgresql" else ""
+        verb = "INSERT" if conflict else "INSERT OR IGNORE"
+        try:
+            rows = db.execute("SELECT id, event_id, record_version, item_id, body, category FROM entries "
+                              "WHERE object_key = ?", (object_key,))
+            stones = {(r[1], int(r[2])): r[5] for r in rows}
+            for event_id, version in records:
+                stones.setdefault((event_id, int(version)), category)
+            db.executemany(f"{verb} INTO destroyed (event_id, record_version, object_key, list_id, destroyed_at, "
+                           f"category) VALUES (?, ?, ?, ?, ?, ?) {conflict}",
+                           [(e, v, object_key, list_id, destroyed_at, c or category) for (e, v), c in sorted(stones.items())])
+            if db.dialect == "sqlite":
+                db.executemany("INSERT INTO entries_text (entries_text, rowid, body) VALUES ('delete', ?, ?)",
+                               [(r[0], r[4]) for r in rows])
+            db.execute("DELETE FROM entries WHERE object_key = ?", (object_key,))
+            self._relatest({r[3] for r in rows})
+            # a delete tombstone kept elsewhere is found by its post's last text: once that post is
+            # destroyed, its text must not live on in the tombstone's index body
+            self._tombstone_bodies({r[3] for r in rows})
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        return len(stones)
+
+    def destroyed(self, event_id: str) -> list[dict]:
+        """The tombstones of a destroyed record (one per record version), oldest version first."""
+        rows = self.db.execute("SELECT event_id, record_version, object_key, list_id, destroyed_at, category "
+                               "FROM destroyed WHERE event_id = ? ORDER BY record_version", (event_id,))
+        return [{"event_id": r[0], "record_version": r[1], "object_key": r[2], "list_id": r[3],
+                 "destroyed_at": r[4], "category": r[5]} for r in rows]
+
+    def destroyed_count(self, list_id: str | None = None) -> int:
+        where, params = ("WHERE list_id = ?", (list_id,)) if list_id else ("", ())
+        return self.db.execute(f"SELECT COUNT(*) FROM destroyed {where}", params)[0][0]
+
+    def set_retention(self, object_key: str, *, retention_class: str, category: str, hotspot: str | None,
+                      years: int | None) -> int:
+        """An object re-tagged after the fact (a hotspot, a changed selectielijst): its entries
+        get the class, category and hotspot, and each record its own new date (its creation
+        day, UTC, plus `years`; None: permanent). Returns the entries changed. Commits."""
+        rows = self.db.execute("SELECT event_id, record_version, created_at FROM entries WHERE object_key = ?",
+                               (object_key,))
+        changes = []
+        for event_id, version, created in rows:
+            day = dt.datetime.fromtimestamp(created / 1000, dt.timezone.utc).date()
+            until = add_years(day, years).isoformat() if years is not None else None
+            changes.append((retention_class, category, hotspot, until, event_id, version))
+        self.db.executemany("UPDATE entries SET retention_class = ?, category = ?, hotspot = ?, destroy_after = ? "
+                            "WHERE event_id = ? AND record_version = ?", changes)
+        self.db.commit()
+        return len(changes)
+
+    def object_entries(self, object_key: str) -> list[Entry]:
+        return self._select("object_key = ?", (object_key,), "ORDER BY event_id, record_version")
+
     def indexed(self, ledger: str) -> bool:
         return bool(self.db.execute("SELECT 1 FROM batches WHERE ledger = ?", (ledger,)))
 
@@ -265,6 +337,14 @@ class Catalog:
         marks = ", ".join("?" * len(event_ids))
         rows = self.db.execute(f'SELECT ledger, "offset", topic, "partition", event_id, kind, reason, detail '
                                f'FROM outcomes WHERE event_id IN ({marks}) ORDER BY "offset"', event_ids)
+        return [{"ledger": r[0], "kind": r[5], "reason": r[6], "detail": json.loads(r[7] or "{}"), "event_id": r[4],
+                 "source": {"topic": r[2], "partition": r[3], "offset": r[1]}} for r in rows]
+
+    def all_outcomes(self) -> list[dict]:
+        """Every indexed fate that is not an archived record, in the shape of `outcomes` (the
+        compliance report counts them per organisation and account)."""
+        rows = self.db.execute('SELECT ledger, "offset", topic, "partition", event_id, kind, reason, detail '
+                               'FROM outcomes ORDER BY ledger, "offset"')
         return [{"ledger": r[0], "kind": r[5], "reason": r[6], "detail": json.loads(r[7] or "{}"), "event_id": r[4],
                  "source": {"topic": r[2], "partition": r[3], "offset": r[1]}} for r in rows]
 

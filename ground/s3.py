@@ -112,3 +112,69 @@ class Writer:
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
             yield from page.get("Contents", [])
 
+
+    # -- the duties (issue 13): versions, tags, locks and holds of objects already written --------
+    def head(self, key: str, version_id: str | None = None) -> dict | None:
+        """The object's (or one version's) metadata: ETag, VersionId, size, lock and legal hold;
+        None when it is not there."""
+        args = {"Bucket": self.bucket, "Key": key, **({"VersionId": version_id} if version_id else {})}
+        try:
+            h = self.client.head_object(**args)
+        except ClientError as exc:
+            if _code(exc) in ("404", "NoSuchKey", "NotFound", "NoSuchVersion"):
+                return None
+            raise
+        until = h.get("ObjectLockRetainUntilDate")
+        return {"etag": h.get("ETag", "").strip('"'), "version_id": h.get("VersionId"),
+                "size": h.get("ContentLength"), "lock_mode": h.get("ObjectLockMode"),
+                "lock_until": until.astimezone(dt.timezone.utc) if until else None,
+                "legal_hold": h.get("ObjectLockLegalHoldStatus") == "ON"}
+
+    def versions(self, key: str) -> list[dict]:
+        """Every version and delete marker of exactly `key`, newest first. A versioned bucket
+        (every Object Lock bucket is) keeps old versions: removing data means deleting each."""
+        out = []
+        for page in self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=key):
+            for v in page.get("Versions", []):
+                if v["Key"] == key:
+                    out.append({"version_id": v.get("VersionId"), "etag": v.get("ETag", "").strip('"'),
+                                "latest": bool(v.get("IsLatest")), "delete_marker": False,
+                                "modified": v.get("LastModified")})
+            for m in page.get("DeleteMarkers", []):
+                if m["Key"] == key:
+                    out.append({"version_id": m.get("VersionId"), "etag": None, "latest": bool(m.get("IsLatest")),
+                                "delete_marker": True, "modified": m.get("LastModified")})
+        return sorted(out, key=lambda v: (not v["latest"], -(v["modified"].timestamp() if v["modified"] else 0)))
+
+    def delete_version(self, key: str, version_id: str | None) -> None:
+        """Delete one version for good. S3 itself refuses (AccessDenied) a version under a
+        COMPLIANCE lock or a legal hold; the ClientError is the caller's to report.
+        Without a version id (an unversioned bucket) the object itself is deleted; in a
+        versioned bucket that would only add a delete marker, so callers pass the id."""
+        args = {"Bucket": self.bucket, "Key": key}
+        if version_id and version_id != "null":
+            args["VersionId"] = version_id
+        self.client.delete_object(**args)
+
+    def put_tags(self, key: str, tags: dict[str, str], version_id: str | None = None) -> None:
+        args = {"Bucket": self.bucket, "Key": key,
+                "Tagging": {"TagSet": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}}
+        if version_id and version_id != "null":
+            args["VersionId"] = version_id
+        self.client.put_object_tagging(**args)
+
+    def extend_retention(self, key: str, version_id: str | None, until: dt.date) -> None:
+        """COMPLIANCE lock until `until`. S3 refuses to shorten a COMPLIANCE lock; callers
+        only ever ask for a later date."""
+        args = {"Bucket": self.bucket, "Key": key,
+                "Retention": {"Mode": "COMPLIANCE",
+                              "RetainUntilDate": dt.datetime.combine(until, dt.time(), dt.timezone.utc)}}
+        if version_id and version_id != "null":
+            args["VersionId"] = version_id
+        self.client.put_object_retention(**args)
+
+    def set_legal_hold(self, key: str, on: bool, version_id: str | None = None) -> None:
+        args = {"Bucket": self.bucket, "Key": key, "LegalHold": {"Status": "ON" if on else "OFF"}}
+        if version_id and version_id != "null":
+            args["VersionId"] = version_id
+        self.client.put_object_legal_hold(**args)

@@ -12,6 +12,7 @@ from archiefstroom.archive import read
 from archiefstroom.catalog import read as catalog_read
 from archiefstroom.catalog.index import Catalog
 from archiefstroom.commands.explain import format_entry
+from archiefstroom.commands import _hotspot, _transfer
 from archiefstroom.core import catalog as core
 from archiefstroom.ground import config
 
@@ -47,6 +48,8 @@ def register(sub):
     sh = a.add_parser("show", help="one record: decision trace, retention, versions, burgerbrief, integrity")
     sh.add_argument("event_id")
     sh.add_argument("--record-version", type=int, help="a webcare version (default: the newest)")
+    _hotspot.register(a)      # archive hotspot add|list (issue 13)
+    _transfer.register(a)     # archive transfer (issue 13)
     p.set_defaults(func=run)
 
 
@@ -196,6 +199,11 @@ def _thread(cfg, catalog: Catalog, args) -> int:
 
 def _show(cfg, catalog: Catalog, args) -> int:
     entry = catalog.get(args.event_id, args.record_version)
+    if entry is None and (stones := catalog.destroyed(args.event_id)):
+        for t in stones:   # destroyed on schedule: the record is gone, its tombstone says by which list
+            print(f"{t['event_id']} version {t['record_version']}: destroyed by vernietigingslijst {t['list_id']} "
+                  f"at {t['destroyed_at']} (object {t['object_key']}, category {t['category']})")
+        return 0
     if entry is None:
         print(f"archiefstroom: {args.event_id} is not in the catalog (not archived, or not indexed yet: "
               f"`archiefstroom explain` tells which)", file=sys.stderr)
