@@ -4,6 +4,10 @@ checkpoints, the event sink (Kafka) and metrics.
 Delivery order per batch is: fetch -> normalise -> sink.send (returns when Kafka
 has acknowledged) -> checkpoint.save. A crash between the last two re-sends a
 batch; event ids are stable, so downstream recognises the repeats.
+
+Checkpoints live on a compacted Kafka topic (KafkaCheckpoint, issue 16), so a connector
+rescheduled on another machine, or restarted on an empty disk, resumes where it stopped;
+the file form (Checkpoint) remains for --dry-run and single-host set-ups.
 """
 from __future__ import annotations
 
@@ -136,6 +140,57 @@ class Checkpoint:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+    def close(self) -> None:
+        pass
+
+
+class KafkaCheckpoint(Checkpoint):
+    """The same JSON document as the value of the connector's name on a compacted topic.
+
+    `save` returns once the broker has acknowledged the write (acks=all), like the sink; the
+    last value per key is the checkpoint, so compaction keeps exactly what a restart needs.
+    A file checkpoint left by an earlier version (`migrate_from`) is taken over once, when the
+    topic has nothing for this connector yet."""
+
+    def __init__(self, kafka, topic: str, name: str, *, producer=None, migrate_from: Path | None = None):
+        self.kafka, self.topic, self.name, self.path = kafka, topic, name, None
+        kafka_clients.ensure_topics(kafka, [topic], 1, compacted=[topic])
+        stored = kafka_clients.read_compacted(kafka, topic).get(name.encode("utf-8"))
+        self._own_producer = producer is None
+        self.producer = producer or kafka_clients.producer(kafka)
+        if stored:
+            try:
+                self.state = json.loads(stored)
+            except (ValueError, UnicodeDecodeError):
+                raise ValueError(f"{topic}/{name}: checkpoint is damaged; write a new one to start over") from None
+        elif migrate_from is not None and Path(migrate_from).exists():
+            self.state = Checkpoint(migrate_from).state
+            self.save()
+            log.info("checkpoint of %s taken over from %s into topic %s", name, migrate_from, topic)
+        else:
+            self.state = {}
+
+    def save(self) -> None:
+        value = json.dumps(self.state, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        future = self.producer.send(self.topic, key=self.name.encode("utf-8"), value=value)
+        self.producer.flush()
+        future.get(timeout=60)
+
+    def close(self) -> None:
+        if self._own_producer:
+            self.producer.close()
+
+
+def open_checkpoint(cfg, name: str, data_dir: Path, *, on_kafka: bool = True, producer=None) -> Checkpoint:
+    """The checkpoint of connector `name`: on `topics.connector_checkpoints` when set and
+    `on_kafka` (not a dry run), else the file `<data_dir>/connectors/<name>.json`.
+    `producer`: the sink's, so events and checkpoint go out through one client."""
+    path = Path(data_dir) / "connectors" / f"{name}.json"
+    topic = cfg.topics.connector_checkpoints
+    if not on_kafka or not topic:
+        return Checkpoint(path)
+    return KafkaCheckpoint(cfg.kafka, topic, name, producer=producer, migrate_from=path)
 
 
 class Seen:

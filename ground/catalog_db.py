@@ -1,9 +1,10 @@
-"""The one client factory of the catalog's database: SQLite (the embedded default, a file under
-data_dir) or PostgreSQL (production), behind one small interface, so the catalog's SQL is
-written once with `?` placeholders and both databases run it.
+"""The one client factory of the project's databases (the catalog, and the re-identification
+vault of ground/vault_db.py): SQLite (the embedded default, a file under data_dir) or PostgreSQL
+(production), behind one small interface, so their SQL is written once with `?` placeholders
+and both databases run it.
 
-Where the two differ (full-text search, upserts, a month from epoch ms) the catalog asks
-`db.dialect`; nothing else here knows what a catalog is.
+Where the two differ (full-text search, upserts, a month from epoch ms) the caller asks
+`db.dialect`; nothing else here knows what a catalog or a vault is.
 """
 from __future__ import annotations
 
@@ -83,17 +84,22 @@ def connect(cfg: Config) -> Database:
     """Open the catalog database named by `cfg.catalog.url`:
     `sqlite:///catalog.sqlite` (relative to data_dir) or `sqlite:////abs/path`, or
     `postgresql://user@host:port/db` (password from ARCHIEFSTROOM_CATALOG_PASSWORD or the URL)."""
-    url = cfg.catalog.url
+    return open_url(cfg.catalog.url, cfg.data_dir, cfg.catalog.password)
+
+
+def open_url(url: str, data_dir: Path, password: str | None = None) -> Database:
+    """A database by URL: `sqlite:///rel/path` (relative to `data_dir`), `sqlite:////abs/path`
+    or `postgresql://...` (`password` wins over one in the URL)."""
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         if not path.is_absolute():
-            path = cfg.data_dir / path
+            path = Path(data_dir) / path
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")      # readers (web, CLI) beside the indexer
         conn.execute("PRAGMA synchronous=NORMAL")
         return Database("sqlite", conn, str(path))
     parts = urllib.parse.urlsplit(url)
-    kwargs = {"password": cfg.catalog.password} if cfg.catalog.password else {}
+    kwargs = {"password": password} if password else {}
     conn = psycopg.connect(url, connect_timeout=10, **kwargs)
     return Database("postgresql", conn, f"{parts.hostname}:{parts.port or 5432}{parts.path}")

@@ -52,6 +52,10 @@ class Topics:
     raw: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.raw")
     dead_letter: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.deadletter")
     quarantine: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.quarantine")
+    # connectors' checkpoints (compacted, keyed by connector name), so a connector moved to another
+    # machine resumes where it stopped; null = a file under the connector's data_dir (single host)
+    connector_checkpoints: str | None = check(lambda v: v is None or _topic.match(v), "a Kafka topic name or null",
+                                              default="archiefstroom.connector-checkpoints")
     partitions: int = check(lambda v: 1 <= v <= 1000, "an integer 1..1000", default=3)
 
 

@@ -1,6 +1,6 @@
 """The pseudonymiser of this process, built from the configuration: key material
-(key ring file, key, key file, or the marked development key), the vault and the
-detector with its cached deduce structures.
+(key ring file, key, key file, or the marked development key), the vault (a shared
+database: ground/vault_db.py) and the detector with its cached deduce structures.
 
 The accounts that stay readable come from the caller (the government accounts of
 the rules' registry, loaded once by archiefstroom.ground.registries) plus the
@@ -19,8 +19,8 @@ from archiefstroom.core.pseudonymise.names import DEFAULT_CACHE
 from archiefstroom.core.pseudonymise.record import RecordPseudonymiser
 from archiefstroom.core.pseudonymise.runtime import Runtime
 from archiefstroom.core.pseudonymise.settings import KeyRingFile, PseudonymisationSettings
-from archiefstroom.core.pseudonymise.vault import Vault
 from archiefstroom.ground.settings import ConfigError, load_yaml
+from archiefstroom.ground.vault_db import SharedVault, Store
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ def load_keyring(s: PseudonymisationSettings, base: Path, source: str = "pseudon
     if s.keyring_file:
         path = _resolve(base, s.keyring_file)
         kr = load_yaml(path, KeyRingFile)
-        return KeyRing({k: decode_key(v) for k, v in kr.keys.items()}, kr.active, kr.token_hex)
+        return KeyRing({k: decode_key(v) for k, v in kr.keys.items()}, kr.active, kr.token_hex,
+                       dict(kr.token_hex_by_key))
     if s.key:
         return KeyRing({s.key_id: decode_key(s.key)}, s.key_id, s.token_hex)
     if s.key_file:
@@ -59,9 +60,28 @@ def load_keyring(s: PseudonymisationSettings, base: Path, source: str = "pseudon
     return KeyRing({DEV_KEY_ID: DEV_KEY}, DEV_KEY_ID, s.token_hex)
 
 
-def open_vault(s: PseudonymisationSettings, data_dir: Path, source: str = "pseudonymisation") -> Vault | None:
-    if not s.vault.enabled:
-        return None
+def vault_url(s: PseudonymisationSettings, data_dir: Path) -> str:
+    """The vault's database: `vault.url`, else the embedded default `vault.sqlite` in `vault.path`."""
+    if s.vault.url:
+        return s.vault.url
+    return "sqlite:///" + str((_resolve(Path(data_dir), s.vault.path) / "vault.sqlite").resolve())
+
+
+def open_store(s: PseudonymisationSettings, data_dir: Path) -> Store:
+    """The vault's database without its key: enough to write and verify the audit log."""
+    url = vault_url(s, data_dir)
+    if not s.vault.url:     # the embedded default: a directory of its own, owner only
+        directory = _resolve(Path(data_dir), s.vault.path)
+        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            os.chmod(directory, 0o700)
+        except OSError:
+            pass
+    return Store.open(url, Path(data_dir), s.vault.password)
+
+
+def vault_key(s: PseudonymisationSettings, data_dir: Path, source: str = "pseudonymisation") -> bytes:
+    """The vault key (32 bytes) from ARCHIEFSTROOM_VAULT_KEY / `vault.key`, else `vault.key_file`."""
     material = s.vault.key
     if not material and s.vault.key_file:
         try:
@@ -73,9 +93,18 @@ def open_vault(s: PseudonymisationSettings, data_dir: Path, source: str = "pseud
     key = decode_key(material)
     if len(key) != 32:
         raise ConfigError(source, None, "pseudonymisation.vault.key", "32 bytes of key material (base64:...)")
-    return Vault(_resolve(data_dir, s.vault.path), key)
+    return key
 
 
+def open_vault(s: PseudonymisationSettings, data_dir: Path, source: str = "pseudonymisation",
+               store: Store | None = None) -> SharedVault | None:
+    """The shared vault (None when disabled); `store`: an already open database to use."""
+    if not s.vault.enabled:
+        return None
+    key = vault_key(s, data_dir, source)
+    store = store or open_store(s, data_dir)
+    path = None if s.vault.url else _resolve(Path(data_dir), s.vault.path)
+    return SharedVault(store, key, path)
 
 
 def deduce_cache_dir(s: PseudonymisationSettings, data_dir: Path | None) -> Path:

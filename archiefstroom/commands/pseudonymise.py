@@ -18,7 +18,7 @@ import yaml
 
 from archiefstroom.core.pseudonymise import evaluate
 from archiefstroom.core.pseudonymise.detector import Detector
-from archiefstroom.core.pseudonymise.keys import KeyRing, decode_key, encode_key
+from archiefstroom.core.pseudonymise.keys import DEFAULT_TOKEN_HEX, KeyRing, decode_key, encode_key
 from archiefstroom.core.pseudonymise.names import deduce_engine
 from archiefstroom.core.pseudonymise.pseudonymiser import pseudonymise_text
 from archiefstroom.core.pseudonymise.settings import KeyRingFile
@@ -42,6 +42,8 @@ def register(sub):
     p.add_argument("--errors", action="store_true", help="eval: list misses and false positives (invented data)")
     p.add_argument("--keyring", type=Path, help="rotate-key: the key ring YAML file (created when missing)")
     p.add_argument("--new-id", help="rotate-key: id of the new key, e.g. k2026-11")
+    p.add_argument("--token-hex", type=int, default=None,
+                   help=f"rotate-key: hex digits of the new key's tokens (default {DEFAULT_TOKEN_HEX}, at least 16)")
     p.set_defaults(func=run)
 
 
@@ -81,6 +83,8 @@ def _run(args) -> int:
             doc["pseudonymisation_key_id"] = rt.ring.active
             dst.write(json.dumps(doc, ensure_ascii=False) + "\n")
             n += 1
+    if rt.vault is not None:
+        rt.vault.close()
     print(f"pseudonymised {n} lines -> {args.out} (key id {rt.ring.active}, recognizers {rt.settings.recognizers})")
     return 0
 
@@ -130,26 +134,35 @@ def _build_cache(args) -> int:
 
 
 def _rotate(args) -> int:
+    """A fresh active key; old keys stay with the token length they were made with, so old
+    records keep their key id and tokens (and stay re-identifiable), new records get the new
+    key's longer tokens."""
     if not args.keyring or not args.new_id:
         print("pseudonymise rotate-key: --keyring FILE and --new-id ID are required", file=sys.stderr)
         return 2
+    if args.token_hex is not None and not DEFAULT_TOKEN_HEX <= args.token_hex <= 32:
+        print(f"pseudonymise rotate-key: --token-hex: expected {DEFAULT_TOKEN_HEX}..32", file=sys.stderr)
+        return 2
     if args.keyring.exists():
         kf = load_yaml(args.keyring, KeyRingFile)
-        ring = KeyRing({k: decode_key(v) for k, v in kf.keys.items()}, kf.active, kf.token_hex)
+        ring = KeyRing({k: decode_key(v) for k, v in kf.keys.items()}, kf.active, kf.token_hex,
+                       dict(kf.token_hex_by_key))
         try:
-            ring = ring.rotated(args.new_id)
+            ring = ring.rotated(args.new_id, token_hex=args.token_hex)
         except ValueError as exc:
             print(f"pseudonymise rotate-key: {exc}", file=sys.stderr)
             return 2
     else:
-        ring = KeyRing({args.new_id: secrets.token_bytes(32)}, args.new_id)
-    doc = {"active": ring.active, "token_hex": ring.token_hex, "keys": {k: encode_key(v) for k, v in ring.keys.items()}}
+        ring = KeyRing({args.new_id: secrets.token_bytes(32)}, args.new_id, args.token_hex or DEFAULT_TOKEN_HEX)
+    doc = {"active": ring.active, "token_hex": ring.token_hex,
+           "token_hex_by_key": dict(ring.lengths),
+           "keys": {k: encode_key(v) for k, v in ring.keys.items()}}
     tmp = args.keyring.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write("# pseudonymisation key ring: SECRET. Keep old keys (records carry their key id).\n")
         yaml.safe_dump(doc, fh, sort_keys=False)
     os.replace(tmp, args.keyring)
-    print(f"key ring {args.keyring}: active key is now {ring.active} ({len(ring.keys)} keys); "
-          f"set pseudonymisation.keyring_file to it")
+    print(f"key ring {args.keyring}: active key is now {ring.active} ({len(ring.keys)} keys, new tokens "
+          f"{ring.token_hex} hex digits); set pseudonymisation.keyring_file to it")
     return 0

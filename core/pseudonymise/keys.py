@@ -15,7 +15,7 @@ import hmac
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from archiefstroom.core.pseudonymise.entities import LABELS
 
@@ -49,33 +49,48 @@ def normalise(label: str, value: str) -> str:
     return _SPACE.sub(" ", v).casefold()
 
 
+# 64 bits: among 10^9 values of one label about 0.03 pairs share a token (n^2 / 2^65); at 6 hex
+# digits (24 bits) a few thousand values already make a pair. The vault refuses a pair anyway.
+DEFAULT_TOKEN_HEX = 16
+
+
 @dataclass(frozen=True)
 class KeyRing:
-    """Pseudonymisation keys by id; `active` makes new tokens, the others are kept for the record."""
+    """Pseudonymisation keys by id; `active` makes new tokens, the others are kept for the record.
+    A key's tokens keep the length they were made with: `lengths` holds the keys whose length
+    differs from `token_hex` (older keys of 6 hex digits, after a rotation to longer tokens)."""
     keys: dict[str, bytes]
     active: str
-    token_hex: int = 6
+    token_hex: int = DEFAULT_TOKEN_HEX
+    lengths: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self):
         if self.active not in self.keys:
             raise ValueError(f"active: expected one of the key ids {sorted(self.keys)}")
-        if not 6 <= self.token_hex <= 32:
-            raise ValueError("token_hex: expected 6..32 hex characters")
+        for n in (self.token_hex, *self.lengths.values()):
+            if not 6 <= n <= 32:
+                raise ValueError("token_hex: expected 6..32 hex characters")
         for kid, key in self.keys.items():
             if len(key) < 16:
                 raise ValueError(f"keys.{kid}: expected at least 16 bytes of key material")
 
+    def length(self, key_id: str | None = None) -> int:
+        return self.lengths.get(key_id or self.active, self.token_hex)
+
     def token(self, label: str, value: str, key_id: str | None = None) -> str:
-        key = self.keys[key_id or self.active]
+        kid = key_id or self.active
         msg = f"{label}\x1f{normalise(label, value)}".encode("utf-8")
-        digest = hmac.new(key, msg, hashlib.sha256).hexdigest()[: self.token_hex]
+        digest = hmac.new(self.keys[kid], msg, hashlib.sha256).hexdigest()[: self.length(kid)]
         return f"[{LABELS.get(label, label)}-{digest}]"
 
-    def rotated(self, new_id: str, new_key: bytes | None = None) -> "KeyRing":
-        """A ring with a fresh key made active; old keys stay (for reading, not for new tokens)."""
+    def rotated(self, new_id: str, new_key: bytes | None = None, token_hex: int | None = None) -> "KeyRing":
+        """A ring with a fresh key made active; old keys stay (for reading, not for new tokens)
+        with the token length they were made with. New tokens get `token_hex`, at least the default."""
         if new_id in self.keys:
             raise ValueError(f"key id {new_id!r} already exists: key ids are never reused")
-        return KeyRing({**self.keys, new_id: new_key or secrets.token_bytes(32)}, new_id, self.token_hex)
+        n = token_hex or max(self.token_hex, DEFAULT_TOKEN_HEX)
+        lengths = {kid: self.length(kid) for kid in self.keys if self.length(kid) != n}
+        return KeyRing({**self.keys, new_id: new_key or secrets.token_bytes(32)}, new_id, n, lengths)
 
 
 def decode_key(text: str) -> bytes:

@@ -22,13 +22,23 @@ def _is_key_id(v: str) -> bool:
 
 @dataclass
 class VaultSettings:
-    """Encrypted pseudonym -> original store for lawful re-identification. Off = irreversible."""
+    """Encrypted pseudonym -> original store for lawful re-identification. Off = irreversible.
+
+    One shared database for every worker (issue 16): PostgreSQL in production (`url`), else the
+    embedded default, a SQLite file `vault.sqlite` in `path`. The audit log lives in it too."""
     enabled: bool = False
-    # a directory OUTSIDE the archive bucket, with its own access rights; relative to data_dir
+    # postgresql://user@host:5432/vault (password from ARCHIEFSTROOM_VAULT_DB_PASSWORD), or
+    # sqlite:///PATH (relative to data_dir); null = sqlite file vault.sqlite in `path`
+    url: str | None = check(lambda v: v is None or v.startswith(("sqlite:///", "postgresql://")),
+                            "sqlite:///PATH, postgresql://... or null", default=None)
+    password: str | None = secret("ARCHIEFSTROOM_VAULT_DB_PASSWORD")
+    # the embedded default's directory, OUTSIDE the archive bucket, own access rights; relative to data_dir
     path: Path = Path("vault")
     key: str | None = secret("ARCHIEFSTROOM_VAULT_KEY")       # base64:<32 bytes> (AES-256-GCM)
     key_file: Path | None = None
-    audit_log: Path = Path("vault/audit.jsonl")                # relative to data_dir
+    # the JSON-lines audit log of vaults before issue 16 (relative to data_dir): only
+    # `reidentify import-segments` reads it; the audit log is now in the vault's database
+    audit_log: Path = Path("vault/audit.jsonl")
     roles: list[str] = check(lambda v: bool(v), "a non-empty list of roles allowed to re-identify",
                              default_factory=lambda: ["privacy-officer", "woo-coordinator"])
     # keep the original raw platform payload, encrypted, in the vault (authenticity evidence)
@@ -50,7 +60,9 @@ class PseudonymisationSettings:
     keyring_file: Path | None = None
     # the embedded development stack only: fall back to the public, clearly marked development key
     allow_dev_key: bool = True
-    token_hex: int = check(lambda v: 6 <= v <= 32, "an integer 6..32", default=6)
+    # hex digits per token: 16 (64 bits) keeps collisions improbable across 10^9 values per label;
+    # values below 16 are for key rings of old records (see keyring_file, token_hex_by_key)
+    token_hex: int = check(lambda v: 6 <= v <= 32, "an integer 6..32", default=16)
     recognizers: Literal["combined", "deduce", "own"] = "combined"
     # deduce lookup-structure cache (built once per machine, ~75 MB); relative paths are under data_dir.
     # Default: $ARCHIEFSTROOM_DEDUCE_CACHE or ~/.cache/archiefstroom/deduce (shared by all data dirs)
@@ -72,10 +84,15 @@ class KeyRingFile:
     """YAML key ring: `active: ID` and `keys: {ID: "base64:..."}` (the file itself is a secret, mode 0600)."""
     active: str
     keys: dict[str, str]
-    token_hex: int = 6
+    token_hex: int = check(lambda v: 6 <= v <= 32, "an integer 6..32", default=16)
+    # keys whose tokens have another length (older keys made with 6 hex digits keep them)
+    token_hex_by_key: dict[str, int] = field(default_factory=dict)
 
     def validate(self):
         if self.active not in self.keys:
             raise ValueError(f"active: expected one of the key ids under keys ({', '.join(self.keys)})")
+        for kid, n in self.token_hex_by_key.items():
+            if kid not in self.keys or not 6 <= n <= 32:
+                raise ValueError(f"token_hex_by_key.{kid}: expected a key id under keys and 6..32 hex digits")
 
 

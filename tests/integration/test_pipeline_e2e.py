@@ -26,7 +26,7 @@ from archiefstroom.commands.archive import format_history
 from archiefstroom.core.burgerbrief import alerts
 from archiefstroom.core.rules import holds, versions
 from archiefstroom.core.validation import InvalidEvent, parse_event
-from archiefstroom.ground import registries
+from archiefstroom.ground import pseudonymisation, registries
 from archiefstroom.samples.generator import generate_with_personal
 
 from .spine_helpers import all_keys, archived_records, body, ledger_entries, topic_messages
@@ -135,8 +135,10 @@ def test_a_pseudonym_is_reidentified_through_the_vault_with_role_and_reason(run)
                         text=True, env={**os.environ})
     assert ok.returncode == 0, ok.stderr
     assert any(v in ok.stdout for v in run["personal"] if re.search(r"\d{4}", v))
-    audit = (cfg.data_dir / cfg.pseudonymisation.vault.audit_log).read_text()
-    assert "WOO-2026-0001" in audit and "refused" in audit
+    store = pseudonymisation.open_store(cfg.pseudonymisation, cfg.data_dir)   # the audit log is in the vault
+    audit = [(e["reason"], e["outcome"]) for e in store.audit_entries()]
+    assert ("WOO-2026-0001", "refused") in audit and ("WOO-2026-0001", "revealed 1") in audit
+    assert store.verify_audit()[0]
 
 
 def test_a_burgerbrief_raises_an_alert_and_a_webcare_verdict_makes_a_new_version(run):

@@ -17,6 +17,12 @@ def test_every_token_becomes_a_mark_with_its_ground():
     assert out.grounds == Counter({"5.1.2e": 3, "5.1.1e": 1})
 
 
+def test_tokens_of_the_default_length_and_of_old_keys_are_both_redacted():
+    # 16 hex digits since issue 16; records made under an old key keep their 6
+    out = woo.lak("[PERSOON-7f3a2c9d1e0b4a56] schreef [TEL-91b0d4e2a7c3f018] aan [PERSOON-7f3a2c]")
+    assert out.text == "[gelakt: 5.1.2e] schreef [gelakt: 5.1.2e] aan [gelakt: 5.1.2e]"
+
+
 def test_two_marks_of_one_person_cannot_be_linked():
     # the same token twice: the marks are identical to those of anyone else
     a = woo.lak("[PERSOON-111111] antwoordt [PERSOON-111111] en [PERSOON-222222]")
