@@ -262,7 +262,8 @@ def topics(cfg: Config) -> list[str]:
 
 def compacted_topics(cfg: Config) -> list[str]:
     """Topics keyed by an id whose latest value is the state (pending holds, version chains)."""
-    return [t for t in (getattr(cfg.rules, "held_topic", None), getattr(cfg.rules, "versions_topic", None)) if t]
+    return [t for t in (getattr(cfg.rules, "held_topic", None), getattr(cfg.rules, "versions_topic", None),
+                        getattr(cfg.rules, "threads_topic", None)) if t]
 
 
 def ensure(cfg: Config) -> None:

@@ -29,5 +29,19 @@ def encode(records: list[dict], key: str, codec: str = "deflate") -> bytes:
     return buf.getvalue()
 
 
+def version_of(schema_name: str) -> str:
+    return str(schemas.raw_json(schema_name).get("version", 1))
+
+
+def encode_as(schema_name: str, records: list[dict], key: str, codec: str = "deflate") -> bytes:
+    """Container bytes of another schema's records (a sealed thread), deterministic per key."""
+    buf = io.BytesIO()
+    fastavro.writer(buf, schemas.load_for_files(schema_name), records, codec=codec,
+                    sync_marker=hashlib.md5(key.encode()).digest(),
+                    metadata={"archiefstroom.schema": schema_name,
+                              "archiefstroom.schema_version": version_of(schema_name), "archiefstroom.key": key})
+    return buf.getvalue()
+
+
 def decode(body: bytes) -> list[dict]:
     return list(fastavro.reader(io.BytesIO(body)))

@@ -35,6 +35,7 @@ from archiefstroom.archive.sides import SideTopics
 from archiefstroom.archive.storage import ArchiveStore
 from archiefstroom.core import archived_ids, batching, catalog, layout
 from archiefstroom.core.envelope import Disposition, position_of
+from archiefstroom.core.rules import seal as seal_core
 from archiefstroom.ground import kafka as kafka_clients
 from archiefstroom.ground import pseudonymisation
 
@@ -67,6 +68,30 @@ class TopicWriter:
     def close(self):
         self.producer.close()
         self.committer.close()
+
+    # -- sealed threads (issue 17) ---------------------------------------------------
+    def write_seal(self, item) -> str | None:
+        """A core.rules.seal Seal: its object (deterministic key, same bytes on a redo, the
+        retention and lock of the thread's root), then its marker on the threads topic and
+        the thread's notes tombstoned. A Forget only tombstones. Returns the object key."""
+        topic = self.cfg.rules.threads_topic
+        key = None
+        if isinstance(item, seal_core.Seal):
+            key = seal_core.object_key(item.datum["thread"])
+            body = avro.encode_as(seal_core.SCHEMA, [item.datum], key, self.cfg.pipeline.codec)
+            ret = item.retention   # the root's: the seal is kept and locked as long as the thread's post
+            tags = layout.object_tags({"retention": ret}, f"sealed-{avro.version_of(seal_core.SCHEMA)}") if ret else {}
+            self.store.put_records(key, body, tags=tags, retain_until=layout.object_until(ret) if ret else None,
+                                   legal_hold=bool(ret and ret["retention_class"] == "B"), redo=True)
+            mk, mv = seal_core.sealed_note(item.datum)
+            sent = [self.producer.send(topic, key=mk, value=mv)]
+        else:
+            sent = []
+        sent += [self.producer.send(topic, key=k.encode(), value=None) for k in item.note_keys]
+        self.producer.flush()
+        for fut in sent:
+            fut.get(timeout=30)
+        return key
 
 
 class TopicPartitionWriter:

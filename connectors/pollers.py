@@ -32,8 +32,9 @@ class Connector:
     platform = ""
 
     def __init__(self, settings: ConnectorSettings, sink, checkpoint: Checkpoint, *, http: HttpClient | None = None,
-                 metrics: Metrics | None = None, stop: threading.Event | None = None):
+                 metrics: Metrics | None = None, stop: threading.Event | None = None, registry=None):
         self.settings, self.sink, self.cp = settings, sink, checkpoint
+        self.registry = registry   # the rules' registries (core.rules.registry.Registry): harvest windows
         self.metrics = metrics or Metrics(settings.connector_name)
         self.stop = stop or threading.Event()
         h = settings.http
@@ -67,17 +68,34 @@ class Connector:
     def commit(self) -> None:
         self.cp.save()
 
-    def follow_threads(self, threads: dict, scope: str, fetch, *, order=None) -> int:
+    def window_days(self, account=None) -> float:
+        """How long a thread is followed: the connector's window, cut to the harvest window the
+        rules registry gives the account's type on this platform (issue 17). After that the
+        pipeline has sealed the thread; polling it would spend API quota on late reactions."""
+        days = self.settings.thread_window_days
+        if self.registry is not None and account is not None:
+            known = self.registry.account(self.settings.platform, account.id)
+            if known is not None:
+                days = min(days, self.registry.harvest_window_days(self.settings.platform, known.type))
+        return days
+
+    def follow_threads(self, threads: dict, scope: str, fetch, *, order=None, account=None) -> int:
         """Fetch again every tracked thread still inside the window, send what is new in it, and
         forget threads that left the window. `threads` maps thread id -> created time;
-        `fetch(thread_id)` returns the thread's normalised events."""
-        horizon = time.time() - self.settings.thread_window_days * 86400
+        `fetch(thread_id)` returns the thread's normalised events. Metrics: threads_followed,
+        threads_window_closed (forgotten because the harvest window closed: no more polls)."""
+        now = time.time()
+        horizon = now - self.window_days(account) * 86400
+        own = now - self.settings.thread_window_days * 86400
         sent = 0
         for tid, created in sorted(threads.items(), key=lambda kv: order(kv[0]) if order else kv[0]):
             if epoch(created) < horizon:
                 del threads[tid]
                 self.seen.drop(f"{scope}:{tid}")
+                if epoch(created) >= own:   # the connector would have polled it: the harvest window closed it
+                    self.metrics.inc("threads_window_closed")
                 continue
+            self.metrics.inc("threads_followed")
             events = self.seen.new(f"{scope}:{tid}", fetch(tid))
             self.emit(events)
             self.seen.mark(f"{scope}:{tid}", events)
@@ -159,7 +177,7 @@ class MastodonPoller(Connector):
             resp = self.http.get(f"{self.settings.api}/api/v1/statuses/{sid}/context")
             return self.normalise(resp.text, self.ctx(acct))
         return self.follow_threads(self.cp.state.setdefault(f"threads:{acct.id}", {}), "context", context,
-                                   order=_id_key)
+                                   order=_id_key, account=acct)
 
 
 # ------------------------------------------------------------------ X
@@ -377,7 +395,7 @@ class BlueskyPoller(Connector):
                 resp = self.http.get(f"{self.settings.api}/xrpc/app.bsky.feed.getPostThread",
                                      {"uri": uri, "depth": 100, "parentHeight": 0})
                 return self.normalise(resp.text, self.ctx(acct))
-            sent += self.follow_threads(threads, "thread", thread)
+            sent += self.follow_threads(threads, "thread", thread, account=acct)
         return sent
 
 
@@ -420,7 +438,7 @@ class LinkedInPoller(Connector):
                 resp = self.http.get(f"{self.settings.api}/rest/socialActions/{_urlquote(urn)}/comments",
                                      {"count": 100})
                 return self.normalise(resp.text, self.ctx(acct, thread_root=urn))
-            sent += self.follow_threads(threads, "comments", comments)
+            sent += self.follow_threads(threads, "comments", comments, account=acct)
         return sent
 
 

@@ -1,4 +1,5 @@
-"""The one loader of the rules' registries (accounts, platforms, selectielijst, hotspots).
+"""The one loader of the rules' registries (accounts, platforms, selectielijst, hotspots) and of the
+platform assessments (issue 17: assessments.yaml, and a filled-in questionnaire).
 
 Strict everywhere: a missing or wrong registry file is a ConfigError naming file,
 line and field, at start-up, whoever asks (the pipeline, the CLI, a benchmark). The
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from archiefstroom.core.platforms.assessment import AssessmentsFile, PlatformAssessment
 from archiefstroom.core.rules.registry import (
     AccountsFile,
     HotspotsFile,
@@ -19,6 +21,7 @@ from archiefstroom.core.rules.registry import (
     Registry,
     Selectielijst,
     problems,
+    unverified_routes,
 )
 from archiefstroom.ground.config import DEFAULT_CONFIG
 from archiefstroom.ground.settings import ConfigError, from_dict, load_yaml
@@ -27,6 +30,8 @@ log = logging.getLogger(__name__)
 
 FILES = {"accounts": AccountsFile, "platforms": PlatformsFile, "selectielijst": Selectielijst,
          "hotspots": HotspotsFile}
+# read and checked with the others, but not part of the registry version: no rule decides on it
+ASSESSMENTS = "assessments"
 
 
 def _line_of(path: Path, keys) -> int | None:
@@ -48,12 +53,22 @@ def _line_of(path: Path, keys) -> int | None:
 
 
 def load(settings, base: Path | None) -> Registry:
-    """Read and check the four registries named in RulesSettings; log the start-up warnings."""
+    """Read and check the four registries and the platform assessments named in RulesSettings; log the
+    start-up warnings."""
     files = {name: settings.path(name, base) for name in FILES}
-    reg = Registry(**{name: load_yaml(files[name], cls) for name, cls in FILES.items()})
+    # the assessments came later than the four registries: a registry folder without them still
+    # loads (its accounts are then not checked against an assessment), and says so
+    assessed = settings.path(ASSESSMENTS, base)
+    reg = Registry(**{name: load_yaml(files[name], cls) for name, cls in FILES.items()},
+                   assessments=load_yaml(assessed, AssessmentsFile) if assessed.exists() else AssessmentsFile())
+    if not assessed.exists():
+        reg.warnings.append(f"{assessed}: no platform assessments; accounts are not checked against them "
+                            f"(`archiefstroom platform assess` writes a questionnaire)")
+    named = {**files, ASSESSMENTS: settings.path(ASSESSMENTS, base)}
     for p in problems(reg)[:1]:
-        path = files[p.file]
-        raise ConfigError(path, _line_of(path, p.path), p.field, p.expected.format(**files), p.got)
+        path = named[p.file]
+        raise ConfigError(path, _line_of(path, p.path), p.field, p.expected.format(**named), p.got)
+    reg.warnings += unverified_routes(reg)
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(files[name].read_bytes())
@@ -69,11 +84,20 @@ def load_for(cfg) -> Registry:
     return load(cfg.rules, base)
 
 
-def build(accounts: dict, platforms: dict, selectielijst: dict, hotspots: dict | None = None) -> Registry:
+def build(accounts: dict, platforms: dict, selectielijst: dict, hotspots: dict | None = None,
+          assessments: dict | None = None) -> Registry:
     """A registry from plain dicts (tests, diagrams), with the same checks as files."""
     given = {"accounts": accounts, "platforms": platforms, "selectielijst": selectielijst, "hotspots": hotspots or {}}
-    reg = Registry(**{name: from_dict(given[name], cls, source=f"<{name}>") for name, cls in FILES.items()})
+    reg = Registry(**{name: from_dict(given[name], cls, source=f"<{name}>") for name, cls in FILES.items()},
+                   assessments=from_dict(assessments or {}, AssessmentsFile, source=f"<{ASSESSMENTS}>"))
     for p in problems(reg)[:1]:
-        raise ConfigError(f"<{p.file}>", None, p.field, p.expected.format(**{n: f"<{n}>" for n in FILES}), p.got)
+        raise ConfigError(f"<{p.file}>", None, p.field,
+                          p.expected.format(**{n: f"<{n}>" for n in [*FILES, ASSESSMENTS]}), p.got)
     reg.version = "inline"
     return reg
+
+
+def load_answers(path: Path) -> PlatformAssessment:
+    """A filled-in questionnaire (`archiefstroom platform assess NAME --answers FILE`), as strictly
+    as the registries: a wrong answer names file, line and field."""
+    return load_yaml(path, PlatformAssessment)

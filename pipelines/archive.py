@@ -7,6 +7,8 @@
                                                                              (S3 + side topics + commit)
   RecordStages: DetectBurgerbrief (─▶ PublishAlerts) ─▶ Pseudonymise ─▶ TagRetention
   feedback topic ─▶ ReadFromKafka ─▶ ApplyWebcareFeedback ─▶ WriteArchive (new record versions)
+  rules.seal_threads (issue 17): tagged records and the rules' drops in threads ─▶ SealThreads
+  (keyed by thread, a timer at the harvest window's close) ─▶ WriteArchive; seals ─▶ WriteSeals
 
 Every stage sends what it does not archive to the sink as a Disposition, so the
 sink sees every Kafka offset once and commits only what is accounted for.
@@ -17,6 +19,7 @@ nothing reaches the archive before pseudonymisation.
 from __future__ import annotations
 
 import threading
+import uuid
 
 import apache_beam as beam
 
@@ -24,13 +27,13 @@ from archiefstroom.catalog.read import CatalogLookup
 from archiefstroom.core.rules.registry import Registry, government_ids
 from archiefstroom.ground.config import Config
 from archiefstroom.transforms import burgerbrief, pseudonymise
-from archiefstroom.transforms.archive_sink import WriteArchive
+from archiefstroom.transforms.archive_sink import WriteArchive, WriteSeals
 from archiefstroom.transforms.burgerbrief import ApplyWebcareFeedback, DetectBurgerbrief, PublishAlerts
 from archiefstroom.transforms.drain import DrainSignal
 from archiefstroom.transforms.kafka_source import ReadFromKafka
 from archiefstroom.transforms.pseudonymise import Pseudonymise
 from archiefstroom.transforms.retention import TagRetention
-from archiefstroom.transforms.rules import ApplyRules
+from archiefstroom.transforms.rules import NOTED, ApplyRules, SealThreads
 from archiefstroom.transforms.validate import ValidateEvents
 
 
@@ -49,12 +52,22 @@ class ArchiveSocialMedia(beam.PTransform):
                                                        event_time_slack_s=cfg.pipeline.event_time_slack_seconds,
                                                        drain=self.drain)
         checked = raw.records | "Validate" >> ValidateEvents(cfg.pipeline.max_event_bytes)
-        ruled = checked.valid | "ArchivingRules" >> ApplyRules(cfg, self.registry, drain=self.drain)
+        sealing = cfg.rules.enabled and cfg.rules.seal_threads
+        run = uuid.uuid4().hex if sealing and self.stop_at is not None else None   # a bounded run's id
+        ruled = checked.valid | "ArchivingRules" >> ApplyRules(cfg, self.registry, drain=self.drain, bounded_run=run)
         outcomes = [checked.dead_letter, ruled["dispositions"], raw.ticks]
+        final = [ruled[NOTED]] if sealing else []
         # the record stages once per archived output of the rules (see transforms/rules.py): the
         # common path stays fused from the read to the sink's shuffle; models are shared per process
         for prefix, records in (("", ruled["records"]), ("Linked", ruled["linked"])):
-            outcomes += records | f"{prefix}RecordStages" >> RecordStages(cfg, self.registry)
+            tagged, quarantine = records | f"{prefix}RecordStages" >> RecordStages(cfg, self.registry)
+            outcomes.append(quarantine)
+            (final if sealing else outcomes).append(tagged)
+        if sealing:   # issue 17: the final records pass their thread's harvest window on the way to the sink
+            sealed = (tuple(final) | "ThreadRecords" >> beam.Flatten()
+                      | "SealThreads" >> SealThreads(cfg, self.registry, drain=self.drain, run=run))
+            outcomes.append(sealed["items"])
+            sealed["seals"] | "WriteSeals" >> WriteSeals(cfg)
         return (tuple(outcomes)
                 | "AllOutcomes" >> beam.Flatten()
                 | "WriteArchive" >> WriteArchive(cfg, cfg.topics.raw))

@@ -121,3 +121,30 @@ class WriteArchive(beam.PTransform):
         return (items
                 | "KeyByPartition" >> beam.Map(_keyed).with_output_types(typing.Tuple[int, typing.Any])
                 | "BatchWriteCommit" >> beam.ParDo(_BatchAndCommit(self.cfg, self.topic)))
+
+
+class _WriteSeals(beam.DoFn):
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.written = metrics.counter("seals_written")
+
+    def setup(self):
+        self.writer = _writer(self.cfg, self.cfg.topics.raw)
+
+    def process(self, item):
+        key = self.writer.write_seal(item)
+        if key is not None:
+            self.written.inc()
+            yield key
+
+
+class WriteSeals(beam.PTransform):
+    """Sealed threads (core.rules.seal Seal / Forget) into the archive through the raw topic's
+    writer: their own objects under _sealed/, idempotent. Output: the object keys."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+
+    def expand(self, seals):
+        return seals | "WriteSealObjects" >> beam.ParDo(_WriteSeals(self.cfg))

@@ -23,6 +23,9 @@ Names (a trailing `.x` is a family, one counter per value of x):
   entities.LABEL           personal values replaced, per entity label
   rules.RULE.ACTION        archiving-rule verdicts (e.g. rules.R4-account-post.archive)
   rules.sentiment.KIND, rules.route1_misconfigured[.ACCOUNT], rules.R10-versions.*
+  rules.seals, seals_written                  threads sealed when their harvest window closed, seal objects put
+  rules.R-late-reaction.count|addendum        reactions after the seal (docs/harvest-window.md), and
+  rules.R-late-reaction.thread.THREAD         per thread key
 """
 from __future__ import annotations
 

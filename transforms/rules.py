@@ -28,26 +28,30 @@ Metrics: rules.* (transforms/metrics.py).
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import typing
+import uuid
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
-from apache_beam.transforms.window import TimestampedValue
+from apache_beam.transforms.window import GlobalWindow, TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
 from archiefstroom.core.envelope import thread_key
 from archiefstroom.core.rules import engine, holds, versions
+from archiefstroom.core.rules import seal as seal_core
 from archiefstroom.ground import kafka as kafka_clients
-from archiefstroom.transforms import metrics
+from archiefstroom.transforms import metrics, resources
 from archiefstroom.transforms.drain import DrainSignal
 
 log = logging.getLogger(__name__)
 
 RECORDS, LINKED, DISPOSITIONS, THREADS, VERSIONS = "records", "linked", "dispositions", "threads", "versions"
+NOTED, SEALS = "noted", "seals"
 
 
 def _count(name: str, n: int = 1) -> None:
@@ -55,15 +59,18 @@ def _count(name: str, n: int = 1) -> None:
 
 
 class _Evaluate(beam.DoFn):
-    def __init__(self, registry, settings):
-        self.registry, self.settings = registry, settings
+    def __init__(self, registry, settings, run: str | None = None):
+        self.registry, self.settings, self.run = registry, settings, run
         self.window = dt.timedelta(hours=settings.hold_window_hours)
+        self.seal = bool(getattr(settings, "seal_threads", False))
 
     def setup(self):
         self._reported: set[str] = set()
 
     def process(self, record: dict):
         event = record["event"]
+        if self.run is not None:
+            _saw(self.run, event["created_at"])
         v = engine.evaluate(event, self.registry, self.settings)
         _count(f"{v.rule}.{v.action}")
         if v.rule == "R2-sentiment":
@@ -73,7 +80,12 @@ class _Evaluate(beam.DoFn):
         routed = holds.route(record, v, self.window)
         if isinstance(routed, holds.Out):
             if routed.record is None:
-                yield beam.pvalue.TaggedOutput(DISPOSITIONS, routed.disposition)
+                if self.seal and _counts_in_seal(v):   # the seal stage counts it and passes it on
+                    yield beam.pvalue.TaggedOutput(NOTED, seal_core.NotArchived(
+                        v.facts.thread, routed.disposition, event["created_at"], event["platform"],
+                        v.facts.account.type))
+                else:
+                    yield beam.pvalue.TaggedOutput(DISPOSITIONS, routed.disposition)
             elif versions.version_of(event) is not None:   # edits/deletes: rule 10's chain first
                 yield beam.pvalue.TaggedOutput(VERSIONS, routed.record)
             else:
@@ -89,6 +101,12 @@ class _Evaluate(beam.DoFn):
             self._reported.add(account)
             log.warning("route-1 account %s receives reactions: switch reactions off or register it as route 2",
                         account)
+
+
+def _counts_in_seal(v: engine.Verdict) -> bool:
+    """A reaction (or like, edit, delete) in a monitored account's thread: its seal counts it."""
+    a = v.facts.account
+    return a is not None and a.type in ("corporate", "hybrid") and not v.facts.is_root
 
 
 def _event_time(kv):
@@ -251,11 +269,13 @@ class ApplyRules(beam.PTransform):
     held topic if configured, False = don't, or a PCollection of (thread, ThreadItem) (tests).
     `chains`: rule 10 version chains to start from (tests); by default the versions topic is
     read (inside the pipeline) unless `restore` is given or `rules.restore_versions` is off.
-    `drain`: the run's drain signal (a drain does not expire holds)."""
+    `drain`: the run's drain signal (a drain does not expire holds). `bounded_run`: sealed
+    threads in a bounded run (SealThreads' `run`)."""
 
     def __init__(self, cfg, registry, *, restore=None, chains: dict | None = None,
-                 drain: DrainSignal | None = None):
+                 drain: DrainSignal | None = None, bounded_run: str | None = None):
         super().__init__()
+        self.bounded_run = bounded_run
         self.cfg = cfg
         self.registry = registry
         self.restore = restore
@@ -267,8 +287,9 @@ class ApplyRules(beam.PTransform):
         if not s.enabled:  # rules off: everything passes, TagRetention gives default tags
             return {RECORDS: records, LINKED: records.pipeline | "NothingLinked" >> beam.Create([]),
                     DISPOSITIONS: records.pipeline | "NoDispositions" >> beam.Create([])}
-        ev = records | "EvaluateRules" >> beam.ParDo(_Evaluate(self.registry, s)).with_outputs(
-            DISPOSITIONS, THREADS, VERSIONS, main=RECORDS)
+        tags = (DISPOSITIONS, THREADS, VERSIONS, NOTED) if s.seal_threads else (DISPOSITIONS, THREADS, VERSIONS)
+        ev = records | "EvaluateRules" >> beam.ParDo(_Evaluate(self.registry, s, self.bounded_run)).with_outputs(
+            *tags, main=RECORDS)
         items = [ev[THREADS]]
         if self.restore is None and s.restore_holds:
             items.append(records.pipeline | "RestoreHolds" >> RestoreHolds(self.cfg))
@@ -283,8 +304,201 @@ class ApplyRules(beam.PTransform):
         restored = self.chains
         if restored is None and (self.restore is not None or not s.restore_versions):
             restored = {}
-        return {
+        out = {
             RECORDS: ev[RECORDS],
             LINKED: later | "LinkVersions" >> LinkVersions(self.cfg, restored),
             DISPOSITIONS: (ev[DISPOSITIONS], threads[DISPOSITIONS]) | "NotArchivedByRules" >> beam.Flatten(),
         }
+        if s.seal_threads:   # for SealThreads: rule drops in threads, with their thread key
+            out[NOTED] = ev[NOTED]
+        return out
+
+
+# -- sealed threads (issue 17) ------------------------------------------------------
+
+# max event time (ms) each bounded run has evaluated in this process, noted by EvaluateRules
+# (upstream of the seal stage, so before the watermark there passes it): a bounded input's
+# end moves the watermark to the end of time, which is not a window passing
+_SEEN_MS: dict[str, int] = {}
+
+
+def _saw(run: str, created: dt.datetime) -> None:
+    ms = int(created.astimezone(dt.timezone.utc).timestamp() * 1000)
+    if ms > _SEEN_MS.get(run, -(2 ** 62)):
+        _SEEN_MS[run] = ms
+
+
+def read_threads(kafka_settings, topic: str, timeout_s: float = 10.0) -> dict[str, seal_core.ThreadSeal]:
+    """Open and sealed threads from the compacted threads topic, per thread key."""
+    states, bad = seal_core.restore(kafka_clients.read_compacted(kafka_settings, topic, timeout_s).values())
+    if bad:
+        log.error("%d unreadable entries on %s: those items are not in their thread's seal", bad, topic)
+        _count(f"{seal_core.RULE}.unreadable", bad)
+    log.info("restored %d threads from %s", len(states), topic)
+    return states
+
+
+class _Seals(beam.DoFn):
+    """One ThreadSeal per thread key in Beam state, an event-time timer at the window's close.
+
+    Every archived record and every rule drop of a thread passes here on its way to the
+    sink; its note goes to the threads topic first (sent in process, flushed in
+    finish_bundle: the sink sees the item only after this bundle is committed), so what
+    the sink commits a restarted run still knows. A reaction after the seal is counted
+    (R-late-reaction) and dropped, or archived as a late addendum linked to the seal."""
+    STATE = ReadModifyWriteStateSpec("seal", PickleCoder())
+    CLOSE = TimerSpec("close", TimeDomain.WATERMARK)
+    END = TimerSpec("end_of_input", TimeDomain.WATERMARK)   # bounded runs only
+
+    def __init__(self, cfg, registry, drain: DrainSignal | None, run: str | None, restore: bool, build: str):
+        self.cfg, self.registry, self.drain, self.run = cfg, registry, drain, run
+        self.restore, self.build = restore, build
+        self.topic = cfg.rules.threads_topic
+        self.late_mode = cfg.rules.late_reactions
+        self.slack_ms = int(cfg.pipeline.event_time_slack_seconds * 1000)
+
+    def setup(self):
+        self.producer = resources.shared(("kafka.producer.threads", tuple(self.cfg.kafka.bootstrap_servers)),
+                                         lambda: kafka_clients.producer(self.cfg.kafka))
+        self.pending = []
+
+    def _restored(self) -> dict:
+        """The threads topic as it was when this pipeline started, read once per process (not a
+        side input: on Prism a side input of a stateful DoFn with timers hid its state from
+        the timers now and then)."""
+        if not self.restore:
+            return {}
+        cfg = self.cfg
+        return resources.shared(("rules.threads_restored", self.build),
+                                lambda: read_threads(cfg.kafka, cfg.rules.threads_topic))
+
+    def process(self, kv, state=beam.DoFn.StateParam(STATE), timer=beam.DoFn.TimerParam(CLOSE),
+                end=beam.DoFn.TimerParam(END)):
+        thread, item = kv
+        if self.run is not None:
+            end.set(GlobalWindow().max_timestamp())
+        st = state.read()
+        if st is None:   # first item of this thread in this run: start from what the topic kept
+            known = self._restored().get(thread)
+            st = copy.deepcopy(known) if known is not None else seal_core.ThreadSeal(thread)
+        out = None
+        if isinstance(item, seal_core.Restored):
+            seal_core.merge(st, item.state)
+        elif isinstance(item, seal_core.NotArchived):
+            days = self.registry.harvest_window_days(item.platform, item.account_type)
+            if seal_core.add_not_archived(st, item.disposition.event_id or "", item.rule, item.created_at,
+                                          item.platform, item.account_type, days):
+                self._note(*seal_core.dropped_note(st, item.disposition.event_id or "", item.rule, item.created_at))
+            out = item.disposition
+        else:
+            out = self._record(st, item)
+        state.write(st)
+        if st.sealed is None:
+            when = st.closes() or st.forget_at()
+            if when is not None:
+                timer.set(_timer_time(when))
+        if out is not None:
+            yield out
+
+    def _record(self, st: seal_core.ThreadSeal, record: dict):
+        ev = record["event"]
+        acct = self.registry.account(ev["platform"], ev["account"]["id"])
+        account_type = acct.type if acct is not None else ""
+        days = self.registry.harvest_window_days(ev["platform"], account_type)
+        entry = seal_core.entry_of(record)
+        got = seal_core.add_record(st, record, days, account_type, entry)
+        if got == "added":
+            self._note(*seal_core.record_note(st, record, entry))
+        if got != "late":
+            return record
+        sid = seal_core.seal_id(st.thread)
+        _count(f"{seal_core.RULE}.{self.late_mode}")
+        _count(f"{seal_core.RULE}.thread.{st.thread}")
+        if self.late_mode == "addendum":
+            return seal_core.late_addendum(record, sid, st.sealed_closes)
+        return seal_core.late_disposition(record, sid)
+
+    def _note(self, key: bytes, value: bytes) -> None:
+        self.pending.append(self.producer.send(self.topic, key=key, value=value))
+
+    def finish_bundle(self):
+        if self.pending:
+            self.producer.flush()
+            for fut in self.pending:
+                fut.get(timeout=30)   # a note the broker did not take fails the bundle: nothing goes on
+            self.pending = []
+
+    @on_timer(CLOSE)
+    def close(self, state=beam.DoFn.StateParam(STATE)):
+        yield from self._close(state)
+
+    @on_timer(END)
+    def end_of_input(self, state=beam.DoFn.StateParam(STATE)):
+        """A bounded run's input ended: seal what an event read in this run shows is past its
+        window (its close timer may have fired before that event reached this stage)."""
+        yield from self._close(state)
+
+    def _close(self, state):
+        if self.drain is not None and self.drain.requested():
+            return   # a drain is not the window passing: the next run restores the thread
+        st = state.read()
+        if st is None or st.sealed is not None:
+            return
+        when = st.closes() or st.forget_at()
+        if when is None:
+            return
+        read_ms = _SEEN_MS.get(self.run, -(2 ** 62)) if self.run is not None else None
+        if read_ms is not None and read_ms - self.slack_ms < _timer_time(when).micros // 1000:
+            # a bounded run: only an event read past the window (minus the slack) seals; the end
+            # of the input moves the watermark to the end of time, which is not the window passing
+            return
+        if st.closes() is None:   # nothing archived in the window: nothing to seal
+            state.clear()
+            yield beam.pvalue.TaggedOutput(SEALS, seal_core.Forget(st.thread, tuple(st.note_keys())))
+            return
+        datum = seal_core.seal(st)
+        keys, retention = tuple(st.note_keys()), st.retention
+        seal_core.mark_sealed(st, datum)
+        state.write(st)
+        _count("seals")
+        yield beam.pvalue.TaggedOutput(SEALS, seal_core.Seal(datum, retention, keys))
+
+
+def _by_thread(item):
+    if isinstance(item, seal_core.NotArchived):
+        return item.thread, item
+    return thread_key(item["event"]), item
+
+
+class SealThreads(beam.PTransform):
+    """Input: the final archived records (after retention tags) and the rules' NotArchived
+    items. Output: dict with `items` (records and Dispositions for the sink) and `seals`
+    (Seal and Forget for WriteSeals). `run`: for a bounded run (fixed end offsets), the id
+    given to ApplyRules too (`bounded_run`), whose EvaluateRules notes the event time read.
+    `restore`: read the threads topic at start (rules.restore_threads), or not."""
+
+    def __init__(self, cfg, registry, *, drain: DrainSignal | None = None, run: str | None = None,
+                 restore: bool | None = None):
+        super().__init__()
+        self.cfg, self.registry, self.drain, self.run = cfg, registry, drain, run
+        self.restore = cfg.rules.restore_threads if restore is None else restore
+
+    def expand(self, inputs):
+        cfg = self.cfg
+        keyed = [inputs | "ByThread" >> beam.Map(_by_thread).with_output_types(typing.Tuple[str, typing.Any])]
+        # the restored states twice: read by the stage itself when a thread's first item of this
+        # run comes (whatever arrives first), and as elements, so that a thread without new
+        # items still gets its close timer
+        build = uuid.uuid4().hex
+        if self.restore:
+            keyed.append(inputs.pipeline
+                         | "ThreadsTopic" >> beam.Create([cfg.rules.threads_topic])
+                         | "ReadThreadsTopic" >> beam.FlatMap(
+                             lambda topic: [(t, seal_core.Restored(st))
+                                            for t, st in read_threads(cfg.kafka, topic).items()])
+                         .with_output_types(typing.Tuple[str, typing.Any]))
+        out = (tuple(keyed)
+               | "ThreadItems" >> beam.Flatten()
+               | "Seals" >> beam.ParDo(_Seals(cfg, self.registry, self.drain, self.run, self.restore, build))
+               .with_output_types(typing.Any).with_outputs(SEALS, main="items"))
+        return {"items": out["items"], "seals": out[SEALS]}

@@ -9,11 +9,13 @@ import sys
 
 from archiefstroom import schemas
 from archiefstroom.archive import read
+from archiefstroom.archive.storage import ArchiveStore
 from archiefstroom.catalog import read as catalog_read
 from archiefstroom.catalog.index import Catalog
 from archiefstroom.commands.explain import format_entry
 from archiefstroom.commands import _hotspot, _transfer
 from archiefstroom.core import catalog as core
+from archiefstroom.core.rules import seal as seal_core
 from archiefstroom.ground import config
 
 
@@ -194,7 +196,33 @@ def _thread(cfg, catalog: Catalog, args) -> int:
         print(f"archiefstroom: {args.id} is not in the catalog", file=sys.stderr)
         return 1
     print(format_thread(nodes))
-    return 0
+    lines = _seal_lines(cfg, catalog, nodes)
+    print("\n".join(lines))
+    return 1 if any("verification FAILED" in line for line in lines) else 0
+
+
+def _seal_lines(cfg, catalog: Catalog, nodes: list[core.ThreadNode]) -> list[str]:
+    """Is the thread sealed (issue 17), and do the archived records still match the seal?"""
+    root = nodes[0].entry
+    thread = root.thread_root or root.in_reply_to or root.object_id
+    store = ArchiveStore(cfg.s3)
+    found = store.records(seal_core.object_key(thread))
+    if not found:
+        return ["seal: none (the harvest window is open, or the pipeline does not seal threads)"]
+    datum = found[0]
+    rows = ([datum["root"]] if datum.get("root") else []) + list(datum["reactions"])
+    entries = [e for e in (catalog.get(r["event_id"], int(r["record_version"])) for r in rows) if e is not None]
+    problems = seal_core.verify(datum, catalog_read.records(store, entries))
+    w = datum["window"]
+    counts = ", ".join(f"{rule} {n}" for rule, n in datum["not_archived"].items()) or "none"
+    lines = [f"seal: {datum['seal_id']} sealed at {w['closes'].isoformat()} ({w['days']} days after "
+             f"{w['opens'].isoformat()}); {len(datum['reactions'])} reactions, not archived: {counts}",
+             f"  sha256 {datum['sha256']}"]
+    if problems:
+        lines += [f"  verification FAILED: {p}" for p in problems]
+    else:
+        lines.append(f"  verified: the seal's hash and all {len(rows)} records match the archive")
+    return lines
 
 
 def _show(cfg, catalog: Catalog, args) -> int:

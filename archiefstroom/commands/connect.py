@@ -9,11 +9,11 @@ import threading
 from pathlib import Path
 
 from archiefstroom.connectors.pollers import POLLERS
-from archiefstroom.connectors.runtime import Checkpoint, KafkaSink, Metrics, StdoutSink
+from archiefstroom.connectors.runtime import KafkaSink, Metrics, StdoutSink, open_checkpoint
 from archiefstroom.connectors.settings import PLATFORMS, ConnectorSettings
 from archiefstroom.connectors.streams import STREAMS
 from archiefstroom.connectors.webhook import MetaWebhook
-from archiefstroom.ground import config
+from archiefstroom.ground import config, registries
 from archiefstroom.ground.settings import ConfigError, load_yaml
 
 log = logging.getLogger(__name__)
@@ -33,12 +33,19 @@ def build(settings, cfg, sink, stop: threading.Event):
     """The connector object for a settings file (poller, stream, webhook receiver or importer)."""
 
     data_dir = settings.data_dir or cfg.data_dir
-    checkpoint = Checkpoint(Path(data_dir) / "connectors" / f"{settings.connector_name}.json")
     metrics = Metrics(settings.connector_name)
-    if settings.mode == "webhook":
+    if settings.mode == "webhook":      # Meta retries until we answered: no cursor to keep
         return MetaWebhook(settings, sink, metrics)
-    cls = STREAMS[settings.platform] if settings.mode == "stream" else POLLERS[settings.platform]
-    return cls(settings, sink, checkpoint, metrics=metrics, stop=stop)
+    # on the compacted checkpoint topic when producing to Kafka (issue 16), a file in a dry run
+    on_kafka = isinstance(sink, KafkaSink)
+    checkpoint = open_checkpoint(cfg, settings.connector_name, Path(data_dir), on_kafka=on_kafka,
+                                 producer=sink.producer if on_kafka else None)
+    if settings.mode == "stream":
+        return STREAMS[settings.platform](settings, sink, checkpoint, metrics=metrics, stop=stop)
+    # the rules' registries give each thread's harvest window: a poller stops following a thread
+    # whose window has closed (issue 17)
+    registry = registries.load_for(cfg) if cfg.rules.enabled else None
+    return POLLERS[settings.platform](settings, sink, checkpoint, metrics=metrics, stop=stop, registry=registry)
 
 
 def run(args) -> int:
@@ -68,5 +75,7 @@ def run(args) -> int:
         else:
             connector.run()
     finally:
+        if getattr(connector, "cp", None) is not None:
+            connector.cp.close()
         sink.close()
     return 0

@@ -41,9 +41,10 @@ def check(args) -> int:
 
 def render(cfg) -> dict[str, str]:
     """File name -> content: the scenarios use the configured selectielijst and hold window."""
-    reg = scenarios.example_registry(registries.load_for(cfg).selectielijst)
-    return {"archiving-rules.mmd": flow_chart.mermaid(reg, cfg.rules),
-            "archiving-rules.svg": flow_chart.svg(reg, cfg.rules)}
+    loaded = registries.load_for(cfg)
+    reg = scenarios.example_registry(loaded.selectielijst)
+    return {"archiving-rules.mmd": flow_chart.mermaid(reg, cfg.rules, harvest=loaded),
+            "archiving-rules.svg": flow_chart.svg(reg, cfg.rules, harvest=loaded)}
 
 
 def diagram(args) -> int:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from archiefstroom.core.fields import check
+from archiefstroom.core.platforms.assessment import AssessmentsFile, assess
 from archiefstroom.core.retention import Category
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 PLATFORMS = ("x", "facebook", "instagram", "linkedin", "youtube", "mastodon", "bluesky")
 EVENT_TYPES = ("post", "reply", "repost", "quote", "edit", "delete", "reaction", "direct_message")
 AUTHOR_ROLES = ("account", "government", "hybrid", "private", "citizen")
+HARVEST_MAX_DAYS = 3660
 
 
 def _tag(v: str) -> str:
@@ -87,11 +89,23 @@ class PlatformCapability:
     harvest_reactions: bool = True
     harvest_edits: bool = True
     harvest_deletes: bool = True
+    # harvest window (issue 17): days after the thread's root post during which reactions are
+    # harvested, per account type; an account type not named here takes the file's default
+    harvest_window_days: dict[Literal["corporate", "hybrid"], int] = check(
+        lambda v: all(1 <= d <= HARVEST_MAX_DAYS for d in v.values()), "days between 1 and 3660 per account type",
+        default_factory=dict)
+
+    def validate(self):
+        wrong = sorted(set(self.harvest_window_days) - {"corporate", "hybrid"})
+        if wrong:
+            raise ValueError(f"harvest_window_days: expected account types corporate or hybrid, got {wrong[0]}")
 
 
 @dataclass
 class PlatformsFile:
     platforms: dict[str, PlatformCapability] = field(default_factory=dict)
+    # the harvest window of every platform and account type not given per platform (issue 17)
+    harvest_window_days: int = check(lambda v: 1 <= v <= HARVEST_MAX_DAYS, "days between 1 and 3660", default=30)
 
 
 # -- selectielijst ----------------------------------------------------------------
@@ -189,6 +203,7 @@ class Registry:
     hotspots: HotspotsFile
     version: str = ""
     warnings: list[str] = field(default_factory=list)
+    assessments: AssessmentsFile = field(default_factory=AssessmentsFile)   # issue 17: may a platform be used?
     _by_key: dict = field(default_factory=dict, repr=False)
     _by_handle: dict = field(default_factory=dict, repr=False)
     _route: dict = field(default_factory=dict, repr=False)
@@ -225,13 +240,19 @@ class Registry:
         """host -> organisation."""
         return self._domains
 
+    def harvest_window_days(self, platform: str, account_type: str | None) -> int:
+        """Days after a thread's root post that its reactions are harvested (issue 17)."""
+        cap = self.platforms.platforms.get(platform)
+        given = cap.harvest_window_days.get(account_type) if cap is not None and account_type else None
+        return given if given is not None else self.platforms.harvest_window_days
+
 
 @dataclass(frozen=True)
 class Problem:
     """A cross-entry mistake: which registry file, the YAML path to the offending node,
     the field as shown to the operator, what was expected (`{accounts}` and the like stand
     for the file of that registry) and what was found."""
-    file: Literal["accounts", "platforms", "selectielijst", "hotspots"]
+    file: Literal["accounts", "platforms", "selectielijst", "hotspots", "assessments"]
     path: tuple
     field: str
     expected: str
@@ -269,6 +290,51 @@ def problems(reg: Registry) -> list[Problem]:
             out.append(Problem("hotspots", ("hotspots", i, "name"), f"hotspots[{i}].name", "a unique hotspot name",
                                h.name))
         names.add(h.name)
+    return out + assessment_problems(reg)
+
+
+def _brace(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def assessment_problems(reg: Registry) -> list[Problem]:
+    """Issue 17: an account whose route its platform's assessment says cannot be archived, and an
+    assessment that contradicts platforms.yaml on switching reactions off. A platform without an
+    assessment is not checked (candidate platforms may be assessed before any account uses them)."""
+    out = []
+    for name, a in reg.assessments.platforms.items():
+        cap = reg.platforms.platforms.get(name)
+        said = a.reactions_can_be_switched_off.answer
+        if cap is not None and said in ("yes", "no") and (said == "yes") != cap.reactions_can_be_switched_off:
+            out.append(Problem("assessments", ("platforms", name, "reactions_can_be_switched_off"),
+                               f"platforms.{name}.reactions_can_be_switched_off",
+                               f"the same answer as {{platforms}} (reactions_can_be_switched_off: "
+                               f"{str(cap.reactions_can_be_switched_off).lower()})", said))
+    verdicts = {name: assess(a) for name, a in reg.assessments.platforms.items()}
+    for i, acc in enumerate(reg.accounts.accounts):
+        route = reg.route(acc)
+        if route is None or acc.platform not in verdicts:
+            continue
+        v = verdicts[acc.platform].route(route)
+        if v.status == "not possible":
+            out.append(Problem("accounts", ("accounts", i, "route"), f"accounts[{i}].route",
+                               f"a route its platform can be archived on: account {acc.platform}:{acc.id} on route "
+                               f"{route}, but {{assessments}} says {acc.platform} route {route} is not possible: "
+                               + _brace("; ".join(v.reasons)), acc.route))
+    return out
+
+
+def unverified_routes(reg: Registry) -> list[str]:
+    """Accounts whose route their platform's assessment leaves 'to verify': a warning, not a refusal."""
+    out = []
+    for acc in reg.accounts.accounts:
+        a = reg.assessments.platforms.get(acc.platform)
+        route = reg.route(acc)
+        if a is not None and route is not None:
+            v = assess(a).route(route)
+            if v.status == "to verify":
+                out.append(f"account {acc.platform}:{acc.id}: route {route} is to verify in the platform "
+                           f"assessment ({'; '.join(v.reasons)})")
     return out
 
 
@@ -281,4 +347,4 @@ def government_ids(reg: Registry) -> frozenset[str]:
 
 def replace_accounts(reg: Registry, accounts: list[Account]) -> Registry:
     return Registry(dataclasses.replace(reg.accounts, accounts=accounts), reg.platforms, reg.selectielijst,
-                    reg.hotspots, reg.version)
+                    reg.hotspots, reg.version, assessments=reg.assessments)

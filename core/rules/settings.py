@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from archiefstroom.core.fields import check
 
@@ -28,6 +29,7 @@ class RulesSettings:
     platforms: Path = Path("registry/platforms.yaml")
     selectielijst: Path = Path("registry/selectielijst.yaml")
     hotspots: Path = Path("registry/hotspots.yaml")
+    assessments: Path = Path("registry/assessments.yaml")   # issue 17: platform assessments
     # rule 5/7/8: how long (event time) a citizen post waits for a government reaction
     hold_window_hours: float = check(lambda v: 0 < v <= 24 * 366, "hours between 0 and 8784", default=72.0)
     # compacted topic where the sink keeps held items, so a hold survives a crash after commit
@@ -37,10 +39,20 @@ class RulesSettings:
     # so an edit after a restart still links to the previous version
     versions_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.versions")
     restore_versions: bool = True
+    # issue 17: seal a thread when its harvest window (registry: platforms.yaml) closes by event
+    # time. Off by default in this version: turning it on adds a keyed stage before the sink
+    seal_threads: bool = False
+    # compacted topic of the open threads' items (ids, versions, SHA-256, rule; no text, no actor)
+    # and of the sealed threads, so a seal after a restart still holds what came before it
+    threads_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.threads")
+    restore_threads: bool = True
+    # a reaction after the seal: counted and dropped (R-late-reaction), or archived as a late
+    # addendum linked to the seal (and counted)
+    late_reactions: Literal["count", "addendum"] = "count"
     # rule 6: text attached to government reposts of third-party content
     disclaimer: str = check(lambda v: bool(v.strip()), "a non-empty disclaimer text", default=DEFAULT_DISCLAIMER)
 
     def path(self, name: str, base: Path | None) -> Path:
-        """Registry file `name` (accounts, platforms, selectielijst, hotspots) resolved against `base`."""
+        """Registry file `name` (accounts, platforms, selectielijst, hotspots, assessments) resolved against `base`."""
         p = Path(getattr(self, name))
         return p if p.is_absolute() or base is None else (base / p)
