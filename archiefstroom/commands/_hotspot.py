@@ -6,14 +6,8 @@ keeps the archived records it matches (their objects re-tagged to B / permanent,
 """
 from __future__ import annotations
 
-import getpass
-import sys
-
-from botocore.exceptions import BotoCoreError, ClientError
-
-from archiefstroom.commands.retention import date_arg
+from archiefstroom.commands._duty import actor, date_arg, guarded
 from archiefstroom.duties import hotspots
-from archiefstroom.duties.destruction import DutyError
 from archiefstroom.ground import config
 
 
@@ -43,44 +37,29 @@ def register(archive_actions):
     ls.set_defaults(func=run)
 
 
-def _by(args) -> str:
-    if getattr(args, "by", None):
-        return args.by
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "archiefstroom"
-
-
 def run(args) -> int:
     cfg = config.load(args.config)
-    try:
-        if args.hotspot_action == "list":
-            for h in hotspots.listing(cfg):
-                what = ", ".join(f"{k} {', '.join(h[k])}" for k in ("hashtags", "terms", "accounts") if h.get(k))
-                where = "" if h["in_registry"] else "  (not in the registry file any more)"
-                print(f"{h['name']:24} {h['start']} .. {h['end']}  {what}; keeps {h['objects']} objects"
-                      + (f"; added by {h['added_by']}" if h.get("added_by") else "") + where)
-            return 0
-        if args.hotspot_action == "add":
-            res = hotspots.add(cfg, {"name": args.name, "start": args.start, "end": args.end, "terms": args.terms,
-                                     "hashtags": args.hashtags, "accounts": args.accounts,
-                                     "description": args.description}, by=_by(args))
-            print(f"hotspot {res.name} added to {hotspots.registry_file(cfg)}; new records get it when the "
-                  f"pipeline (re)starts")
-        else:
-            res = hotspots.apply(cfg, args.name, by=_by(args))
-        print(f"hotspot {res.name}: {len(res.retagged)} objects re-tagged to B / permanent "
-              f"({res.matched_records} matching records)"
-              + (f"; {len(res.already)} kept for it before" if res.already else "")
-              + (f"; {len(res.other)} kept for another hotspot" if res.other else ""))
+    return guarded(lambda: _act(cfg, args))
+
+
+def _act(cfg, args) -> int:
+    if args.hotspot_action == "list":
+        for h in hotspots.listing(cfg):
+            what = ", ".join(f"{k} {', '.join(h[k])}" for k in ("hashtags", "terms", "accounts") if h.get(k))
+            where = "" if h["in_registry"] else "  (not in the registry file any more)"
+            print(f"{h['name']:24} {h['start']} .. {h['end']}  {what}; keeps {h['objects']} objects"
+                  + (f"; added by {h['added_by']}" if h.get("added_by") else "") + where)
         return 0
-    except DutyError as exc:
-        print(f"archiefstroom: {exc}", file=sys.stderr)
-        return 1
-    except (ClientError, BotoCoreError) as exc:
-        print(f"archiefstroom: the object store refused or failed: {exc}", file=sys.stderr)
-        return 1
-    except (OSError, RuntimeError) as exc:     # an unwritable --out, a bucket that is not there
-        print(f"archiefstroom: {exc}", file=sys.stderr)
-        return 1
+    if args.hotspot_action == "add":
+        res = hotspots.add(cfg, {"name": args.name, "start": args.start, "end": args.end, "terms": args.terms,
+                                 "hashtags": args.hashtags, "accounts": args.accounts,
+                                 "description": args.description}, by=actor(getattr(args, "by", None)))
+        print(f"hotspot {res.name} added to {hotspots.registry_file(cfg)}; new records get it when the "
+              f"pipeline (re)starts")
+    else:
+        res = hotspots.apply(cfg, args.name, by=actor(getattr(args, "by", None)))
+    print(f"hotspot {res.name}: {len(res.retagged)} objects re-tagged to B / permanent "
+          f"({res.matched_records} matching records)"
+          + (f"; {len(res.already)} kept for it before" if res.already else "")
+          + (f"; {len(res.other)} kept for another hotspot" if res.other else ""))
+    return 0

@@ -4,28 +4,19 @@ Overbrengen: packages the class-B records due for transfer to the Nationaal Arch
 bag with MDTO sidecars and a pakbon (docs/duties-transfer.md)."""
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import getpass
 import sys
 from pathlib import Path
 
+from archiefstroom.commands._duty import actor, date_arg
 from archiefstroom.duties import transfer
 from archiefstroom.ground import config
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def register(archive_actions):
     """Adds its actions to the `archive` subparsers; each sets its own `func`."""
     t = archive_actions.add_parser(
         "transfer", help="overbrengen: package class-B records due for the Nationaal Archief (MDTO sidecars, BagIt, pakbon)")
-    t.add_argument("--before", required=True, type=_date, metavar="DATE",
+    t.add_argument("--before", required=True, type=date_arg, metavar="DATE",
                    help="cut-off YYYY-MM-DD: items first created before this day (Europe/Amsterdam) are due; "
                         "pick today minus the overbrengingstermijn")
     t.add_argument("--out", required=True, type=Path, metavar="DIR", help="a new (or empty) directory for the bag")
@@ -33,16 +24,9 @@ def register(archive_actions):
     t.set_defaults(func=run)
 
 
-def _who() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "onbekend"
-
-
 def run(args) -> int:
     cfg = config.load(args.config)
-    by = (args.by or _who()).strip()
+    by = actor(args.by).strip()
     if not by or any(c < " " for c in by):
         print("archiefstroom: --by: expected a name on one line", file=sys.stderr)
         return 2

@@ -2,10 +2,10 @@
 auditor (CSV per table, HTML and PDF, a manifest; docs/duties-woo.md)."""
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 
+from archiefstroom.commands._duty import actor
 from archiefstroom.core.duties.report import parse_period
 from archiefstroom.duties import report
 from archiefstroom.ground import config
@@ -24,7 +24,7 @@ def run(args) -> int:
     cfg = config.load(args.config)
     try:
         start, end = parse_period(args.date_from, args.date_to)
-        made = report.make(cfg, start, end, Path(args.out), args.by or getpass.getuser())
+        made = report.make(cfg, start, end, Path(args.out), actor(args.by))
     except (ValueError, FileNotFoundError, LookupError, OSError) as exc:
         print(f"archiefstroom: report: {exc}", file=sys.stderr)
         return 1

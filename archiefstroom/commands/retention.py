@@ -7,30 +7,11 @@ is still as listed (Object Lock has the last word) and writes the verklaring van
 """
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import getpass
-import sys
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from archiefstroom.commands._duty import actor, date_arg, guarded
 from archiefstroom.duties import destruction
 from archiefstroom.ground import config
-
-
-def date_arg(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {value!r}") from None
-
-
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "archiefstroom"
 
 
 def register(sub):
@@ -56,44 +37,38 @@ def register(sub):
 
 def run(args) -> int:
     cfg = config.load(args.config)
-    by = getattr(args, "by", None) or _login()
-    try:
-        if args.retention_action == "due":
-            res = destruction.make_list(cfg, before=args.before, out_dir=args.out, by=by)
-            doc = res.doc
-            print(f"vernietigingslijst {res.list_id}" + ("" if res.created else " (registered before; unchanged)"))
-            print(f"  {len(doc['objects'])} objects, {sum(len(i['records']) for i in doc['objects'])} records "
-                  f"with destroy-after before {doc['before']}; left out: {len(doc['left_out'])} objects")
-            for item in doc["left_out"]:
-                print(f"    {item['reason']:24} {item['key']}")
-            print(f"  SHA-256 {doc['sha256']}; status: {doc['status']}")
-            for f in res.files:
-                print(f"  {f}")
-            return 0
-        if args.retention_action == "approve":
-            doc = destruction.approve(cfg, args.list_id, args.by)
-            print(f"vernietigingslijst {args.list_id} approved by {doc['approval']['by']} at {doc['approval']['at']} "
-                  f"(SHA-256 {doc['sha256']})")
-            return 0
-        if args.retention_action == "apply":
-            res = destruction.apply(cfg, args.list_id, by=by, out_dir=args.out)
-            print(f"vernietigingslijst {args.list_id}: destroyed {len(res.destroyed)} objects now"
-                  + (f", {len(res.already)} before" if res.already else "") + f"; kept {len(res.kept)}")
-            for key, why in sorted(res.kept.items()):
-                print(f"  kept: {key}: {why}")
-            for f in res.files:
-                print(f"  {f}")
-            return 0
-        res = destruction.retag(cfg, dry_run=args.dry_run, out_dir=args.out or (cfg.data_dir / "duties"), by=by)
-        changed = [r for r in res.rows if r.changes or r.extend_lock or r.legal_hold]
-        print(f"{'would re-tag' if res.dry_run else 're-tagged'} {len(changed)} objects; report {res.report}")
+    by = actor(getattr(args, "by", None))
+    return guarded(lambda: _act(cfg, args, by))
+
+
+def _act(cfg, args, by) -> int:
+    if args.retention_action == "due":
+        res = destruction.make_list(cfg, before=args.before, out_dir=args.out, by=by)
+        doc = res.doc
+        print(f"vernietigingslijst {res.list_id}" + ("" if res.created else " (registered before; unchanged)"))
+        print(f"  {len(doc['objects'])} objects, {sum(len(i['records']) for i in doc['objects'])} records "
+              f"with destroy-after before {doc['before']}; left out: {len(doc['left_out'])} objects")
+        for item in doc["left_out"]:
+            print(f"    {item['reason']:24} {item['key']}")
+        print(f"  SHA-256 {doc['sha256']}; status: {doc['status']}")
+        for f in res.files:
+            print(f"  {f}")
         return 0
-    except destruction.DutyError as exc:
-        print(f"archiefstroom: {exc}", file=sys.stderr)
-        return 1
-    except (ClientError, BotoCoreError) as exc:
-        print(f"archiefstroom: the object store refused or failed: {exc}", file=sys.stderr)
-        return 1
-    except (OSError, RuntimeError) as exc:     # an unwritable --out, a bucket that is not there
-        print(f"archiefstroom: {exc}", file=sys.stderr)
-        return 1
+    if args.retention_action == "approve":
+        doc = destruction.approve(cfg, args.list_id, args.by)
+        print(f"vernietigingslijst {args.list_id} approved by {doc['approval']['by']} at {doc['approval']['at']} "
+              f"(SHA-256 {doc['sha256']})")
+        return 0
+    if args.retention_action == "apply":
+        res = destruction.apply(cfg, args.list_id, by=by, out_dir=args.out)
+        print(f"vernietigingslijst {args.list_id}: destroyed {len(res.destroyed)} objects now"
+              + (f", {len(res.already)} before" if res.already else "") + f"; kept {len(res.kept)}")
+        for key, why in sorted(res.kept.items()):
+            print(f"  kept: {key}: {why}")
+        for f in res.files:
+            print(f"  {f}")
+        return 0
+    res = destruction.retag(cfg, dry_run=args.dry_run, out_dir=args.out or (cfg.data_dir / "duties"), by=by)
+    changed = [r for r in res.rows if r.changes or r.extend_lock or r.legal_hold]
+    print(f"{'would re-tag' if res.dry_run else 're-tagged'} {len(changed)} objects; report {res.report}")
+    return 0

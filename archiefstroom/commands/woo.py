@@ -6,21 +6,14 @@ manifest with a SHA-256 per file) and puts the request's records on hold; `close
 """
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 
+from archiefstroom.commands._duty import actor
 from archiefstroom.core.duties import woo as woo_core
 from archiefstroom.core.duties.report import parse_period
 from archiefstroom.duties import woo
 from archiefstroom.ground import config
-
-
-def _actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def register(sub):
@@ -48,7 +41,7 @@ def run(args) -> int:
     try:
         if args.woo_action == "export":
             start, end = parse_period(args.date_from, args.date_to)
-            done = woo.export(cfg, args.request_id, args.terms, start, end, Path(args.out), args.by or _actor(),
+            done = woo.export(cfg, args.request_id, args.terms, start, end, Path(args.out), actor(args.by),
                               args.accounts)
             counts = woo_core.summary(done.assessed)
             print(f"Woo request {done.request_id}: {len(done.assessed)} records "
@@ -59,7 +52,7 @@ def run(args) -> int:
                 print(f"  {f.relative_to(done.out_dir)}")
             return 0
         if args.woo_action == "close":
-            doc = woo.close(cfg, args.request_id, args.by or _actor())
+            doc = woo.close(cfg, args.request_id, actor(args.by))
             print(f"Woo request {doc['request_id']} closed: {len(doc.get('objects', []))} objects no longer held by it")
             return 0
         docs = woo.requests(cfg)
