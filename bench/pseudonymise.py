@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 STARTUP = """
@@ -49,7 +51,6 @@ def main() -> int:
     cfg = config.load(args.config)
     if args.vault:
         import os
-        import tempfile
 
         from archiefstroom.core.pseudonymise.keys import encode_key
         from archiefstroom.core.pseudonymise.vault import Vault
@@ -69,22 +70,33 @@ def main() -> int:
     print(f"start-up in a fresh process after the first build: {min(startups):.1f} s (target < 10 s)")
 
     recs = records()
+    made = [cfg.pseudonymisation.vault.path] if rt.vault is not None else []
     texty = [r for r in recs if r["event"].get("text") and not rt.records.is_public(r["event"]["author"], r["event"])]
     for name, batch in (("all sample records", recs), ("citizen records with text", texty)):
         best = 0.0
         for _ in range(args.repeat):
+            if rt.vault is not None:     # every repeat meets people new to the vault (the worst case)
+                rt.vault.close()
+                cfg.pseudonymisation.vault.path = type(cfg.data_dir)(tempfile.mkdtemp(prefix="bench-vault-"))
+                made.append(cfg.pseudonymisation.vault.path)
+                rt.vault = pseudonymisation.open_vault(cfg.pseudonymisation, cfg.data_dir)
             c = time.process_time()
-            for r in batch:
-                rt.pseudonymise(r)
+            held = []
+            for r in batch:       # as the Beam transform does: vault entries written per 1,000 records
+                held.append(rt.prepare(r))
+                if len(held) == 1000:
+                    rt.store(held)
+                    held = []
+            rt.store(held)
             if rt.vault is not None:
                 rt.vault.sync()
             best = max(best, len(batch) / (time.process_time() - c))
         print(f"{name}: {len(batch)} records, {best:,.0f} records/s per core (target >= 1,000)"
-              + (" (with vault writes)" if rt.vault is not None else ""))
+              + (" (with vault writes, every person new to the vault)" if rt.vault is not None else ""))
     if rt.vault is not None:
-        import shutil
         rt.vault.close()
-        shutil.rmtree(rt.vault.path, ignore_errors=True)
+        for path in made:
+            shutil.rmtree(path, ignore_errors=True)
     return 0
 
 

@@ -367,34 +367,59 @@ class SharedVault:
     def put_many(self, key_id: str, mappings: dict[str, tuple[str, str]]) -> int:
         """Store token -> (label, original). Idempotent for the same person; a token that already
         stands for someone else raises TokenCollision after the other entries are stored."""
-        rows, clash = [], []
-        for token, (label, value) in mappings.items():
-            if self._last_value.get((key_id, token)) == value:     # the same spelling stored before: done
-                continue
-            fp = self.fingerprint("token", label, value)
-            known = self._known.get((key_id, token))
-            if known == fp:
-                self._last_value[(key_id, token)] = value
-                continue
-            if known is not None:
-                clash.append((token, key_id))
-                continue
-            rows.append(self.seal("token", token, key_id, label, value, fingerprint=fp))
+        before = self.written
+        if self.put_batch(key_id, [mappings])[0]:
+            raise TokenCollision("a token already stands for another value")
+        return self.written - before
+
+    def put_batch(self, key_id: str, items: list[dict[str, tuple[str, str]]]) -> list[set[str]]:
+        """Store the mappings of many records (a bundle) in one write; returns, per record, the
+        tokens refused because they already stand for another value (empty: all stored or known).
+
+        The database decides who was first (primary key, ON CONFLICT), so a retried bundle, a rival
+        writer or two people under one token in the same bundle all end the same way: the first
+        value stays, the later record is refused, recorded in vault_collisions and logged without
+        its value."""
+        refused: list[set[str]] = [set() for _ in items]
+        rows: dict[tuple[str, str], Sealed] = {}
+        waiting: list[tuple[int, str, str, bytes]] = []        # (record, token, value, fingerprint)
+        for n, mappings in enumerate(items):
+            for token, (label, value) in mappings.items():
+                k = (token, key_id)
+                if self._last_value.get(k) == value:          # the same spelling stored before: done
+                    continue
+                fp = self.fingerprint("token", label, value)
+                known = self._known.get(k)
+                if known == fp:
+                    self._last_value[k] = value
+                    continue
+                if known is not None:
+                    refused[n].add(token)
+                    continue
+                first = rows.get(k)
+                if first is None:
+                    rows[k] = self.seal("token", token, key_id, label, value, fingerprint=fp)
+                elif first.fingerprint != fp:
+                    refused[n].add(token)                    # two people under one token in this batch
+                    continue
+                waiting.append((n, token, value, fp))
         with self.store.lock:
             raw, self._pending_raw = self._pending_raw, []
-            written, found = self._insert([*rows, *raw])
-        clash += [(r.token, r.key_id) for r in rows if found.get((r.token, r.key_id)) is False]
+            _, found = self._insert([*rows.values(), *raw])
         if len(self._last_value) >= _CACHE_MAX:
             self._last_value.clear()
-        for token, (label, value) in mappings.items():
-            if found.get((key_id, token)):
-                self._last_value[(key_id, token)] = value
+        for n, token, value, fp in waiting:
+            if found.get((token, key_id)):
+                self._last_value[(token, key_id)] = value
+            else:
+                refused[n].add(token)
         for r in raw:
             if found.get((r.token, r.key_id)) is False:      # 128-bit raw refs: only if tampered with
                 log.error("vault: raw reference %s already holds another payload: not stored", r.token)
+        clash = sorted({(token, key_id) for tokens in refused for token in tokens})
         if clash:
-            self._report(clash)
-        return written
+            self._record_collisions(clash)
+        return refused
 
     def put_raw(self, key_id: str, event_id: str, payload: str) -> str:
         """Seal an original raw payload; returns its reference. The reference names the event and
@@ -402,7 +427,7 @@ class SharedVault:
         with the next put or at sync()."""
         digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
         ref = "raw:" + hashlib.sha256(f"{event_id}\x1f{digest}".encode()).hexdigest()[:32]
-        if (key_id, ref) not in self._known:
+        if (ref, key_id) not in self._known:
             with self.store.lock:
                 self._pending_raw.append(self.seal("raw", ref, key_id, "RAW", payload))
         return ref
@@ -465,8 +490,8 @@ class SharedVault:
             self._known.clear()
         self._known[k] = fp
 
-    def _report(self, clash: list[tuple[str, str]]) -> None:
-        """Record refused collisions (token and key id, never the value) and raise."""
+    def _record_collisions(self, clash: list[tuple[str, str]]) -> None:
+        """Record refused collisions (token and key id, never the value)."""
         self.collisions += len(clash)
         with self.store.lock:
             self.store.db.executemany("INSERT INTO vault_collisions (at, token, key_id, writer) VALUES (?, ?, ?, ?)",
@@ -474,7 +499,6 @@ class SharedVault:
             self.store.commit()
         for t, k in clash:
             log.warning("vault: token %s (key %s) already stands for another value: refused, not merged", t, k)
-        raise TokenCollision(f"{len(clash)} token(s) already stand for another value")
 
     def import_rows(self, rows: Iterable[tuple[str, str, str, str, str]]) -> dict[str, int]:
         """Legacy (kind, token, key_id, label, value) rows: stored like new ones, except that a

@@ -10,6 +10,7 @@ import json
 import logging
 
 import apache_beam as beam
+from apache_beam.utils.windowed_value import WindowedValue
 
 from archiefstroom import schemas
 from archiefstroom.core.envelope import Disposition, Position
@@ -41,6 +42,12 @@ def _original_bytes(record: dict) -> bytes | None:
 
 
 class _Pseudonymise(beam.DoFn):
+    """Pseudonymises each record at once; holds it until its bundle's vault entries are written in
+    one go (finish_bundle, or every MAX_HELD records), then emits it, or quarantines it when a
+    token of it already stands for someone else. A record leaves only with its entries durable."""
+
+    MAX_HELD = 1000
+
     def __init__(self, cfg, public_accounts: frozenset[str]):
         self.cfg, self.public_accounts = cfg, public_accounts
         self.done = metrics.counter("pseudonymised")
@@ -54,43 +61,70 @@ class _Pseudonymise(beam.DoFn):
             self.rt = None
             log.warning("pseudonymisation is DISABLED in the configuration: records are archived in the clear")
 
+    def start_bundle(self):
+        self.held = []
+
     def finish_bundle(self):
-        # vault entries of this bundle reach the disk before the sink can commit their offsets
-        if self.rt is not None and self.rt.vault is not None:
-            self.rt.vault.sync()
+        yield from self._release()
 
     def teardown(self):
         if getattr(self, "rt", None) is not None and self.rt.vault is not None:
             self.rt.vault.sync()
 
-    def process(self, record):
+    def process(self, record, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam):
         if self.rt is None:
             yield record
             return
         try:
-            out = self.rt.pseudonymise(record)
+            prepared = self.rt.prepare(record)
         except Exception as exc:
-            # the reason names the stage and the error type only: messages may quote personal data
-            self.failed.inc()
-            try:
-                pos = Position.of(record)
-            except Exception:
-                pos = Position("unknown", -1, -1)
-            event = record.get("event") if isinstance(record, dict) else None
-            object_id = event.get("object_id") if isinstance(event, dict) else None
-            log.warning("pseudonymisation failed at %s/%s/%s (%s): quarantined", pos.topic, pos.partition,
-                        pos.offset, type(exc).__name__)
-            yield beam.pvalue.TaggedOutput(QUARANTINE, Disposition(
-                pos, "quarantine", f"pseudonymisation failed ({type(exc).__name__})", event_id=None,
-                payload=_original_bytes(record), detail={"stage": "pseudonymise", "object_id": str(object_id)}))
+            yield self._quarantine(record, type(exc).__name__)
             return
+        if self.rt.vault is None:
+            yield self._passed(prepared.record)
+            return
+        self.held.append((record, prepared, timestamp, window))
+        if len(self.held) >= self.MAX_HELD:
+            yield from self._release()
+
+    def _release(self):
+        """The held records' vault entries in one write, made durable, then the records out."""
+        held, self.held = self.held, []
+        if self.rt is None or self.rt.vault is None:
+            return
+        ok = self.rt.store([p for _, p, _, _ in held]) if held else []
+        # vault entries of this bundle reach the disk before the sink can commit their offsets
+        self.rt.vault.sync()
+        for (record, prepared, timestamp, window), fine in zip(held, ok):
+            out = self._passed(prepared.record) if fine else self._quarantine(record, "TokenCollision")
+            if isinstance(out, beam.pvalue.TaggedOutput):
+                yield beam.pvalue.TaggedOutput(out.tag, WindowedValue(out.value, timestamp, (window,)))
+            else:
+                yield WindowedValue(out, timestamp, (window,))
+
+    def _passed(self, out: dict) -> dict:
         self.done.inc()
         for label, n in out["pseudonymisation"]["entity_counts"].items():
             c = self.entities.get(label)
             if c is None:
                 c = self.entities[label] = metrics.counter(f"entities.{label}")
             c.inc(n)
-        yield out
+        return out
+
+    def _quarantine(self, record, error: str):
+        # the reason names the stage and the error type only: messages may quote personal data
+        self.failed.inc()
+        try:
+            pos = Position.of(record)
+        except Exception:
+            pos = Position("unknown", -1, -1)
+        event = record.get("event") if isinstance(record, dict) else None
+        object_id = event.get("object_id") if isinstance(event, dict) else None
+        log.warning("pseudonymisation failed at %s/%s/%s (%s): quarantined", pos.topic, pos.partition,
+                    pos.offset, error)
+        return beam.pvalue.TaggedOutput(QUARANTINE, Disposition(
+            pos, "quarantine", f"pseudonymisation failed ({error})", event_id=None,
+            payload=_original_bytes(record), detail={"stage": "pseudonymise", "object_id": str(object_id)}))
 
 
 class Pseudonymise(beam.PTransform):

@@ -51,14 +51,19 @@ def _worker(cfg_path: str, mode: str, *args: str) -> None:
         records = [record(author={"id": "u1", "handle": "h1", "display_name": args[0]})]
     ring: KeyRing = fn.rt.ring
     out = {"mappings": [], "quarantined": []}
+    from apache_beam.transforms.window import GlobalWindow
+    from apache_beam.utils.timestamp import Timestamp
+    fn.start_bundle()
+    emitted = []
     for rec in records:
         mappings = fn.rt.records.apply(rec).mappings          # what the vault is given for this record
-        for o in fn.process(rec):
-            if getattr(o, "tag", None) == QUARANTINE:
-                out["quarantined"].append(o.value.reason)
+        emitted += list(fn.process(rec, timestamp=Timestamp(0), window=GlobalWindow()))
         out["mappings"] += [[t, label, value] for t, (label, value) in mappings.items()]
-    fn.finish_bundle()
+    emitted += list(fn.finish_bundle())                      # held records leave with their vault entries
     fn.teardown()
+    for o in emitted:
+        if getattr(o, "tag", None) == QUARANTINE:
+            out["quarantined"].append(o.value.value.reason)
     out["key_id"] = ring.active
     print(json.dumps(out))
 

@@ -117,6 +117,50 @@ def test_a_different_value_under_an_existing_token_is_refused_reported_and_not_m
     assert token in caplog.text and other not in caplog.text and one not in caplog.text
 
 
+def test_a_bundle_is_written_at_once_and_refuses_only_the_records_whose_token_is_taken(tmp_path):
+    ring = KeyRing({"a": K1}, "a", token_hex=6)
+    one, other = colliding_pair(ring)
+    token, tel = ring.token("PERSOON", one), ring.token("TEL", "0612345678")
+    key = SharedVault.new_key()
+    rival, writer = vault_at(tmp_path, key), vault_at(tmp_path, key)
+    rival.put_many("a", {token: ("PERSOON", one)})
+    # record 0: the rival's person again (fine); 1: someone else under the rival's token;
+    # 2: a new number; 3: two notations of that number (one person, fine)
+    refused = writer.put_batch("a", [{token: ("PERSOON", one)},
+                                     {token: ("PERSOON", other), tel: ("TEL", "0612345678")},
+                                     {tel: ("TEL", "06-12345678")},
+                                     {tel: ("TEL", "+31 6 1234 5678")}])
+    assert refused == [set(), {token}, set(), set()]
+    assert writer.written == 1                                      # the number; the person was there
+    assert [r.value for r in writer.lookup(token)] == [one]
+    assert writer.collision_count() == 1 and writer.collisions == 1
+
+
+def test_two_people_under_one_token_in_one_bundle_first_one_stays(tmp_path):
+    ring = KeyRing({"a": K1}, "a", token_hex=6)
+    one, other = colliding_pair(ring)
+    token = ring.token("PERSOON", one)
+    v = vault_at(tmp_path, SharedVault.new_key())
+    assert v.put_batch("a", [{token: ("PERSOON", one)}, {token: ("PERSOON", other)},
+                             {token: ("PERSOON", one)}]) == [set(), {token}, set()]
+    assert [r.value for r in v.lookup(token)] == [one]
+    assert v.put_batch("a", [{token: ("PERSOON", other)}]) == [{token}]     # known from now on, no write
+    assert v.collision_count() == 2
+
+
+def test_what_was_stored_once_is_not_written_again(tmp_path):
+    ring = KeyRing({"a": K1}, "a")
+    v = vault_at(tmp_path, SharedVault.new_key())
+    batch = [{ring.token("TEL", f"061234567{i}"): ("TEL", f"061234567{i}")} for i in range(5)]
+    v.put_raw("a", "x:1", '{"text": "bel 0612345670"}')
+    assert v.put_batch("a", batch) == [set()] * 5 and v.written == 6     # five numbers and the raw payload
+    statements = []
+    v.store.db.conn.set_trace_callback(statements.append)
+    v.put_raw("a", "x:1", '{"text": "bel 0612345670"}')               # the same payload again: known
+    assert v.put_batch("a", batch) == [set()] * 5 and v.written == 6
+    assert not [s for s in statements if "vault_entries" in s]        # neither written nor looked up
+
+
 def test_vault_refuses_another_key_and_moved_entries(tmp_path):
     key = SharedVault.new_key()
     v = vault_at(tmp_path, key)
