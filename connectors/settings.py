@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from archiefstroom.core.fields import check
 
@@ -32,7 +32,7 @@ _url = lambda v: v == "" or v.startswith(("http://", "https://", "ws://", "wss:/
 @dataclass
 class AccountRef:
     """A monitored government account: platform id (for Bluesky a DID, LinkedIn an organisation URN)."""
-    id: str = check(lambda v: bool(v.strip()), "a non-empty account id")
+    id: Annotated[str, check(lambda v: bool(v.strip()), "a non-empty account id")]
     handle: str = ""
     display_name: str | None = None
 
@@ -42,18 +42,21 @@ class AccountRef:
 
 @dataclass
 class HttpSettings:
-    timeout_seconds: float = check(lambda v: 1 <= v <= 600, "seconds between 1 and 600", default=30.0)
-    max_retries: int = check(lambda v: 0 <= v <= 50, "an integer 0..50", default=8)
-    backoff_base_seconds: float = check(lambda v: 0.001 <= v <= 60, "seconds between 0.001 and 60", default=1.0)
-    backoff_max_seconds: float = check(lambda v: 0.01 <= v <= 3600, "seconds between 0.01 and 3600", default=300.0)
-    max_rate_limit_wait_seconds: float = check(lambda v: 0 <= v <= 86400, "seconds between 0 and 86400",
-                                               default=900.0)
+    """`timeout_seconds` bounds every wait for bytes (so a stalled response or stream is retried),
+    `connect_timeout_seconds` the TCP and TLS set-up."""
+    timeout_seconds: Annotated[float, check(lambda v: 1 <= v <= 600, "seconds between 1 and 600")] = 30.0
+    connect_timeout_seconds: Annotated[float, check(lambda v: 1 <= v <= 120, "seconds between 1 and 120")] = 10.0
+    max_retries: Annotated[int, check(lambda v: 0 <= v <= 50, "an integer 0..50")] = 8
+    backoff_base_seconds: Annotated[float, check(lambda v: 0.001 <= v <= 60, "seconds between 0.001 and 60")] = 1.0
+    backoff_max_seconds: Annotated[float, check(lambda v: 0.01 <= v <= 3600, "seconds between 0.01 and 3600")] = 300.0
+    max_rate_limit_wait_seconds: Annotated[float, check(lambda v: 0 <= v <= 86400,
+                                                        "seconds between 0 and 86400")] = 900.0
 
 
 @dataclass
 class Secret:
     """Where a secret lives: an environment variable, or a file (first line)."""
-    env: str | None = check(lambda v: v is None or bool(_env.match(v)), "an environment variable name", default=None)
+    env: Annotated[str | None, check(lambda v: v is None or bool(_env.match(v)), "an environment variable name")] = None
     file: Path | None = None
 
     def value(self) -> str | None:
@@ -70,34 +73,42 @@ class Secret:
 @dataclass
 class WebhookSettings:
     host: str = "127.0.0.1"
-    port: int = check(lambda v: 0 <= v < 65536, "a TCP port 0..65535 (0 = any free port)", default=8088)
-    path: str = check(lambda v: v.startswith("/"), "a URL path starting with '/'", default="/webhook")
+    port: Annotated[int, check(lambda v: 0 <= v < 65536, "a TCP port 0..65535 (0 = any free port)")] = 8088
+    path: Annotated[str, check(lambda v: v.startswith("/"), "a URL path starting with '/'")] = "/webhook"
     verify_token: Secret = field(default_factory=lambda: Secret(env="META_VERIFY_TOKEN"))
     app_secret: Secret = field(default_factory=lambda: Secret(env="META_APP_SECRET"))
-    max_body_bytes: int = check(lambda v: 1024 <= v <= 50_000_000, "bytes 1 KiB..50 MB", default=5_000_000)
+    max_body_bytes: Annotated[int, check(lambda v: 1024 <= v <= 50_000_000, "bytes 1 KiB..50 MB")] = 5_000_000
+    # slow clients: a request's headers, and then its body, must arrive within these
+    header_timeout_seconds: Annotated[float, check(lambda v: 0.1 <= v <= 300, "seconds between 0.1 and 300")] = 10.0
+    body_timeout_seconds: Annotated[float, check(lambda v: 0.1 <= v <= 300, "seconds between 0.1 and 300")] = 10.0
+    # open connections at most; a request beyond them is answered 503 (Meta retries)
+    max_connections: Annotated[int, check(lambda v: 2 <= v <= 100_000, "an integer 2..100000")] = 1024
 
 
 @dataclass
 class ConnectorSettings:
     platform: Literal["mastodon", "x", "facebook", "instagram", "youtube", "bluesky", "linkedin", "exports"]
-    name: str = check(lambda v: v == "" or bool(_name.match(v)), "a name of letters, digits, '.', '_', '-'",
-                      default="")
+    name: Annotated[str, check(lambda v: v == "" or bool(_name.match(v)),
+                               "a name of letters, digits, '.', '_', '-'")] = ""
     mode: Literal["poll", "stream", "webhook", "import"] = "poll"
-    base_url: str = check(_url, "an http(s) URL", default="")
-    stream_url: str = check(_url, "an http(s) or ws(s) URL", default="")
+    base_url: Annotated[str, check(_url, "an http(s) URL")] = ""
+    stream_url: Annotated[str, check(_url, "an http(s) or ws(s) URL")] = ""
     token: Secret = field(default_factory=Secret)
     accounts: list[AccountRef] = field(default_factory=list)
     videos: list[str] = field(default_factory=list)       # YouTube video ids to follow
     posts: list[str] = field(default_factory=list)        # Graph API post/media ids to backfill comments of
     files: list[Path] = field(default_factory=list)       # exports to import
     export_format: Literal["x-archive", "facebook-dyi", "auto"] = "auto"
-    poll_interval_seconds: float = check(lambda v: 0 <= v <= 86400, "seconds between 0 and 86400", default=60.0)
-    thread_window_days: float = check(lambda v: 0 <= v <= 3650, "days between 0 and 3650", default=14.0)
+    poll_interval_seconds: Annotated[float, check(lambda v: 0 <= v <= 86400, "seconds between 0 and 86400")] = 60.0
+    thread_window_days: Annotated[float, check(lambda v: 0 <= v <= 3650, "days between 0 and 3650")] = 14.0
     backfill: bool = True
-    page_size: int = check(lambda v: 1 <= v <= 1000, "an integer 1..1000", default=40)
-    stream_rewind_seconds: float = check(lambda v: 0 <= v <= 3600, "seconds between 0 and 3600", default=5.0)
+    page_size: Annotated[int, check(lambda v: 1 <= v <= 1000, "an integer 1..1000")] = 40
+    stream_rewind_seconds: Annotated[float, check(lambda v: 0 <= v <= 3600, "seconds between 0 and 3600")] = 5.0
+    # WebSocket (Jetstream): a larger message is refused before it is read, and the stream reconnects
+    stream_max_message_bytes: Annotated[int, check(lambda v: 1024 <= v <= 64 * 2**20, "bytes 1 KiB..64 MiB")] = 2**20
+    stream_ping_seconds: Annotated[float, check(lambda v: 1 <= v <= 600, "seconds between 1 and 600")] = 20.0
     data_dir: Path | None = None
-    metrics_port: int | None = check(lambda v: v is None or 0 <= v < 65536, "a TCP port or null", default=None)
+    metrics_port: Annotated[int | None, check(lambda v: v is None or 0 <= v < 65536, "a TCP port or null")] = None
     http: HttpSettings = field(default_factory=HttpSettings)
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
 

@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from archiefstroom.core.burgerbrief.settings import BurgerbriefSettings
 from archiefstroom.core.fields import check, secret
@@ -29,13 +29,13 @@ _topic = re.compile(r"^[A-Za-z0-9._\-]{1,249}$")
 
 @dataclass
 class KafkaSettings:
-    bootstrap_servers: list[str] = check(
-        lambda v: bool(v) and all(_host_port.match(s) for s in v), "a non-empty list of host:port",
-        default_factory=lambda: ["127.0.0.1:19092"])
+    bootstrap_servers: Annotated[
+        list[str], check(lambda v: bool(v) and all(_host_port.match(s) for s in v), "a non-empty list of host:port")
+    ] = field(default_factory=lambda: ["127.0.0.1:19092"])
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", None] = None
-    sasl_username: str | None = secret("ARCHIEFSTROOM_KAFKA_USERNAME")
-    sasl_password: str | None = secret("ARCHIEFSTROOM_KAFKA_PASSWORD")
+    sasl_username: Annotated[str | None, secret("ARCHIEFSTROOM_KAFKA_USERNAME")] = None
+    sasl_password: Annotated[str | None, secret("ARCHIEFSTROOM_KAFKA_PASSWORD")] = None
     ssl_cafile: str | None = None
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
@@ -49,27 +49,29 @@ class KafkaSettings:
 
 @dataclass
 class Topics:
-    raw: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.raw")
-    dead_letter: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.deadletter")
-    quarantine: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.quarantine")
+    raw: Annotated[str, check(_topic.match, "a Kafka topic name")] = "archiefstroom.raw"
+    dead_letter: Annotated[str, check(_topic.match, "a Kafka topic name")] = "archiefstroom.deadletter"
+    quarantine: Annotated[str, check(_topic.match, "a Kafka topic name")] = "archiefstroom.quarantine"
     # connectors' checkpoints (compacted, keyed by connector name), so a connector moved to another
     # machine resumes where it stopped; null = a file under the connector's data_dir (single host)
-    connector_checkpoints: str | None = check(lambda v: v is None or _topic.match(v), "a Kafka topic name or null",
-                                              default="archiefstroom.connector-checkpoints")
-    partitions: int = check(lambda v: 1 <= v <= 1000, "an integer 1..1000", default=3)
+    connector_checkpoints: Annotated[
+        str | None, check(lambda v: v is None or _topic.match(v), "a Kafka topic name or null")
+    ] = "archiefstroom.connector-checkpoints"
+    partitions: Annotated[int, check(lambda v: 1 <= v <= 1000, "an integer 1..1000")] = 3
 
 
 @dataclass
 class S3Settings:
-    endpoint_url: str | None = check(lambda v: v is None or v.startswith(("http://", "https://")),
-                                     "an http(s) URL or null for AWS", default="http://127.0.0.1:8333")
+    endpoint_url: Annotated[str | None, check(lambda v: v is None or v.startswith(("http://", "https://")),
+                                              "an http(s) URL or null for AWS")] = "http://127.0.0.1:8333"
     region: str = "us-east-1"
-    bucket: str = check(_bucket.match, "an S3 bucket name (3-63 lowercase letters, digits, dots, dashes)",
-                        default="archiefstroom-archive")
-    prefix: str = check(lambda v: not v.startswith("/") and not v.endswith("/"), "a key prefix without leading or trailing '/'",
-                        default="archive")
-    access_key_id: str | None = secret("ARCHIEFSTROOM_S3_ACCESS_KEY_ID", default="archiefstroom")
-    secret_access_key: str | None = secret("ARCHIEFSTROOM_S3_SECRET_ACCESS_KEY", default="archiefstroom-dev-secret")
+    bucket: Annotated[
+        str, check(_bucket.match, "an S3 bucket name (3-63 lowercase letters, digits, dots, dashes)")
+    ] = "archiefstroom-archive"
+    prefix: Annotated[str, check(lambda v: not v.startswith("/") and not v.endswith("/"),
+                                 "a key prefix without leading or trailing '/'")] = "archive"
+    access_key_id: Annotated[str | None, secret("ARCHIEFSTROOM_S3_ACCESS_KEY_ID")] = "archiefstroom"
+    secret_access_key: Annotated[str | None, secret("ARCHIEFSTROOM_S3_SECRET_ACCESS_KEY")] = "archiefstroom-dev-secret"
     object_lock: Literal["auto", "on", "off"] = "auto"
     create_bucket: bool = True
 
@@ -101,15 +103,16 @@ class PipelineSettings:
     # rotation, as flush.size and rotate.interval.ms in Confluent's S3 sink: a partition's
     # batch is written at this many records or this long after its first record; bigger
     # batches make fewer, fuller objects (one per retention group and month per batch)
-    batch_max_records: int = check(lambda v: 1 <= v <= 1_000_000, "an integer 1..1000000", default=10000)
-    batch_max_seconds: float = check(lambda v: 0.05 <= v <= 3600, "seconds between 0.05 and 3600", default=10.0)
-    max_event_bytes: int = check(lambda v: 1024 <= v <= 50_000_000, "bytes between 1 KiB and 50 MB", default=1_000_000)
+    batch_max_records: Annotated[int, check(lambda v: 1 <= v <= 1_000_000, "an integer 1..1000000")] = 10000
+    batch_max_seconds: Annotated[float, check(lambda v: 0.05 <= v <= 3600, "seconds between 0.05 and 3600")] = 10.0
+    max_event_bytes: Annotated[int, check(lambda v: 1024 <= v <= 50_000_000,
+                                          "bytes between 1 KiB and 50 MB")] = 1_000_000
     codec: Literal["deflate", "snappy", "zstandard", "null"] = "deflate"
-    poll_max_records: int = check(lambda v: 1 <= v <= 100_000, "an integer 1..100000", default=2000)
+    poll_max_records: Annotated[int, check(lambda v: 1 <= v <= 100_000, "an integer 1..100000")] = 2000
     # event-time watermark = latest event time read - this slack: how late (in event time) a
     # record may arrive and still count, e.g. a reaction a connector captures hours later
-    event_time_slack_seconds: float = check(lambda v: 0 <= v <= 7 * 86400, "seconds between 0 and 604800",
-                                            default=6 * 3600.0)
+    event_time_slack_seconds: Annotated[float, check(lambda v: 0 <= v <= 7 * 86400,
+                                                     "seconds between 0 and 604800")] = 6 * 3600.0
 
 
 @dataclass
@@ -118,13 +121,14 @@ class StackSettings:
     broker: Tansu (light, from a PyPI wheel: the default) or Apache Kafka 4.x in KRaft mode
     (jars from Maven Central, fetched by scripts/setup; needs Java 17)."""
     broker: Literal["tansu", "kafka"] = "tansu"
-    broker_port: int = check(lambda v: 1024 < v < 65536, "a TCP port 1025..65535", default=19092)
-    controller_port: int = check(lambda v: v == 0 or 1024 < v < 65536,
-                                 "a TCP port 1025..65535, or 0 for broker_port + 1 (Apache Kafka's KRaft controller)",
-                                 default=0)
-    s3_port: int = check(lambda v: 1024 < v < 55536, "a TCP port 1025..55535 (its gRPC port is +10000)", default=8333)
-    weed_port_base: int = check(lambda v: 1024 < v < 55500, "a TCP port 1025..55499 (uses base..base+6 and +10000)",
-                                default=9333)
+    broker_port: Annotated[int, check(lambda v: 1024 < v < 65536, "a TCP port 1025..65535")] = 19092
+    controller_port: Annotated[int, check(
+        lambda v: v == 0 or 1024 < v < 65536,
+        "a TCP port 1025..65535, or 0 for broker_port + 1 (Apache Kafka's KRaft controller)")] = 0
+    s3_port: Annotated[int, check(lambda v: 1024 < v < 55536,
+                                  "a TCP port 1025..55535 (its gRPC port is +10000)")] = 8333
+    weed_port_base: Annotated[int, check(lambda v: 1024 < v < 55500,
+                                         "a TCP port 1025..55499 (uses base..base+6 and +10000)")] = 9333
     durable_broker: bool = True
 
 
@@ -135,27 +139,32 @@ class CatalogSettings:
     announces every committed batch on `announce_topic`; `archiefstroom catalog run` indexes it,
     and so does a thread of `archiefstroom run` when `index_in_run` (the embedded default;
     a cluster runs `catalog run` as its own deployment)."""
-    url: str = check(lambda v: v.startswith(("sqlite:///", "postgresql://")),
-                     "sqlite:///PATH (relative to data_dir) or postgresql://...", default="sqlite:///catalog.sqlite")
-    password: str | None = secret("ARCHIEFSTROOM_CATALOG_PASSWORD")
-    announce_topic: str | None = check(lambda v: v is None or _topic.match(v),
-                                       "a Kafka topic name or null (no announcements)", default="archiefstroom.catalog")
+    url: Annotated[str, check(
+        lambda v: v.startswith(("sqlite:///", "postgresql://")),
+        "sqlite:///PATH (relative to data_dir) or postgresql://...")] = "sqlite:///catalog.sqlite"
+    password: Annotated[str | None, secret("ARCHIEFSTROOM_CATALOG_PASSWORD")] = None
+    announce_topic: Annotated[
+        str | None, check(lambda v: v is None or _topic.match(v), "a Kafka topic name or null (no announcements)")
+    ] = "archiefstroom.catalog"
     consumer_group: str = "archiefstroom-catalog"
     index_in_run: bool = True
     # processes that read and decode the announced Avro objects while the indexer writes (decoding
     # is most of the work); 0 decodes in the indexer itself, as the thread inside `run` always does
-    read_processes: int = check(lambda v: 0 <= v <= 64, "a number of processes 0..64", default=2)
+    read_processes: Annotated[int, check(lambda v: 0 <= v <= 64, "a number of processes 0..64")] = 2
 
 
 @dataclass
 class WebSettings:
-    """`archiefstroom web`: the archivists' web interface (reads the catalog and S3 only)."""
-    host: str = check(bool, "a host to bind", default="127.0.0.1")
-    port: int = check(lambda v: 1024 < v < 65536, "a TCP port 1025..65535", default=8480)
-    users_file: Path = Path("web-users.json")          # relative to data_dir
-    audit_log: Path = Path("web-audit.jsonl")          # relative to data_dir; append-only
-    session_secret: str | None = secret("ARCHIEFSTROOM_WEB_SECRET")
-    session_minutes: int = check(lambda v: 1 <= v <= 24 * 60, "minutes 1..1440", default=60)
+    """`archiefstroom web`: the archivists' web interface (reads the catalog and S3; its users
+    and audit log are tables of the catalog's database, `catalog.url`)."""
+    host: Annotated[str, check(bool, "a host to bind")] = "127.0.0.1"
+    port: Annotated[int, check(lambda v: 1024 < v < 65536, "a TCP port 1025..65535")] = 8480
+    # the files of versions before issue 16 (relative to data_dir), taken over into the
+    # database once, at the first start that finds them while its tables are empty
+    users_file: Path = Path("web-users.json")
+    audit_log: Path = Path("web-audit.jsonl")
+    session_secret: Annotated[str | None, secret("ARCHIEFSTROOM_WEB_SECRET")] = None
+    session_minutes: Annotated[int, check(lambda v: 1 <= v <= 24 * 60, "minutes 1..1440")] = 60
     # the cookie's Secure flag: set it when a TLS proxy is in front (browsers drop Secure
     # cookies that come over plain http from anything but localhost)
     secure_cookie: bool = False

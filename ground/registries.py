@@ -11,8 +11,6 @@ import hashlib
 import logging
 from pathlib import Path
 
-import yaml
-
 from archiefstroom.core.platforms.assessment import AssessmentsFile, PlatformAssessment
 from archiefstroom.core.rules.registry import (
     AccountsFile,
@@ -24,7 +22,7 @@ from archiefstroom.core.rules.registry import (
     unverified_routes,
 )
 from archiefstroom.ground.config import DEFAULT_CONFIG
-from archiefstroom.ground.settings import ConfigError, from_dict, load_yaml
+from archiefstroom.ground.settings import ConfigError, from_dict, line_in, load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -32,24 +30,6 @@ FILES = {"accounts": AccountsFile, "platforms": PlatformsFile, "selectielijst": 
          "hotspots": HotspotsFile}
 # read and checked with the others, but not part of the registry version: no rule decides on it
 ASSESSMENTS = "assessments"
-
-
-def _line_of(path: Path, keys) -> int | None:
-    """Line of the YAML node at `keys` (mapping keys and list indexes) in `path`."""
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, yaml.YAMLError):
-        return None
-    for k in keys:
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for kn, v in node.value if kn.value == str(k)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(k, int) and k < len(node.value):
-            node = node.value[k]
-        else:
-            node = None
-        if node is None:
-            return None
-    return node.start_mark.line + 1
 
 
 def load(settings, base: Path | None) -> Registry:
@@ -67,7 +47,7 @@ def load(settings, base: Path | None) -> Registry:
     named = {**files, ASSESSMENTS: settings.path(ASSESSMENTS, base)}
     for p in problems(reg)[:1]:
         path = named[p.file]
-        raise ConfigError(path, _line_of(path, p.path), p.field, p.expected.format(**named), p.got)
+        raise ConfigError(path, line_in(path, p.path), p.field, p.expected.format(**named), p.got)
     reg.warnings += unverified_routes(reg)
     digest = hashlib.sha256()
     for name in sorted(files):

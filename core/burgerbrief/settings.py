@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from archiefstroom.core.fields import check
 
@@ -31,21 +31,22 @@ _category = re.compile(r"^[0-9]+(\.[0-9]+)*[a-z]?$")
 @dataclass
 class BurgerbriefSettings:
     enabled: bool = True
-    threshold: float = check(lambda v: 0.0 < v < 1.0, "a number between 0 and 1 (exclusive)", default=0.5)
-    alert_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.burgerbrief.alerts")
-    feedback_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.burgerbrief.feedback")
+    threshold: Annotated[float, check(lambda v: 0.0 < v < 1.0, "a number between 0 and 1 (exclusive)")] = 0.5
+    alert_topic: Annotated[str, check(_topic.match, "a Kafka topic name")] = "archiefstroom.burgerbrief.alerts"
+    feedback_topic: Annotated[str, check(_topic.match, "a Kafka topic name")] = "archiefstroom.burgerbrief.feedback"
     model_path: Path | None = None
-    selectielijst_category: str = check(_category.match, "a selectielijst category code such as \"1.5\"", default="1.5")
+    selectielijst_category: Annotated[str, check(_category.match,
+                                                 "a selectielijst category code such as \"1.5\"")] = "1.5"
     keep_in_social_archive: bool = True
     # with keep_in_social_archive: false, a confirmed burgerbrief's new version goes here (archive_record JSON)
-    handover_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.burgerbrief.handover")
+    handover_topic: Annotated[str, check(_topic.match, "a Kafka topic name")] = "archiefstroom.burgerbrief.handover"
     government_authors: list[str] = field(default_factory=list)
     alert_format: Literal["avro", "json"] = "avro"
-    batch_size: int = check(lambda v: 1 <= v <= 100_000, "an integer 1..100000", default=256)
+    batch_size: Annotated[int, check(lambda v: 1 <= v <= 100_000, "an integer 1..100000")] = 256
     # share of burgerbrieven among live reactions, if known (e.g. 0.1 from webcare feedback): rescales the
     # calibrated score from the training set's share (about half) to this one. null = as calibrated.
-    base_rate: float | None = check(lambda v: v is None or 0.0 < v < 1.0, "null or a number between 0 and 1 (exclusive)",
-                                    default=None)
+    base_rate: Annotated[float | None, check(lambda v: v is None or 0.0 < v < 1.0,
+                                             "null or a number between 0 and 1 (exclusive)")] = None
 
     def validate(self):
         if self.alert_topic == self.feedback_topic:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 from archiefstroom.core.fields import check
 
@@ -74,7 +74,7 @@ class Capture:
 class Method:
     """A way to get the data out: an API, a stream, a webhook, an export or web archiving."""
     kind: Literal["api", "stream", "webhook", "export", "web archive"]
-    name: str = check(lambda v: bool(v.strip()), "a non-empty name of the API or export")
+    name: Annotated[str, check(lambda v: bool(v.strip()), "a non-empty name of the API or export")]
     access: str = TO_VERIFY          # who may use it, on which terms or tier
     rate_limits: str = TO_VERIFY
     connector: str = ""              # archiefstroom's connector, when there is one
@@ -114,7 +114,7 @@ class Duto:
 
 @dataclass
 class PlatformAssessment:
-    name: str = check(lambda v: bool(v.strip()), "the platform's name as people know it")
+    name: Annotated[str, check(lambda v: bool(v.strip()), "the platform's name as people know it")]
     checked: dt.date | None = None     # when these facts were last checked; None: never
     methods: list[Method] = field(default_factory=list)
     capture: Capture | None = None

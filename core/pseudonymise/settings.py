@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from archiefstroom.core.fields import check, secret
 
@@ -29,18 +29,18 @@ class VaultSettings:
     enabled: bool = False
     # postgresql://user@host:5432/vault (password from ARCHIEFSTROOM_VAULT_DB_PASSWORD), or
     # sqlite:///PATH (relative to data_dir); null = sqlite file vault.sqlite in `path`
-    url: str | None = check(lambda v: v is None or v.startswith(("sqlite:///", "postgresql://")),
-                            "sqlite:///PATH, postgresql://... or null", default=None)
-    password: str | None = secret("ARCHIEFSTROOM_VAULT_DB_PASSWORD")
+    url: Annotated[str | None, check(lambda v: v is None or v.startswith(("sqlite:///", "postgresql://")),
+                                     "sqlite:///PATH, postgresql://... or null")] = None
+    password: Annotated[str | None, secret("ARCHIEFSTROOM_VAULT_DB_PASSWORD")] = None
     # the embedded default's directory, OUTSIDE the archive bucket, own access rights; relative to data_dir
     path: Path = Path("vault")
-    key: str | None = secret("ARCHIEFSTROOM_VAULT_KEY")       # base64:<32 bytes> (AES-256-GCM)
+    key: Annotated[str | None, secret("ARCHIEFSTROOM_VAULT_KEY")] = None  # base64:<32 bytes> (AES-256-GCM)
     key_file: Path | None = None
     # the JSON-lines audit log of vaults before issue 16 (relative to data_dir): only
     # `reidentify import-segments` reads it; the audit log is now in the vault's database
     audit_log: Path = Path("vault/audit.jsonl")
-    roles: list[str] = check(lambda v: bool(v), "a non-empty list of roles allowed to re-identify",
-                             default_factory=lambda: ["privacy-officer", "woo-coordinator"])
+    roles: Annotated[list[str], check(lambda v: bool(v), "a non-empty list of roles allowed to re-identify")] = field(
+        default_factory=lambda: ["privacy-officer", "woo-coordinator"])
     # keep the original raw platform payload, encrypted, in the vault (authenticity evidence)
     store_raw: bool = True
 
@@ -53,8 +53,8 @@ class VaultSettings:
 class PseudonymisationSettings:
     enabled: bool = True
     # active pseudonym key: id + secret (env ARCHIEFSTROOM_PSEUDONYM_KEY, or key_file, or keyring_file)
-    key_id: str = check(_is_key_id, "a key id of letters, digits, '.', '_' or '-'", default="dev-insecure")
-    key: str | None = secret("ARCHIEFSTROOM_PSEUDONYM_KEY")
+    key_id: Annotated[str, check(_is_key_id, "a key id of letters, digits, '.', '_' or '-'")] = "dev-insecure"
+    key: Annotated[str | None, secret("ARCHIEFSTROOM_PSEUDONYM_KEY")] = None
     key_file: Path | None = None
     # a YAML key ring {active: ID, keys: {ID: "base64:..."}} for rotation; wins over key/key_file
     keyring_file: Path | None = None
@@ -62,7 +62,7 @@ class PseudonymisationSettings:
     allow_dev_key: bool = True
     # hex digits per token: 16 (64 bits) keeps collisions improbable across 10^9 values per label;
     # values below 16 are for key rings of old records (see keyring_file, token_hex_by_key)
-    token_hex: int = check(lambda v: 6 <= v <= 32, "an integer 6..32", default=16)
+    token_hex: Annotated[int, check(lambda v: 6 <= v <= 32, "an integer 6..32")] = 16
     recognizers: Literal["combined", "deduce", "own"] = "combined"
     # deduce lookup-structure cache (built once per machine, ~75 MB); relative paths are under data_dir.
     # Default: $ARCHIEFSTROOM_DEDUCE_CACHE or ~/.cache/archiefstroom/deduce (shared by all data dirs)
@@ -84,7 +84,7 @@ class KeyRingFile:
     """YAML key ring: `active: ID` and `keys: {ID: "base64:..."}` (the file itself is a secret, mode 0600)."""
     active: str
     keys: dict[str, str]
-    token_hex: int = check(lambda v: 6 <= v <= 32, "an integer 6..32", default=16)
+    token_hex: Annotated[int, check(lambda v: 6 <= v <= 32, "an integer 6..32")] = 16
     # keys whose tokens have another length (older keys made with 6 hex digits keep them)
     token_hex_by_key: dict[str, int] = field(default_factory=dict)
 

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 from archiefstroom.core.fields import check
 from archiefstroom.core.platforms.assessment import AssessmentsFile, assess
@@ -45,7 +45,7 @@ class Organisation:
 @dataclass
 class Account:
     platform: Literal["x", "facebook", "instagram", "linkedin", "youtube", "mastodon", "bluesky"]
-    id: str = check(lambda v: bool(v.strip()), "a non-empty account id")
+    id: Annotated[str, check(lambda v: bool(v.strip()), "a non-empty account id")]
     type: Literal["corporate", "hybrid", "private"] = "corporate"
     organisation: str | None = None
     handle: str | None = None
@@ -91,21 +91,18 @@ class PlatformCapability:
     harvest_deletes: bool = True
     # harvest window (issue 17): days after the thread's root post during which reactions are
     # harvested, per account type; an account type not named here takes the file's default
-    harvest_window_days: dict[Literal["corporate", "hybrid"], int] = check(
-        lambda v: all(1 <= d <= HARVEST_MAX_DAYS for d in v.values()), "days between 1 and 3660 per account type",
-        default_factory=dict)
-
-    def validate(self):
-        wrong = sorted(set(self.harvest_window_days) - {"corporate", "hybrid"})
-        if wrong:
-            raise ValueError(f"harvest_window_days: expected account types corporate or hybrid, got {wrong[0]}")
+    harvest_window_days: Annotated[
+        dict[Literal["corporate", "hybrid"], int],
+        check(lambda v: all(1 <= d <= HARVEST_MAX_DAYS for d in v.values()),
+              "days between 1 and 3660 per account type"),
+    ] = field(default_factory=dict)
 
 
 @dataclass
 class PlatformsFile:
     platforms: dict[str, PlatformCapability] = field(default_factory=dict)
     # the harvest window of every platform and account type not given per platform (issue 17)
-    harvest_window_days: int = check(lambda v: 1 <= v <= HARVEST_MAX_DAYS, "days between 1 and 3660", default=30)
+    harvest_window_days: Annotated[int, check(lambda v: 1 <= v <= HARVEST_MAX_DAYS, "days between 1 and 3660")] = 30
 
 
 # -- selectielijst ----------------------------------------------------------------
@@ -159,14 +156,15 @@ class Selectielijst:
 
 @dataclass
 class Hotspot:
-    name: str = check(lambda v: bool(re.fullmatch(r"[A-Za-z0-9._\-]+", v)), "a name of letters, digits, . _ -")
+    name: Annotated[str, check(lambda v: bool(re.fullmatch(r"[A-Za-z0-9._\-]+", v)),
+                               "a name of letters, digits, . _ -")]
     start: dt.date = dt.date.min
     end: dt.date = dt.date.max
     description: str = ""
     terms: list[str] = field(default_factory=list)
     hashtags: list[str] = field(default_factory=list)
-    accounts: list[str] = check(lambda v: all(":" in a for a in v), "accounts as 'platform:account id'",
-                                default_factory=list)
+    accounts: Annotated[list[str], check(lambda v: all(":" in a for a in v),
+                                         "accounts as 'platform:account id'")] = field(default_factory=list)
 
     def validate(self):
         if self.end < self.start:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from archiefstroom.core.fields import check
 
@@ -31,26 +31,26 @@ class RulesSettings:
     hotspots: Path = Path("registry/hotspots.yaml")
     assessments: Path = Path("registry/assessments.yaml")   # issue 17: platform assessments
     # rule 5/7/8: how long (event time) a citizen post waits for a government reaction
-    hold_window_hours: float = check(lambda v: 0 < v <= 24 * 366, "hours between 0 and 8784", default=72.0)
+    hold_window_hours: Annotated[float, check(lambda v: 0 < v <= 24 * 366, "hours between 0 and 8784")] = 72.0
     # compacted topic where the sink keeps held items, so a hold survives a crash after commit
-    held_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.held")
+    held_topic: Annotated[str, check(_topic.match, "a Kafka topic name")] = "archiefstroom.held"
     restore_holds: bool = True
     # rule 10: compacted topic where the sink keeps every archived edit/delete (no text, no actor),
     # so an edit after a restart still links to the previous version
-    versions_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.versions")
+    versions_topic: Annotated[str, check(_topic.match, "a Kafka topic name")] = "archiefstroom.versions"
     restore_versions: bool = True
     # issue 17: seal a thread when its harvest window (registry: platforms.yaml) closes by event
-    # time. Off by default in this version: turning it on adds a keyed stage before the sink
-    seal_threads: bool = False
+    # time (docs/harvest-window.md); false leaves threads open for good (no keyed stage before the sink)
+    seal_threads: bool = True
     # compacted topic of the open threads' items (ids, versions, SHA-256, rule; no text, no actor)
     # and of the sealed threads, so a seal after a restart still holds what came before it
-    threads_topic: str = check(_topic.match, "a Kafka topic name", default="archiefstroom.threads")
+    threads_topic: Annotated[str, check(_topic.match, "a Kafka topic name")] = "archiefstroom.threads"
     restore_threads: bool = True
     # a reaction after the seal: counted and dropped (R-late-reaction), or archived as a late
     # addendum linked to the seal (and counted)
     late_reactions: Literal["count", "addendum"] = "count"
     # rule 6: text attached to government reposts of third-party content
-    disclaimer: str = check(lambda v: bool(v.strip()), "a non-empty disclaimer text", default=DEFAULT_DISCLAIMER)
+    disclaimer: Annotated[str, check(lambda v: bool(v.strip()), "a non-empty disclaimer text")] = DEFAULT_DISCLAIMER
 
     def path(self, name: str, base: Path | None) -> Path:
         """Registry file `name` (accounts, platforms, selectielijst, hotspots, assessments) resolved against `base`."""
