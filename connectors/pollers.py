@@ -38,7 +38,8 @@ class Connector:
         self.metrics = metrics or Metrics(settings.connector_name)
         self.stop = stop or threading.Event()
         h = settings.http
-        self.http = http or HttpClient(timeout=h.timeout_seconds, max_retries=h.max_retries,
+        self.http = http or HttpClient(timeout=h.timeout_seconds, connect_timeout=h.connect_timeout_seconds,
+                                       max_retries=h.max_retries,
                                        backoff_base=h.backoff_base_seconds, backoff_max=h.backoff_max_seconds,
                                        max_wait=h.max_rate_limit_wait_seconds, headers=self.auth_headers(),
                                        metrics=self.metrics, stop=self.stop)
@@ -67,6 +68,16 @@ class Connector:
 
     def commit(self) -> None:
         self.cp.save()
+
+    def dead_letter(self, text: str, exc: Exception) -> None:
+        """A payload that cannot be read goes to the dead-letter topic with its reason (the error's
+        type and the parser's words, never the payload's content), and the stream goes on: a
+        reconnect would only meet it again."""
+        reason = f"{type(exc).__name__}: {exc}" if isinstance(exc, NormaliseError) else type(exc).__name__
+        self.sink.dead_letter(text.encode("utf-8", "replace"), f"not readable as {self.settings.platform}: {reason}",
+                              f"connector:{self.settings.connector_name}")
+        self.metrics.inc("dead_letters")
+        log.warning("%s: a payload was dead-lettered (%s)", self.settings.connector_name, type(exc).__name__)
 
     def window_days(self, account=None) -> float:
         """How long a thread is followed: the connector's window, cut to the harvest window the

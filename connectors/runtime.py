@@ -11,26 +11,26 @@ the file form (Checkpoint) remains for --dry-run and single-host set-ups.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import json
 import logging
 import os
 import random
-import socket
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
+
+import httpx
+import tenacity
 
 from archiefstroom.core.envelope import raw_message
 from archiefstroom.ground import kafka as kafka_clients
+from archiefstroom.ground import metrics as ground_metrics
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +38,61 @@ log = logging.getLogger(__name__)
 # ------------------------------------------------------------------ metrics
 
 class Metrics:
-    """Counters and gauges of one connector, rendered in Prometheus text format."""
+    """One connector's counters, gauges and histograms, counted into the process's one
+    Prometheus registry (ground/metrics.py) as `archiefstroom_connector_<name>` with a
+    `connector` label, plus the labels a metric declares (`reason`, `outcome`).
+
+    `counters` and `gauges` hold what this object itself counted (summed over the extra
+    labels), for tests and summaries; the registry sums every object of one connector name."""
+
+    COUNTERS = {
+        "events_captured": ("canonical events the sink acknowledged", ()),
+        "errors": ("failed platform requests, polls and deliveries", ()),
+        "dead_letters": ("platform payloads no normaliser could read, put on the dead-letter topic", ()),
+        "http_requests": ("requests sent to the platform API", ()),
+        "http_retries": ("platform API requests retried", ()),
+        "rate_limited": ("throttling answers of the platform API", ()),
+        "webhook_rejected": ("webhook requests refused: verification, signature, size or time", ("reason",)),
+    }
+    GAUGES = {
+        "lag_seconds": ("capture time minus the creation time of the newest captured item", ()),
+        "last_success_timestamp": ("when events were last acknowledged by the sink (epoch seconds)", ()),
+        "webhook_requests_in_progress": ("webhook requests being read or stored now", ()),
+    }
+    HISTOGRAMS = {
+        "webhook_request_seconds": ("webhook POST from its headers to the answer, by outcome", ("outcome",),
+                                    (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)),
+    }
 
     def __init__(self, connector: str):
         self.connector = connector
         self._lock = threading.Lock()
-        self.counters: dict[str, float] = {k: 0 for k in (
-            "events_captured", "errors", "http_requests", "http_retries", "rate_limited", "webhook_rejected")}
+        self.counters: dict[str, float] = {name: 0 for name in self.COUNTERS}
         self.gauges: dict[str, float] = {"lag_seconds": 0.0, "last_success_timestamp": 0.0}
+        for name, (_, labels) in self.COUNTERS.items():
+            if not labels:   # shown at 0 from the start, as a scraper expects
+                self._counter(name, labels).labels(connector=connector)
+        for name in self.gauges:
+            self._gauge(name).labels(connector=connector)
 
-    def inc(self, name: str, by: float = 1) -> None:
+    def inc(self, name: str, by: float = 1, **labels: str) -> None:
+        self._counter(name, tuple(sorted(labels))).labels(connector=self.connector, **labels).inc(by)
         with self._lock:
             self.counters[name] = self.counters.get(name, 0) + by
 
     def set(self, name: str, value: float) -> None:
+        self._gauge(name).labels(connector=self.connector).set(value)
         with self._lock:
             self.gauges[name] = value
+
+    def observe(self, name: str, value: float, **labels: str) -> None:
+        doc, names, buckets = self.HISTOGRAMS[name]
+        ground_metrics.histogram(f"archiefstroom_connector_{name}", doc, ("connector", *names), buckets) \
+            .labels(connector=self.connector, **labels).observe(value)
+
+    def in_progress(self, name: str):
+        """A context manager that counts itself in gauge `name` while it runs."""
+        return self._gauge(name).labels(connector=self.connector).track_inprogress()
 
     def observe_events(self, events: list[dict], now: float | None = None) -> None:
         if not events:
@@ -64,35 +103,17 @@ class Metrics:
         self.set("lag_seconds", max(0.0, now - newest))
         self.set("last_success_timestamp", now)
 
-    def render(self) -> str:
-        lines = []
-        with self._lock:
-            for name, value in sorted(self.counters.items()):
-                lines += [f"# TYPE archiefstroom_connector_{name}_total counter",
-                          f'archiefstroom_connector_{name}_total{{connector="{self.connector}"}} {value}']
-            for name, value in sorted(self.gauges.items()):
-                lines += [f"# TYPE archiefstroom_connector_{name} gauge",
-                          f'archiefstroom_connector_{name}{{connector="{self.connector}"}} {value}']
-        return "\n".join(lines) + "\n"
+    def serve(self, host: str, port: int):
+        """The process's metrics on http://host:port/metrics (ground.metrics.serve)."""
+        return ground_metrics.serve(host, port)
 
-    def serve(self, host: str, port: int) -> ThreadingHTTPServer:
-        metrics = self
+    def _counter(self, name: str, labels: tuple[str, ...]):
+        doc, declared = self.COUNTERS.get(name, (f"connector {name.replace('_', ' ')}", labels))
+        return ground_metrics.counter(f"archiefstroom_connector_{name}", doc, ("connector", *declared))
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = metrics.render().encode()
-                self.send_response(200 if self.path.startswith("/metrics") else 404)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        server = ThreadingHTTPServer((host, port), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True, name="metrics").start()
-        return server
+    def _gauge(self, name: str):
+        doc, _ = self.GAUGES.get(name, (f"connector {name.replace('_', ' ')}", ()))
+        return ground_metrics.gauge(f"archiefstroom_connector_{name}", doc, ("connector",))
 
 
 def epoch(value) -> float:
@@ -229,9 +250,13 @@ class ListSink:
 
     def __init__(self):
         self.events: list[dict] = []
+        self.dead: list[tuple[bytes, str, str]] = []
 
     def send(self, events: list[dict]) -> None:
         self.events.extend(events)
+
+    def dead_letter(self, payload: bytes, reason: str, source: str) -> None:
+        self.dead.append((payload, reason, source))
 
     def close(self) -> None:
         pass
@@ -245,7 +270,7 @@ class KafkaSink:
     """
 
     def __init__(self, cfg, producer=None):
-        self.topic = cfg.topics.raw
+        self.topic, self.dead_topic = cfg.topics.raw, cfg.topics.dead_letter
         self.producer = producer or kafka_clients.producer(cfg.kafka)
 
     def send(self, events: list[dict]) -> None:
@@ -257,6 +282,12 @@ class KafkaSink:
         self.producer.flush()
         for f in futures:
             f.get(timeout=60)
+
+    def dead_letter(self, payload: bytes, reason: str, source: str) -> None:
+        """A platform payload no connector can read, on the pipeline's dead-letter topic with
+        the same headers (reason, source, code) as the pipeline's own; returns once acknowledged."""
+        headers = [("reason", reason.encode()), ("source", source.encode()), ("code", b"connector")]
+        self.producer.send(self.dead_topic, value=payload, key=source.encode(), headers=headers).get(timeout=60)
 
     def close(self) -> None:
         self.producer.close()
@@ -271,6 +302,9 @@ class StdoutSink:
             self.stream.write(json.dumps(ev, ensure_ascii=False, separators=(",", ":")) + "\n")
         self.stream.flush()
 
+    def dead_letter(self, payload: bytes, reason: str, source: str) -> None:
+        log.warning("%s: a payload of %d bytes would be dead-lettered (%s)", source, len(payload), reason)
+
     def close(self) -> None:
         pass
 
@@ -281,7 +315,7 @@ class HttpError(RuntimeError):
     """A request failed for good (no personal data: only status and URL path)."""
 
     def __init__(self, status: int | None, url: str, message: str):
-        path = urllib.parse.urlsplit(url).path
+        path = httpx.URL(url).path
         super().__init__(f"HTTP {status or '-'} for {path}: {message}")
         self.status = status
 
@@ -301,25 +335,40 @@ RATE_LIMIT_ERROR_CODES = {4, 17, 32, 613}             # Meta Graph API throttlin
 YOUTUBE_RATE_REASONS = ("rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded")
 
 
-class HttpClient:
-    """GET/POST with retries: 429 (Retry-After, x-rate-limit-reset, X-RateLimit-Reset, RateLimit-Reset),
-    platform throttling answers, 5xx and network errors, with exponential backoff and full jitter.
-    When a response says the remaining quota is zero, the next request waits for the reset."""
+class _Retry(Exception):
+    """An attempt worth repeating: `delay` seconds as the server said, or None for backoff."""
 
-    def __init__(self, *, timeout: float = 30, max_retries: int = 8, backoff_base: float = 1.0,
-                 backoff_max: float = 300.0, max_wait: float = 900.0, headers: dict | None = None,
-                 metrics: Metrics | None = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time, rng: random.Random | None = None,
-                 stop: threading.Event | None = None):
-        self.timeout, self.max_retries = timeout, max_retries
+    def __init__(self, reason: str, delay: float | None = None):
+        super().__init__(reason)
+        self.reason, self.delay = reason, delay
+
+
+class HttpClient:
+    """GET/POST on one pooled httpx client (HTTP/2 where the server offers it) with retries:
+    429 (Retry-After, x-rate-limit-reset, X-RateLimit-Reset, RateLimit-Reset), platform throttling
+    answers, 5xx and network errors (a read timeout included: a stalled body), with exponential
+    backoff and jitter. The policy is one tenacity `Retrying`. When a response says the remaining
+    quota is zero, the next request waits for the reset."""
+
+    def __init__(self, *, timeout: float = 30, connect_timeout: float = 10, max_retries: int = 8,
+                 backoff_base: float = 1.0, backoff_max: float = 300.0, max_wait: float = 900.0,
+                 headers: dict | None = None, metrics: Metrics | None = None,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
+                 rng: random.Random | None = None, stop: threading.Event | None = None):
         self.backoff_base, self.backoff_max, self.max_wait = backoff_base, backoff_max, max_wait
         self.headers = {"User-Agent": "archiefstroom-connector/1.0", "Accept": "application/json", **(headers or {})}
+        # the read timeout bounds every wait for bytes, so it is also what notices a stalled stream
+        self.client = httpx.Client(http2=True, follow_redirects=True, default_encoding="utf-8",
+                                   timeout=httpx.Timeout(timeout, connect=min(connect_timeout, timeout)))
         self.metrics = metrics or Metrics("http")
         self._sleep, self.clock = sleep, clock
         self.rng = rng or random.Random()
         self.stop = stop
         self._not_before = 0.0
         self.waits: list[float] = []   # every wait taken, for tests and debugging
+        self.retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Retry), stop=tenacity.stop_after_attempt(max_retries + 1),
+            wait=self._delay, sleep=self.wait, before_sleep=self._count_retry, retry_error_callback=self._give_up)
 
     def wait(self, seconds: float) -> None:
         seconds = max(0.0, min(seconds, self.max_wait))
@@ -335,64 +384,73 @@ class HttpClient:
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
     def get(self, url: str, params: dict | None = None, headers: dict | None = None) -> Response:
-        if params:
-            query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
-            url = f"{url}{'&' if '?' in url else '?'}{query}"
-        return self.request("GET", url, headers=headers)
+        return self.request("GET", url, params=params, headers=headers)
 
-    def open_stream(self, url: str, headers: dict | None = None):
-        """An open streaming response (SSE, JSON lines); retries the connect like `request`."""
-        return self._send("GET", url, None, headers, stream=True)
+    def request(self, method: str, url: str, body: bytes | None = None, headers: dict | None = None,
+                params: dict | None = None) -> Response:
+        resp = self.retrying(self._attempt, method, url, body, headers, params, False)
+        return Response(resp.status_code, dict(resp.headers), resp.content.decode("utf-8"), str(resp.url))
 
-    def request(self, method: str, url: str, body: bytes | None = None, headers: dict | None = None) -> Response:
-        return self._send(method, url, body, headers, stream=False)
+    @contextlib.contextmanager
+    def stream(self, url: str, headers: dict | None = None) -> Iterator[httpx.Response]:
+        """An open streaming response (SSE, JSON lines; read with `iter_lines`); the connect is
+        retried like `request`, a stall past the read timeout raises httpx.ReadTimeout."""
+        resp = self.retrying(self._attempt, "GET", url, None, headers, None, True)
+        try:
+            yield resp
+        finally:
+            resp.close()
 
-    def _send(self, method, url, body, headers, stream):
-        attempt = 0
-        while True:
-            pause = self._not_before - self.clock()
-            if pause > 0:
-                self.wait(pause)
-            self.metrics.inc("http_requests")
-            req = urllib.request.Request(url, data=body, method=method, headers={**self.headers, **(headers or {})})
-            try:
-                resp = urllib.request.urlopen(req, timeout=self.timeout)
-                hdrs = {k.lower(): v for k, v in resp.headers.items()}
-                self._note_quota(hdrs)
-                if stream:
-                    return resp
-                text = resp.read().decode("utf-8")
-                resp.close()
-                return Response(resp.status, hdrs, text, url)
-            except urllib.error.HTTPError as exc:
-                hdrs = {k.lower(): v for k, v in (exc.headers or {}).items()}
-                text = exc.read().decode("utf-8", "replace") if exc.fp else ""
-                delay = self._retry_delay(exc.code, hdrs, text, attempt)
-                if delay is None:
-                    self.metrics.inc("errors")
-                    raise HttpError(exc.code, url, "not retryable") from None
-                reason = f"HTTP {exc.code}"
-            except (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError) as exc:
-                delay, reason = self.backoff(attempt), type(getattr(exc, "reason", exc)).__name__
-            if attempt >= self.max_retries:
-                self.metrics.inc("errors")
-                raise HttpError(None, url, f"gave up after {attempt + 1} attempts ({reason})")
-            attempt += 1
-            self.metrics.inc("http_retries")
-            log.info("retrying %s in %.1fs (%s)", urllib.parse.urlsplit(url).path, delay, reason)
-            self.wait(delay)
+    def _attempt(self, method, url, body, headers, params, stream) -> httpx.Response:
+        pause = self._not_before - self.clock()
+        if pause > 0:
+            self.wait(pause)
+        self.metrics.inc("http_requests")
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        target = httpx.URL(url).copy_merge_params(query) if query else url
+        req = self.client.build_request(method, target, content=body, headers={**self.headers, **(headers or {})})
+        try:
+            resp = self.client.send(req, stream=stream)
+            if stream and not resp.is_success:
+                try:
+                    resp.read()
+                finally:
+                    resp.close()
+        except httpx.TransportError as exc:
+            raise _Retry(type(exc).__name__) from None
+        hdrs = dict(resp.headers)
+        if resp.is_success:
+            self._note_quota(hdrs)
+            return resp
+        raise self._failure(resp.status_code, hdrs, resp.content.decode("utf-8", "replace"), url)
 
-    def _retry_delay(self, status: int, hdrs: dict, text: str, attempt: int) -> float | None:
+    def _failure(self, status: int, hdrs: dict, text: str, url: str) -> Exception:
+        """What an unsuccessful answer means: a _Retry (after the wait the server asked for, if it
+        did) or, when repeating cannot help, an HttpError."""
         throttled = status in (420, 429)
         if status in (400, 403) and text:
             throttled = any(r in text for r in YOUTUBE_RATE_REASONS) or _meta_throttled(text)
         if throttled:
             self.metrics.inc("rate_limited")
-            told = self._reset_delay(hdrs)
-            return told if told is not None else self.backoff(attempt)
+            return _Retry(f"HTTP {status}", self._reset_delay(hdrs))
         if status >= 500 or status == 408:
-            return self.backoff(attempt)
-        return None
+            return _Retry(f"HTTP {status}")
+        self.metrics.inc("errors")
+        return HttpError(status, url, "not retryable")
+
+    def _delay(self, state: tenacity.RetryCallState) -> float:
+        told = state.outcome.exception().delay
+        return told if told is not None else self.backoff(state.attempt_number - 1)
+
+    def _count_retry(self, state: tenacity.RetryCallState) -> None:
+        self.metrics.inc("http_retries")
+        log.info("retrying %s in %.1fs (%s)", httpx.URL(state.args[1]).path, state.upcoming_sleep,
+                 state.outcome.exception().reason)
+
+    def _give_up(self, state: tenacity.RetryCallState):
+        self.metrics.inc("errors")
+        raise HttpError(None, state.args[1], f"gave up after {state.attempt_number} attempts "
+                                             f"({state.outcome.exception().reason})")
 
     def _reset_delay(self, hdrs: dict) -> float | None:
         """Seconds to wait as the server says, from whichever header it uses."""

@@ -1,23 +1,24 @@
-"""Streaming connectors: Mastodon streaming (SSE), X filtered stream (JSON lines) and
-Bluesky Jetstream (WebSocket, stdlib client).
+"""Streaming connectors: Mastodon streaming (SSE) and X filtered stream (JSON lines) on the
+connector's httpx client, Bluesky Jetstream (WebSocket) on websockets' sync client.
 
 Streams drop; on every (re)connect the catch-up poller runs first (Mastodon, X),
 so what passed while disconnected is fetched by cursor; Jetstream resumes from
 its own cursor (time_us, rewound a few seconds). Repeats keep their event ids.
+A stream that stays silent past the read timeout (`http.timeout_seconds`) counts as
+stalled and is reconnected.
 """
 from __future__ import annotations
 
-import base64
 import collections
-import hashlib
 import json
 import logging
-import os
-import socket
-import ssl
-import struct
 import time
 import urllib.parse
+
+import httpx
+from websockets.exceptions import ConnectionClosedOK, WebSocketException
+from websockets.protocol import State
+from websockets.sync.client import connect
 
 from archiefstroom.connectors import bluesky, mastodon, x
 from archiefstroom.connectors.base import Body, NormaliseError, check_event, sse_frames
@@ -25,6 +26,10 @@ from archiefstroom.connectors.pollers import Connector, MastodonPoller, XPoller,
 from archiefstroom.connectors.runtime import HttpError
 
 log = logging.getLogger(__name__)
+
+# what a payload nobody can read raises in a normaliser (RecursionError: nesting deeper than the
+# parser goes): dead-lettered, never a reconnect that would meet it again
+UNREADABLE = (NormaliseError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
 
 
 class StreamConnector(Connector):
@@ -47,7 +52,7 @@ class StreamConnector(Connector):
                 self.consume()
             except InterruptedError:
                 return
-            except (HttpError, OSError, NormaliseError, ValueError, ConnectionError) as exc:
+            except (HttpError, httpx.HTTPError, WebSocketException, OSError, NormaliseError, ValueError) as exc:
                 self.metrics.inc("errors")
                 log.warning("%s: stream interrupted (%s)", self.settings.connector_name, type(exc).__name__)
             failures = 0 if time.monotonic() - started > 60 else failures + 1
@@ -56,7 +61,11 @@ class StreamConnector(Connector):
 
     def handle(self, body: Body) -> list[dict]:
         ctx = self.ctx(self.settings.accounts[0] if len(self.settings.accounts) == 1 else None)
-        events = self.keep([check_event(e) for e in self.normalise_frame(body, ctx)])
+        try:
+            events = self.keep([check_event(e) for e in self.normalise_frame(body, ctx)])
+        except UNREADABLE as exc:
+            self.dead_letter(body.text, exc)
+            return []
         self.emit(events)
         return events
 
@@ -75,9 +84,8 @@ class MastodonStream(StreamConnector):
 
     def consume(self) -> None:
         url = self.settings.stream or f"{self.settings.api}/api/v1/streaming/user"
-        resp = self.http.open_stream(url, headers={"Accept": "text/event-stream"})
-        with resp:
-            for event, data in sse_frames(resp):
+        with self.http.stream(url, headers={"Accept": "text/event-stream"}) as resp:
+            for event, data in sse_frames(resp.iter_lines()):
                 if self.stop.is_set():
                     return
                 if event not in ("update", "status.update", "delete", "notification", "conversation"):
@@ -99,111 +107,22 @@ class XFilteredStream(StreamConnector):
 
     def consume(self) -> None:
         query = urllib.parse.urlencode(X_FIELDS)
-        resp = self.http.open_stream(f"{self.settings.stream}?{query}")
-        with resp:
-            for raw in resp:
+        with self.http.stream(f"{self.settings.stream}?{query}") as resp:
+            for line in resp.iter_lines():
                 if self.stop.is_set():
                     return
-                line = raw.decode("utf-8").strip()
-                if line:
-                    self.handle(Body.parse(line))
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    body = Body.parse(line)
+                except NormaliseError as exc:
+                    self.dead_letter(line, exc)
+                    continue
+                self.handle(body)
 
     def normalise_frame(self, body, ctx):
         return x.normalise(body, ctx)
-
-
-# ------------------------------------------------------------------ WebSocket (RFC 6455), client side
-
-class WebSocket:
-    GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-    def __init__(self, url: str, timeout: float = 30, headers: dict | None = None):
-        u = urllib.parse.urlsplit(url)
-        port = u.port or (443 if u.scheme == "wss" else 80)
-        sock = socket.create_connection((u.hostname, port), timeout=timeout)
-        if u.scheme == "wss":
-            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=u.hostname)
-        key = base64.b64encode(os.urandom(16)).decode()
-        path = (u.path or "/") + (f"?{u.query}" if u.query else "")
-        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-        sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {u.hostname}:{port}\r\nUpgrade: websocket\r\n"
-                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                      f"{extra}\r\n").encode())
-        self.sock, self._buf = sock, b""
-        head = self._until(b"\r\n\r\n").decode("latin-1")
-        status = head.split("\r\n", 1)[0]
-        accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode()).digest()).decode()
-        if " 101 " not in status + " " or accept not in head:
-            sock.close()
-            raise ConnectionError(f"WebSocket handshake refused ({status[:40]})")
-
-    def _until(self, marker: bytes) -> bytes:
-        while marker not in self._buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed")
-            self._buf += chunk
-        head, _, self._buf = self._buf.partition(marker)
-        return head
-
-    def _read(self, n: int) -> bytes:
-        while len(self._buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed")
-            self._buf += chunk
-        out, self._buf = self._buf[:n], self._buf[n:]
-        return out
-
-    def send(self, opcode: int, payload: bytes = b"") -> None:
-        mask = os.urandom(4)
-        n = len(payload)
-        head = bytes([0x80 | opcode])
-        if n < 126:
-            head += bytes([0x80 | n])
-        elif n < 65536:
-            head += bytes([0x80 | 126]) + struct.pack("!H", n)
-        else:
-            head += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-
-    def messages(self):
-        """Text/binary messages until the server closes; answers pings."""
-        parts, kind = [], None
-        while True:
-            b1, b2 = self._read(2)
-            fin, opcode = b1 & 0x80, b1 & 0x0F
-            n = b2 & 0x7F
-            if n == 126:
-                n = struct.unpack("!H", self._read(2))[0]
-            elif n == 127:
-                n = struct.unpack("!Q", self._read(8))[0]
-            mask = self._read(4) if b2 & 0x80 else None
-            payload = self._read(n)
-            if mask:
-                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-            if opcode == 0x8:
-                return
-            if opcode == 0x9:
-                self.send(0xA, payload)
-                continue
-            if opcode == 0xA:
-                continue
-            if opcode in (0x1, 0x2):
-                parts, kind = [payload], opcode
-            else:
-                parts.append(payload)
-            if fin:
-                data = b"".join(parts)
-                yield data.decode("utf-8") if kind == 0x1 else data
-                parts = []
-
-    def close(self) -> None:
-        try:
-            self.send(0x8, struct.pack("!H", 1000))
-        except OSError:
-            pass
-        self.sock.close()
 
 
 class Jetstream(StreamConnector):
@@ -227,29 +146,49 @@ class Jetstream(StreamConnector):
         return f"{self.settings.stream}?{urllib.parse.urlencode(params)}"
 
     def consume(self) -> None:
-        ws = WebSocket(self.url(), timeout=self.settings.http.timeout_seconds)
+        """One connection: permessage-deflate when the server accepts it, keep-alive pings, and
+        any message over `stream_max_message_bytes` refused from its frame header on (its length
+        is read, never its payload); a refusal ends the connection and `run` reconnects."""
+        s = self.settings
         batch, last = [], None
-        try:
-            for msg in ws.messages():
-                if self.stop.is_set():
-                    break
-                body = Body.parse(msg if isinstance(msg, str) else msg.decode("utf-8"))
-                last = body.doc.get("time_us") or last
-                batch += self.keep(bluesky.normalise(body, self.ctx()))
-                if len(batch) >= self.BATCH:
-                    self._flush(batch, last)
-                    batch = []
-        finally:
-            self._flush(batch, last)
-            ws.close()
+        with connect(self.url(), compression="deflate", max_size=s.stream_max_message_bytes,
+                     ping_interval=s.stream_ping_seconds, ping_timeout=s.stream_ping_seconds,
+                     open_timeout=s.http.connect_timeout_seconds, close_timeout=CLOSE_TIMEOUT,
+                     user_agent_header="archiefstroom-connector/1.0") as ws:
+            try:
+                for msg in _messages(ws, s.http.timeout_seconds):
+                    if self.stop.is_set():
+                        break
+                    text = msg if isinstance(msg, str) else msg.decode("utf-8", "replace")
+                    try:
+                        body = Body.parse(text)
+                        last = body.doc.get("time_us") or last
+                        if self.concerns(body):
+                            batch += [check_event(e) for e in self.keep(bluesky.normalise(body, self.ctx()))]
+                    except UNREADABLE as exc:
+                        self.dead_letter(text, exc)
+                    if len(batch) >= self.BATCH:
+                        self._flush(batch, last)
+                        batch = []
+            finally:
+                self._flush(batch, last)
 
     def _flush(self, batch: list[dict], cursor) -> None:
-        for ev in batch:
-            check_event(ev)
         self.emit(batch)
         if cursor:
             self.cp.set("cursor", cursor)
             self.commit()
+
+    def concerns(self, body: Body) -> bool:
+        """Whether a message may touch the accounts: it names one of their DIDs (every URI `keep`
+        looks at is in the text), or it deletes a record captured earlier. Only those are
+        normalised: the rest of the network's messages cost a JSON parse, so the connector keeps
+        up with the firehose (bench/jetstream.py)."""
+        if any(did in body.text for did in self.dids):
+            return True
+        commit = body.doc.get("commit") or {}
+        return commit.get("operation") == "delete" and \
+            f"at://{body.doc.get('did')}/{commit.get('collection')}/{commit.get('rkey')}" in self.known
 
     def keep(self, events: list[dict]) -> list[dict]:
         out = []
@@ -270,6 +209,30 @@ class Jetstream(StreamConnector):
             if len(self.known) > 100_000:
                 self.known.popitem(last=False)
         return out
+
+
+CLOSE_TIMEOUT = 1.0   # a closing handshake the server leaves unanswered this long is cut
+TICK = 0.25           # how often a silent WebSocket is looked at
+
+
+def _messages(ws, read_timeout: float):
+    """The connection's messages until the server closes it normally. A connection failed on our
+    side (a message too big, an unanswered ping) ends within a TICK: websockets' sync client would
+    go on reading and discarding until the server closes TCP, which a hostile server never does.
+    Nothing for `read_timeout` seconds is a stall."""
+    deadline = time.monotonic() + read_timeout
+    while True:
+        try:
+            yield ws.recv(timeout=TICK)
+        except TimeoutError:
+            if ws.state is not State.OPEN:
+                raise ConnectionError("WebSocket failed on our side") from None
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"no WebSocket message in {read_timeout:g} s") from None
+            continue
+        except ConnectionClosedOK:
+            return
+        deadline = time.monotonic() + read_timeout
 
 
 def _strip(object_id):

@@ -64,9 +64,8 @@ def run(args) -> int:
         connector.metrics.serve("127.0.0.1", settings.metrics_port)
     try:
         if settings.mode == "webhook":
-            server = connector.serve()
-            print(f"listening for Meta webhooks on {server.server_address[0]}:{server.server_address[1]}"
-                  f"{settings.webhook.path}", file=sys.stderr)
+            host, port = connector.serve()
+            print(f"listening for Meta webhooks on {host}:{port}{settings.webhook.path}", file=sys.stderr)
             stop.wait()
             connector.close()
         elif args.once:

@@ -19,7 +19,7 @@ from archiefstroom.ground import kafka as kafka_clients
 from tests.unit.connector_fakes import FakePlatform
 
 from .spine_helpers import archived_records, counts_by_id, topic_messages
-from .test_connector_e2e import _registry_with_test_accounts, _status
+from .test_connector_e2e import _registry_with_test_accounts, _status, citizen_account, mastodon_route
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,19 +36,11 @@ def test_a_connector_on_an_empty_disk_resumes_from_its_kafka_checkpoint(make_cfg
     cfg = make_cfg(topics={"connector_checkpoints": topic})
     main_cfg = tmp_path / "archiefstroom.yaml"
     main_cfg.write_text(yaml.safe_dump(cfg.as_dict))
-    citizen = json.loads((ROOT / "tests/fixtures/platforms/mastodon/sse-update-reply.json").read_text())["account"]
+    citizen = citizen_account()
     posts = [_status(700 + i, f"Bekendmaking {i}") for i in range(3)]
     replies = {"700": [_status(800, "Wanneer gaat dit in?", 700, citizen)]}
 
-    def route(method, path, query, headers, body):
-        if path.endswith("/statuses"):
-            newer = [p for p in posts if int(p["id"]) > int(query.get("min_id", 0))]
-            return 200, {}, sorted(newer, key=lambda p: -int(p["id"]))[:int(query.get("limit", 20))]
-        if path.endswith("/context"):
-            return 200, {}, {"ancestors": [], "descendants": replies.get(path.split("/")[4], [])}
-        return 404, {}, {}
-
-    fake = FakePlatform(route)
+    fake = FakePlatform(mastodon_route(posts, replies))
     data_dir = tmp_path / "connector-data"
     secrets = tmp_path / "secrets"            # kept: only the data directory is wiped
     secrets.mkdir()
@@ -95,19 +87,11 @@ def test_pipeline_and_connector_restarted_on_empty_disks_miss_nothing_and_tokens
     cfg.as_dict["data_dir"] = str(pipeline_dir)
     main_cfg = tmp_path / "secrets-archiefstroom.yaml"
     main_cfg.write_text(yaml.safe_dump(cfg.as_dict))
-    citizen = json.loads((ROOT / "tests/fixtures/platforms/mastodon/sse-update-reply.json").read_text())["account"]
+    citizen = citizen_account()
     posts = [_status(900 + i, f"Bekendmaking {i}") for i in range(2)]
     replies = {"900": [_status(950, "Bel me op 06-12345678 aub", 900, citizen)]}
 
-    def route(method, path, query, headers, body):
-        if path.endswith("/statuses"):
-            newer = [p for p in posts if int(p["id"]) > int(query.get("min_id", 0))]
-            return 200, {}, sorted(newer, key=lambda p: -int(p["id"]))[:int(query.get("limit", 20))]
-        if path.endswith("/context"):
-            return 200, {}, {"ancestors": [], "descendants": replies.get(path.split("/")[4], [])}
-        return 404, {}, {}
-
-    fake = FakePlatform(route)
+    fake = FakePlatform(mastodon_route(posts, replies))
     conn_dir = tmp_path / "connector-data"
     conn_cfg = tmp_path / "mastodon.yaml"
     conn_cfg.write_text(yaml.safe_dump({"platform": "mastodon", "name": "mastodon-wipe", "base_url": fake.url,

@@ -36,6 +36,24 @@ def _status(sid, text, reply_to=None, account=None):
     return st
 
 
+def mastodon_route(posts: list, replies: dict):
+    """A fake Mastodon's routes: an account's statuses newer than min_id, and a status's replies
+    (`posts` and `replies` may grow between polls)."""
+    def route(method, path, query, headers, body):
+        if path.endswith("/statuses"):
+            newer = [p for p in posts if int(p["id"]) > int(query.get("min_id", 0))]
+            return 200, {}, sorted(newer, key=lambda p: -int(p["id"]))[:int(query.get("limit", 20))]
+        if path.endswith("/context"):
+            return 200, {}, {"ancestors": [], "descendants": replies.get(path.split("/")[4], [])}
+        return 404, {}, {}
+    return route
+
+
+def citizen_account() -> dict:
+    """A real citizen's account object from a recorded Mastodon payload."""
+    return json.loads((FIX / "mastodon/sse-update-reply.json").read_text())["account"]
+
+
 def _registry_with_test_accounts(tmp_path) -> Path:
     """The shipped account registry plus the fake platforms' accounts (unregistered accounts
     are not archived: rule R0)."""
@@ -56,19 +74,11 @@ def _registry_with_test_accounts(tmp_path) -> Path:
 
 def test_mastodon_and_meta_webhook_events_reach_the_archive(make_cfg, tmp_path, monkeypatch):
     cfg = make_cfg(rules={"accounts": str(_registry_with_test_accounts(tmp_path))})
-    citizen = json.loads((FIX / "mastodon/sse-update-reply.json").read_text())["account"]
+    citizen = citizen_account()
     posts = [_status(500 + i, f"Bekendmaking {i}") for i in range(3)]
     replies = {"500": [_status(600, "Wanneer gaat dit in?", 500, citizen)]}
 
-    def route(method, path, query, headers, body):
-        if path.endswith("/statuses"):
-            newer = [p for p in posts if int(p["id"]) > int(query.get("min_id", 0))]
-            return 200, {}, sorted(newer, key=lambda p: -int(p["id"]))[:int(query.get("limit", 20))]
-        if path.endswith("/context"):
-            return 200, {}, {"ancestors": [], "descendants": replies.get(path.split("/")[4], [])}
-        return 404, {}, {}
-
-    fake = FakePlatform(route)
+    fake = FakePlatform(mastodon_route(posts, replies))
     sink = KafkaSink(cfg)
     captured = []
     try:
@@ -90,7 +100,7 @@ def test_mastodon_and_meta_webhook_events_reach_the_archive(make_cfg, tmp_path, 
         hook = MetaWebhook(from_dict({"platform": "facebook", "mode": "webhook",
                                       "webhook": {"port": 0, "app_secret": {"env": "E2E_META_SECRET"}}},
                                      ConnectorSettings), Tee())
-        server = hook.serve()
+        host, port = hook.serve()
         try:
             for name in ("fb-feed-status-add.json", "fb-feed-comment-add.json"):
                 # recent times: the archive refuses object-lock dates in the past (see report)
@@ -99,7 +109,7 @@ def test_mastodon_and_meta_webhook_events_reach_the_archive(make_cfg, tmp_path, 
                 doc["entry"][0]["time"] = doc["entry"][0]["changes"][0]["value"]["created_time"] = now
                 body = json.dumps(doc).encode()
                 sig = "sha256=" + hmac.new(b"e2e-secret", body, hashlib.sha256).hexdigest()
-                req = urllib.request.Request(f"http://127.0.0.1:{server.server_address[1]}/webhook", data=body,
+                req = urllib.request.Request(f"http://{host}:{port}/webhook", data=body,
                                              headers={"X-Hub-Signature-256": sig}, method="POST")
                 assert urllib.request.urlopen(req, timeout=10).status == 200
         finally:
@@ -125,3 +135,16 @@ def test_mastodon_and_meta_webhook_events_reach_the_archive(make_cfg, tmp_path, 
     for rec in records:
         ev = rec["event"]
         assert hashlib.sha256(ev["raw"]["payload"].encode()).hexdigest() == ev["raw"]["sha256"]
+
+
+def test_a_connector_dead_letter_reaches_the_dead_letter_topic_with_its_reason(make_cfg):
+    cfg = make_cfg()
+    sink = KafkaSink(cfg)
+    try:
+        sink.dead_letter(b'{"half": ', "not readable as bluesky: NormaliseError: not JSON", "connector:bluesky-stream")
+    finally:
+        sink.close()
+    (msg,) = topic_messages(cfg, cfg.topics.dead_letter, timeout_s=3)
+    assert msg.value == b'{"half": ' and msg.key == b"connector:bluesky-stream"
+    assert dict(msg.headers) == {"reason": b"not readable as bluesky: NormaliseError: not JSON",
+                                 "source": b"connector:bluesky-stream", "code": b"connector"}

@@ -1,15 +1,13 @@
 """Local fake platforms for connector tests: an HTTP server on 127.0.0.1 (random port) whose
-answers come from a routing function, and a tiny WebSocket server. No network."""
+answers come from a routing function, and a WebSocket server. No network."""
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import socket
-import struct
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from websockets.sync.server import serve
 
 
 class FakePlatform:
@@ -22,6 +20,7 @@ class FakePlatform:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True   # headers and body go out in two writes on a kept-alive connection
 
             def _do(self):
                 url = urllib.parse.urlsplit(self.path)
@@ -65,43 +64,20 @@ class FakePlatform:
 
 
 class FakeWebSocketServer:
-    """Accepts one client at a time, records the request line, sends the given text messages, closes."""
-
-    GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+    """A websockets server (permessage-deflate offered, as a real one may): records each request
+    path and the extensions it agreed, sends the given text messages, closes normally."""
 
     def __init__(self, messages_for):
-        self.messages_for, self.paths = messages_for, []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.url = f"ws://127.0.0.1:{self.sock.getsockname()[1]}/subscribe"
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.messages_for, self.paths, self.extensions = messages_for, [], []
+        self.server = serve(self._handle, "127.0.0.1", 0, compression="deflate")
+        self.url = f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/subscribe"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    data += conn.recv(4096)
-                head = data.decode("latin-1")
-                path = head.split(" ")[1]
-                self.paths.append(path)
-                key = next(line.split(":", 1)[1].strip() for line in head.split("\r\n")
-                           if line.lower().startswith("sec-websocket-key"))
-                accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode()).digest()).decode()
-                conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                              f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode())
-                for msg in self.messages_for(path):
-                    payload = msg.encode()
-                    n = len(payload)
-                    head = bytes([0x81]) + (bytes([n]) if n < 126 else bytes([126]) + struct.pack("!H", n)
-                                            if n < 65536 else bytes([127]) + struct.pack("!Q", n))
-                    conn.sendall(head + payload)
-                conn.sendall(bytes([0x88, 2]) + struct.pack("!H", 1000))
+    def _handle(self, ws):
+        self.paths.append(ws.request.path)
+        self.extensions.append(ws.response.headers.get("Sec-WebSocket-Extensions"))
+        for msg in self.messages_for(ws.request.path):
+            ws.send(msg)
 
     def close(self):
-        self.sock.close()
+        self.server.shutdown()

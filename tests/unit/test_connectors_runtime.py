@@ -7,7 +7,7 @@ import random
 import pytest
 from tests.unit.connector_fakes import FakePlatform
 
-from archiefstroom.connectors.runtime import Checkpoint, HttpClient, HttpError, Metrics, Seen
+from archiefstroom.connectors.runtime import Checkpoint, HttpClient, HttpError, Seen
 
 
 def client(**kw):
@@ -71,6 +71,15 @@ def test_5xx_and_network_errors_retry_with_growing_jittered_backoff():
     assert http.metrics.counters["errors"] == 1
 
 
+def test_params_join_the_query_of_the_url_and_none_values_are_left_out():
+    fake = FakePlatform(scripted([]))
+    try:
+        client().get(fake.url + "/search?q=conversation_id:1", {"max_results": 10, "pagination_token": None})
+        assert fake.requests[0][2] == {"q": "conversation_id:1", "max_results": "10"}
+    finally:
+        fake.close()
+
+
 def test_client_errors_are_not_retried():
     fake = FakePlatform(scripted([(404, {}, "no such account")]))
     try:
@@ -116,11 +125,3 @@ def test_seen_filters_repeats_per_scope(tmp_path):
     seen.mark("t1", fresh)
     assert seen.new("t1", evs + [{"event_id": "c"}]) == [{"event_id": "c"}]
     assert len(seen.new("t2", evs)) == 2
-
-
-def test_metrics_render_prometheus():
-    m = Metrics("mastodon-test")
-    m.observe_events([{"created_at": "2026-10-01T12:00:00.000Z"}], now=1790856000.0 + 30)
-    text = m.render()
-    assert 'archiefstroom_connector_events_captured_total{connector="mastodon-test"} 1' in text
-    assert 'archiefstroom_connector_lag_seconds{connector="mastodon-test"} 30.0' in text

@@ -33,8 +33,8 @@ def hook(monkeypatch):
                                "app_secret": {"env": "TEST_META_SECRET"}}}, ConnectorSettings)
     sink = ListSink()
     receiver = MetaWebhook(s, sink)
-    server = receiver.serve()
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/webhook"
+    host, port = receiver.serve()
+    receiver.url = f"http://{host}:{port}/webhook"
     receiver.sink_ = sink
     yield receiver
     receiver.close()
@@ -81,10 +81,18 @@ def test_webhook_edit_delete_and_instagram(hook):
         ("facebook", "edit"), ("facebook", "delete"), ("instagram", "reply")]
 
 
-def test_webhook_unreadable_signed_body_is_refused_and_counted(hook):
+def test_webhook_unreadable_signed_body_is_refused_counted_and_dead_lettered(hook):
     body = b'{"object": "page", "entry": [{"id": "1", "changes": "nonsense"}]}'
     assert call(hook.url, body, {"X-Hub-Signature-256": sign(body)})[0] == 400
-    assert hook.metrics.counters["errors"] == 1
+    assert hook.metrics.counters["errors"] == 1 and hook.metrics.counters["dead_letters"] == 1
+    ((payload, reason, source),) = hook.sink_.dead
+    assert payload == body and source == "connector:facebook-webhook"
+    assert reason.startswith("webhook delivery not readable: ")
+
+
+def test_an_unsigned_unreadable_body_is_not_dead_lettered(hook):
+    assert call(hook.url, b"{not json", {})[0] == 401
+    assert hook.sink_.dead == []
 
 
 def test_signature_helper_is_constant_time_compare():
@@ -181,7 +189,53 @@ def test_jetstream_filters_to_accounts_and_resumes_from_cursor(tmp_path):
         assert {e["account"]["handle"] for e in sink.events} == {"org.bsky.social"}
         assert Checkpoint(cp).get("cursor") == 1_700_000_000_000_007
         assert "cursor" not in server.paths[0] and "wantedCollections=app.bsky.feed.post" in server.paths[0]
+        assert server.extensions[0].startswith("permessage-deflate")   # compressed where the server offers it
         Jetstream(s, ListSink(), Checkpoint(cp)).consume()
         assert "cursor=1699999995000007" in server.paths[1]     # rewound 5 s
     finally:
         server.close()
+
+
+def test_a_poison_message_on_a_stream_is_dead_lettered_and_the_stream_goes_on(tmp_path):
+    org = "did:plc:org"
+    good = json.dumps({"did": org, "time_us": 1_700_000_000_000_003, "kind": "commit",
+                       "commit": {"rev": "r", "operation": "create", "collection": "app.bsky.feed.post",
+                                  "rkey": "p2", "cid": "b",
+                                  "record": {"$type": "app.bsky.feed.post", "text": "Daarna",
+                                             "createdAt": "2024-01-01T00:00:00Z"}}})
+    not_json = '{"did": "did:plc:org", "time_us": 1700000000000001, "kind": "commit", "commit": {'
+    wrong_shape = json.dumps({"did": org, "time_us": 1_700_000_000_000_002, "kind": "commit",
+                              "commit": {"operation": "create", "collection": "app.bsky.feed.post",
+                                         "rkey": "p1", "record": "not a record"}})
+    server = FakeWebSocketServer(lambda path: [not_json, wrong_shape, good])
+    try:
+        s = stream_settings("bluesky", stream_url=server.url, accounts=[{"id": org, "handle": "org.bsky.social"}])
+        sink = ListSink()
+        conn = Jetstream(s, sink, Checkpoint(tmp_path / "cp.json"))
+        conn.consume()                                        # one connection: no reconnect needed
+        assert [e["native_id"] for e in sink.events] == [f"at://{org}/app.bsky.feed.post/p2"]
+        assert [(payload.decode(), source) for payload, _, source in sink.dead] == [
+            (not_json, "connector:bluesky-stream"), (wrong_shape, "connector:bluesky-stream")]
+        assert sink.dead[0][1].startswith("not readable as bluesky: NormaliseError: not JSON")
+        assert conn.metrics.counters["dead_letters"] == 2 and len(server.paths) == 1
+    finally:
+        server.close()
+
+
+def test_a_poison_frame_on_an_sse_stream_is_dead_lettered(tmp_path):
+    update = (FIX / "mastodon/sse-update-reply.json").read_text()
+
+    def route(method, path, query, headers, body):
+        return 200, {"Content-Type": "text/event-stream"}, iter([
+            "event: update\ndata: [1, 2, 3]\n\n", f"event: update\ndata: {update}\n\n"])
+
+    fake = FakePlatform(route)
+    try:
+        sink = ListSink()
+        conn = MastodonStream(stream_settings("mastodon", base_url=fake.url), sink, Checkpoint(tmp_path / "cp.json"),
+                              http=quick_http())
+        conn.consume()
+        assert [e["event_type"] for e in sink.events] == ["reply"]
+        assert [payload for payload, _, _ in sink.dead] == [b"[1, 2, 3]"]
+    finally:
+        fake.close()
