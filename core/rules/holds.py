@@ -73,9 +73,10 @@ class Out:
     metric: str = ""
 
 
-def _trace(record: dict, rule: str, outcome: str, inputs: dict, *, flags=(), context=()) -> dict:
+def _trace(record: dict, rule: str, outcome: str, inputs: dict, *, flags=(), context=(), fired=True) -> dict:
+    """`fired=False`: a note on a record another rule decided (the deciding rule closes the trace)."""
     d = dict(record["decision"])
-    d["rules"] = [*d.get("rules", []), {"rule": rule, "fired": True, "outcome": outcome,
+    d["rules"] = [*d.get("rules", []), {"rule": rule, "fired": fired, "outcome": outcome,
                                         "inputs": {k: str(v) for k, v in inputs.items()}}]
     d["flags"] = [*d.get("flags", []), *(f for f in flags if f not in d.get("flags", []))]
     d["context"] = [*d.get("context", []), *(c for c in context if c not in d.get("context", []))]
@@ -168,7 +169,7 @@ def _government_reaction(state: ThreadState, item: ThreadItem, window_h: float) 
             flags=(RELEASED, CONTEXT), context=(ev["event_id"],))
         outs.append(Out(record=rec, metric=f"{p.rule}.released"))
         gov = _trace(gov, p.rule, "government reaction releases a held item", {"released": eid},
-                     context=(eid,))
+                     context=(eid,), fired=False)
     return [Out(record=gov), *outs]
 
 

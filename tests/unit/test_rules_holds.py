@@ -42,6 +42,12 @@ def test_government_reaction_inside_window_releases_both():
     assert recs["x:501"]["decision"]["context"] == ["x:500"]
     assert holds.RELEASED in recs["x:500"]["decision"]["flags"]
     assert recs["x:500"]["decision"]["rules"][-1]["outcome"].startswith("released")
+    # the answer was archived by its own rule: the release is a note in its trace, not a firing
+    fired = [t["rule"] for t in recs["x:501"]["decision"]["rules"] if t["fired"]]
+    assert fired[-1] == "R1-corporate-post"
+    assert recs["x:501"]["decision"]["rules"][-1] == {
+        "rule": "R5-citizen-mention", "fired": False, "outcome": "government reaction releases a held item",
+        "inputs": {"released": "x:500"}}
     assert holds.ended_hold(recs["x:500"]) == "x:500" and holds.ended_hold(recs["x:501"]) is None
     assert st.pending == {} and holds.expire(st, mention()["created_at"] + 10 * W, W) == []
 
