@@ -4,6 +4,14 @@ Event types: a status is a post, a reply (in_reply_to_id), a repost (reblog),
 a quote (4.4+ `quote.quoted_status`) or a direct message (visibility direct);
 `edited_at` makes it an edit; the streaming `delete` event is a delete;
 favourite notifications are reactions.
+
+Notifications come as v1 `Notification` entities (GET /api/v1/notifications, the
+streaming `notification` event) or as a v2 `GroupedNotificationsResults` (GET
+/api/v2/notifications[/:group_key], Mastodon 4.3+): `accounts[]`, `partial_accounts[]`
+and `statuses[]` at the root, `notification_groups[]` pointing into them by id. A
+favourite or reblog group gives one event per account in `sample_account_ids`
+(the server lists at most 8; the rest of a large group is only in
+GET /api/v2/notifications/:group_key/accounts).
 """
 from __future__ import annotations
 
@@ -27,6 +35,8 @@ def normalise(body: Body, ctx: Context) -> list[dict]:
         _frame(items, ctx, doc)
     elif isinstance(doc, dict) and ("ancestors" in doc or "descendants" in doc):
         _context(items, ctx, doc)
+    elif isinstance(doc, dict) and isinstance(doc.get("notification_groups"), list):
+        _grouped(items, ctx, doc)
     elif isinstance(doc, list):
         for i, entry in enumerate(doc):
             _entity(items, ctx, entry, (i,), body.frame_event)
@@ -154,21 +164,53 @@ def notification(ctx: Context, raw: str, n: dict) -> dict | None:
     kind, st = n.get("type"), n.get("status")
     who = author_of(n.get("account"))
     when = parse_time(n.get("created_at"))
-    if kind in ("mention", "status") and st:
+    if kind in ("mention", "status", "quote") and st:
         return status(ctx, raw, st)
-    if kind == "update" and st:
+    if kind in ("update", "quoted_update") and st:
         return status(ctx, raw, st, edit=True)
     if kind == "favourite" and st:
         sid = s(st["id"])
         return event(ctx, raw=raw, native_id=sid, event_type="reaction", author=who, created_at=when,
                      account=_account(st.get("account")), in_reply_to=sid,
-                     thread_root=ctx.thread_root, reaction_kind="favourite", url=st.get("url"))
+                     thread_root=ctx.thread_root or (None if st.get("in_reply_to_id") else sid),
+                     reaction_kind="favourite", url=st.get("url"))
     if kind == "reblog" and st:
         sid = s(st["id"])
         return event(ctx, raw=raw, native_id=f"{sid}:reblog:{who['id']}", event_type="repost", author=who,
                      created_at=when, account=_account(st.get("account")), referenced=_ref(st),
                      thread_root=ctx.thread_root)
     return None   # follow, poll, admin.sign_up, ...: not content
+
+
+def _grouped(items: Items, ctx: Context, doc: dict) -> None:
+    """GroupedNotificationsResults (v2): each group resolved against the root `accounts`,
+    `partial_accounts` and `statuses`. The raw payload of a content notification is its
+    status's own slice; of a favourite/reblog group, the group's slice (the whole body
+    when the page holds one group)."""
+    accounts = {s(a.get("id")): a for key in ("partial_accounts", "accounts")
+                for a in doc.get(key) or [] if isinstance(a, dict)}
+    statuses = {s(st.get("id")): (i, st) for i, st in enumerate(doc.get("statuses") or [])
+                if isinstance(st, dict)}
+    for g, group in enumerate(doc["notification_groups"]):
+        if not isinstance(group, dict) or not group.get("type"):
+            raise NormaliseError("grouped notifications: a notification group without a type")
+        kind, sid = group["type"], s(group.get("status_id"))
+        if sid is None:
+            continue   # follow, follow_request, admin.sign_up, severed_relationships, ...: not content
+        if sid not in statuses:
+            raise NormaliseError("grouped notifications: a group names a status the page does not hold")
+        i, st = statuses[sid]
+        if kind in ("mention", "status", "quote"):
+            items.add(("statuses", i), lambda raw, st=st: status(ctx, raw, st))
+        elif kind in ("update", "quoted_update"):
+            items.add(("statuses", i), lambda raw, st=st: status(ctx, raw, st, edit=True))
+        elif kind in ("favourite", "reblog"):
+            when = parse_time(group.get("latest_page_notification_at"))
+            for aid in group.get("sample_account_ids") or []:
+                who = accounts.get(s(aid)) or {"id": aid}
+                n = {"type": kind, "account": who, "status": st, "created_at": when}
+                items.add(("notification_groups", g), lambda raw, n=n: notification(ctx, raw, n))
+        # poll, annual_report, moderation_warning, ...: not content
 
 
 def _delete(ctx: Context, raw: str, sid: str | None) -> dict:

@@ -4,7 +4,11 @@ Webhook `feed` changes (v2.5 `sender_id`/`sender_name` and v2.11+ `from`) map
 item/verb to event types: status/post/photo/video/link add = post, comment add =
 reply, share = repost (quote when it carries a message), reaction/like add =
 reaction, `edited` = edit, `remove` = delete (for a reaction: the reaction's own
-object). Instagram `comments`/`live_comments` are replies. Graph API bodies
+object). Page `mention` changes (a post or comment elsewhere on Facebook that tags
+the Page) are read like `feed` changes, with the Page's id added to `mentions`, so
+the rules see whom the citizen addressed; their value carries no sender since
+v2.11 (`author.id` "unknown"; the 2017 shape still has `sender_id`/`sender_name`).
+Instagram `comments`/`live_comments` are replies. Graph API bodies
 (a post, a comment, or a `data` page of them) are the backfill.
 """
 from __future__ import annotations
@@ -55,8 +59,9 @@ def _page(entry: dict) -> dict:
 
 
 def _fb_change(items: Items, ctx: Context, entry: dict, change: dict, path: tuple) -> None:
-    if change.get("field") != "feed":
-        return   # mention, ratings, ...: not subscribed content
+    field = change.get("field")
+    if field not in ("feed", "mention"):
+        return   # ratings, leadgen, messages, ...: not subscribed content
     v = change.get("value") or {}
     item, verb = v.get("item"), v.get("verb")
     author, page = _fb_author(v), _page(entry)
@@ -66,6 +71,8 @@ def _fb_change(items: Items, ctx: Context, entry: dict, change: dict, path: tupl
     created = parse_time(v.get("created_time")) or notified
     text = v.get("message")
     tags, mentions, urls = text_entities(text)
+    if field == "mention" and page["id"]:
+        mentions = [*mentions, page["id"]]   # the tag itself is not in `message`: the delivery is the mention
     if v.get("link"):
         urls = [*urls, v["link"]]
     common = dict(author=author, account=page, text=text, hashtags=tags, mentions=mentions, urls=urls,

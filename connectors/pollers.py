@@ -275,8 +275,9 @@ class XPoller(Connector):
 # ------------------------------------------------------------------ YouTube
 
 class YouTubePoller(Connector):
-    """commentThreads of each configured video (or all threads related to each channel),
-    with all replies of threads whose replies did not fit in the thread resource."""
+    """Each channel's uploads (activities.list), then commentThreads of each configured video
+    (or all threads related to each channel), with all replies of threads whose replies did
+    not fit in the thread resource."""
     platform = "youtube"
 
     def auth_headers(self) -> dict:
@@ -291,8 +292,28 @@ class YouTubePoller(Connector):
         targets = [("videoId", v, None) for v in self.settings.videos]
         targets += [("allThreadsRelatedToChannelId", a.id, a) for a in self.settings.accounts]
         account = self.settings.accounts[0] if self.settings.accounts else None
+        for acct in self.settings.accounts:
+            sent += self._uploads(acct)
         for param, value, acct in targets:
             sent += self._threads(param, value, acct or account)
+        return sent
+
+    def _uploads(self, acct) -> int:
+        """The channel's own videos: `upload` activities, newest first (Seen per channel)."""
+        scope, token, sent = f"uploads:{acct.id}", None, 0
+        while not self.stop.is_set():
+            resp = self.http.get(f"{self.settings.api}/youtube/v3/activities",
+                                 {"part": "snippet,contentDetails", "channelId": acct.id,
+                                  "maxResults": min(50, self.settings.page_size), "pageToken": token,
+                                  **self._key_params()})
+            fresh = self.seen.new(scope, self.normalise(resp.text, self.ctx(acct)))
+            self.emit(fresh)
+            self.seen.mark(scope, fresh)
+            self.commit()
+            sent += len(fresh)
+            token = resp.json().get("nextPageToken")
+            if not token or (not fresh and not self.settings.backfill):
+                break
         return sent
 
     def _threads(self, param: str, value: str, acct) -> int:

@@ -5,8 +5,17 @@ its video (or channel), a reply points at its top-level comment (YouTube flatten
 deeper nesting). An `updatedAt` later than `publishedAt` marks an edit. The
 viewer's `viewerRating` is a reaction by the monitored account, so it is only
 emitted when that account is configured. YouTube has no reposts.
+
+An `activities.list` page (a channel's uploads) gives each `upload` activity as the
+video's post (`youtube:<videoId>`, the same event as from `videos.list`), the video
+id from `contentDetails.upload.videoId`; a response requested with `part=snippet`
+only names it in the thumbnail URLs (`i.ytimg.com/vi/<videoId>/...`). Other
+activity types (like, favorite, subscription, playlistItem, ...) carry no content
+of the channel's own and are skipped.
 """
 from __future__ import annotations
+
+import re
 
 from archiefstroom.connectors.base import (Body, Context, Items, NormaliseError, actor, event, html_to_text,
                                            parse_time, s, text_entities)
@@ -36,19 +45,23 @@ def _resource(items: Items, ctx: Context, res: dict, path: tuple) -> None:
     kind = (res or {}).get("kind") if isinstance(res, dict) else None
     if kind == "youtube#commentThread":
         sn = res.get("snippet") or {}
-        video, channel = s(sn.get("videoId")), s(sn.get("channelId"))
+        on_video, channel = s(sn.get("videoId")), s(sn.get("channelId"))   # not `video`: that is the builder
         top = sn.get("topLevelComment")
         if top:
             items.add(path + ("snippet", "topLevelComment"),
-                      lambda raw: comment(ctx, raw, top, video=video, channel=channel))
+                      lambda raw: comment(ctx, raw, top, video=on_video, channel=channel))
         for j, rep in enumerate((res.get("replies") or {}).get("comments") or []):
             items.add(path + ("replies", "comments", j),
-                      lambda raw, rep=rep: comment(ctx, raw, rep, video=video, channel=channel))
+                      lambda raw, rep=rep: comment(ctx, raw, rep, video=on_video, channel=channel))
     elif kind == "youtube#comment":
         items.add(path, lambda raw: comment(ctx, raw, res))
     elif kind == "youtube#video":
         items.add(path, lambda raw: video(ctx, raw, res))
-    elif kind in ("youtube#playlistItem", "youtube#searchResult", "youtube#activity"):
+    elif kind == "youtube#activity":
+        vid = _upload_video_id(res)
+        if vid:
+            items.add(path, lambda raw: video(ctx, raw, res, video_id=vid))
+    elif kind in ("youtube#playlistItem", "youtube#searchResult"):
         pass   # pointers to videos; the connector fetches the videos themselves
     else:
         raise NormaliseError(f"unsupported YouTube resource kind {kind!r}")
@@ -93,9 +106,27 @@ def comment(ctx: Context, raw: str, c: dict, *, video: str | None = None, channe
     return out
 
 
-def video(ctx: Context, raw: str, v: dict) -> dict:
+_THUMB = re.compile(r"^https://i\d?\.ytimg\.com/vi(?:_webp)?/([A-Za-z0-9_-]{11})/")
+
+
+def _upload_video_id(act: dict) -> str | None:
+    """The uploaded video of an `upload` activity (None for every other activity type)."""
+    sn = act.get("snippet") or {}
+    if sn.get("type") != "upload":
+        return None
+    vid = s(((act.get("contentDetails") or {}).get("upload") or {}).get("videoId"))
+    if vid:
+        return vid
+    found = {m.group(1) for t in (sn.get("thumbnails") or {}).values() if isinstance(t, dict)
+             for m in [_THUMB.match(t.get("url") or "")] if m}
+    if len(found) != 1:
+        raise NormaliseError("upload activity without contentDetails.upload.videoId (request part=contentDetails)")
+    return found.pop()
+
+
+def video(ctx: Context, raw: str, v: dict, *, video_id: str | None = None) -> dict:
     sn = v.get("snippet") or {}
-    vid = s(v.get("id") if isinstance(v.get("id"), str) else (v.get("id") or {}).get("videoId"))
+    vid = video_id or s(v.get("id") if isinstance(v.get("id"), str) else (v.get("id") or {}).get("videoId"))
     channel = s(sn.get("channelId"))
     text = "\n\n".join(p for p in (sn.get("title"), sn.get("description")) if p)
     tags, mentions, urls = text_entities(sn.get("description"))

@@ -187,6 +187,16 @@ def assert_refused_and_resumed(conn, server):
     assert "cursor=1699999995000000 " in server.heads[1]
 
 
+def peak_memory_of(fn, *args) -> int:
+    """Peak bytes Python allocated while fn ran (tracemalloc: deterministic, no sampling)."""
+    tracemalloc.start()
+    try:
+        fn(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_websocket_frame_announcing_2_63_bytes_is_refused_without_reading_it(peer, tmp_path):
     def script(n, conn, head):
         accept_websocket(conn, head)
@@ -200,12 +210,7 @@ def test_websocket_frame_announcing_2_63_bytes_is_refused_without_reading_it(pee
 
     server = peer(script)
     conn = jetstream(server.port, tmp_path)
-    tracemalloc.start()
-    try:
-        run_until_stopped(conn)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = peak_memory_of(run_until_stopped, conn)
     assert server.results[0] == 1009           # "message too big", said from the header
     assert peak < 2 * 2 ** 20, f"peak {peak} bytes"
     assert_refused_and_resumed(conn, server)
@@ -224,12 +229,7 @@ def test_websocket_fragments_without_end_are_refused_at_the_size_limit(peer, tmp
 
     server = peer(script)
     conn = jetstream(server.port, tmp_path)
-    tracemalloc.start()
-    try:
-        run_until_stopped(conn)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = peak_memory_of(run_until_stopped, conn)
     assert server.results[0] == 1009
     assert peak < 2 * 2 ** 20, f"peak {peak} bytes"
     assert_refused_and_resumed(conn, server)
