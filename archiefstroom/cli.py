@@ -9,6 +9,7 @@ import pkgutil
 import sys
 
 from archiefstroom import commands
+from archiefstroom.ground import logs
 from archiefstroom.ground.settings import ConfigError
 
 
@@ -26,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="archiefstroom", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="configuration file (default: $ARCHIEFSTROOM_CONFIG, ./archiefstroom.yaml, deploy/archiefstroom.yaml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--log-format", choices=logs.FORMATS,
+                        help=f"text (default) or json: one JSON object per line, no personal data (${logs.ENV})")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if not info.name.startswith("_"):
@@ -39,8 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     if extra and not getattr(args, "accepts_beam_options", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.beam_options = extra
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        logs.configure(args.log_format, level=logging.DEBUG if args.verbose else logging.WARNING)
+    except ValueError as exc:   # a wrong $ARCHIEFSTROOM_LOG_FORMAT
+        parser.error(str(exc))
     if not args.verbose:
         # kafka-python logs every refused connection while a broker starts: noise for an
         # operator, kept for --verbose

@@ -1,4 +1,8 @@
-"""Run the archiving pipeline: progress while it runs, a drain on SIGTERM/Ctrl-C, a summary at the end."""
+"""Run the archiving pipeline: progress while it runs, a drain on SIGTERM/Ctrl-C, a summary at the end.
+
+While it runs, the runner's metrics (the poll the progress lines use, the same on every
+runner) and the raw topic's lag per partition are exported as Prometheus metrics on
+`pipeline.metrics_host:metrics_port` (/metrics, /healthz, /readyz; docs/observability.md)."""
 from __future__ import annotations
 
 import logging
@@ -14,6 +18,7 @@ from kafka import TopicPartition
 from archiefstroom import runtimes, stack
 from archiefstroom.catalog.feed import BackgroundIndexer
 from archiefstroom.ground import kafka as kafka_clients
+from archiefstroom.ground import metrics as ground_metrics
 from archiefstroom.ground import registries
 from archiefstroom.ground.config import Config
 from archiefstroom.pipelines import archive as archive_pipeline
@@ -52,15 +57,58 @@ def end_offsets(cfg: Config, topic: str | None = None, timeout_s: float = 10) ->
         c.close()
 
 
-def lag(cfg: Config) -> int | None:
-    """Unarchived events in the raw topic: log end minus the group's committed offsets."""
+def partition_lag(cfg: Config) -> dict[int, int] | None:
+    """partition -> unarchived events in the raw topic: log end minus the group's committed
+    offset (None when the broker does not answer)."""
     try:
         ends = end_offsets(cfg, timeout_s=5)
         committed = kafka_clients.committed(cfg.kafka, [TopicPartition(cfg.topics.raw, p) for p in ends])
-        return sum(max(0, end - (committed.get(TopicPartition(cfg.topics.raw, p)) or 0)) for p, end in ends.items())
+        return {p: max(0, end - (committed.get(TopicPartition(cfg.topics.raw, p)) or 0)) for p, end in ends.items()}
     except Exception as exc:
         log.debug("lag unavailable: %s", exc)
         return None
+
+
+def lag(cfg: Config) -> int | None:
+    """Unarchived events in the raw topic: log end minus the group's committed offsets."""
+    per = partition_lag(cfg)
+    return None if per is None else sum(per.values())
+
+
+class Export:
+    """The run's metrics endpoint: each poll copies the runner's counters and the raw topic's
+    lag into the process registry. Ready while the broker answered the last 30 s and the job
+    has been submitted to the runner."""
+
+    def __init__(self, cfg: Config):
+        self.cfg = cfg
+        self.exporter = metrics.Exporter()
+        self.broker = ground_metrics.recent(30.0)
+        self.job = {"submitted": False}
+        self.server = ground_metrics.start(cfg.pipeline.metrics_host, cfg.pipeline.metrics_port, {
+            "broker": self.broker,
+            "runner": lambda: True if self.job["submitted"] else "job not submitted yet"}, what="pipeline")
+
+    def poll(self, result) -> tuple[dict[str, int], int | None]:
+        c = metrics.read(result) if result is not None else {}
+        self.exporter.update(c)
+        per = partition_lag(self.cfg)
+        if per is not None:
+            self.broker.mark()
+            self.exporter.lag(self.cfg.topics.raw, per)
+        return c, (None if per is None else sum(per.values()))
+
+    def submitted(self) -> None:
+        self.job["submitted"] = True
+        self.exporter.running(True)
+
+    def close(self, counters: dict[str, int]) -> None:
+        self.exporter.update(counters)
+        self.exporter.running(False)
+        self.job["submitted"] = False
+        ground_metrics.stop(self.server)
+        for name in ("broker", "runner"):
+            ground_metrics.remove_check(name)
 
 
 def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = True,
@@ -89,17 +137,23 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
     stack.ensure(cfg)
     done = threading.Event()
     live: dict = {}
+    export = Export(cfg)
 
     def report():
         while not done.wait(interval_s):
-            c = metrics.read(live["result"]) if "result" in live else {}
-            l = lag(cfg)
+            try:
+                c, l = export.poll(live.get("result"))
+            except Exception as exc:   # a failed poll shows in the next one and in /readyz, never stops the run
+                log.warning("metrics poll failed: %s", type(exc).__name__)
+                continue
+            if not progress:
+                continue
             print(f"  read {c.get('events_read', 0):>7}  archived {c.get('archived', 0):>7}  "
                   f"dead-lettered {c.get('dead_lettered', 0):>5}  dropped {c.get('dropped', 0):>5}  "
                   f"duplicates {c.get('duplicates', 0):>5} lag {l if l is not None else '?':>6}",
                   flush=True)
-    if progress:
-        threading.Thread(target=report, daemon=True).start()
+    if progress or export.server is not None:
+        threading.Thread(target=report, daemon=True, name="progress-metrics").start()
     indexer = (BackgroundIndexer(cfg).start()
                if cfg.catalog.index_in_run and cfg.catalog.announce_topic else None)
     try:
@@ -114,6 +168,7 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
                              name="prepare-models").start()
         try:
             result = live["result"] = p.run()
+            export.submitted()
             # after p.run(): a portable runner's job server sets its own SIGINT handler when it
             # starts (it would stop the job server, not drain); ours replaces it
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -124,6 +179,7 @@ def run(cfg: Config, *, stop_at: dict[int, int] | None = None, progress: bool = 
             resources.close_all()
         summary.counters = metrics.read(result)
     finally:
+        export.close(summary.counters)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         drain.clear()

@@ -284,15 +284,18 @@ def isolated_config(data_dir: Path, name: str, ports: dict, **sections) -> dict:
         "data_dir": str(data_dir),
         "kafka": {"bootstrap_servers": [f"{HOST}:{ports['broker_port']}"], "consumer_group": f"archiver-{name}"},
         "topics": {"raw": f"{name}.raw", "dead_letter": f"{name}.deadletter", "quarantine": f"{name}.quarantine",
-                   "partitions": 3},
+                   "connector_checkpoints": f"{name}.connector-checkpoints", "partitions": 3},
         "s3": {"endpoint_url": f"http://{HOST}:{ports['s3_port']}", "bucket": f"archive-{name}", "prefix": "archive"},
         "stack": {**ports, "durable_broker": False},
-        "rules": {"held_topic": f"{name}.held", "versions_topic": f"{name}.versions",
+        "rules": {"held_topic": f"{name}.held", "versions_topic": f"{name}.versions", "threads_topic": f"{name}.threads",
                   **{k: str(REGISTRY_DIR / f"{k}.yaml") for k in ("accounts", "platforms", "selectielijst", "hotspots")}},
         "burgerbrief": {"alert_topic": f"{name}.alerts", "feedback_topic": f"{name}.feedback",
                         "handover_topic": f"{name}.handover"},
         "catalog": {"announce_topic": f"{name}.catalog", "consumer_group": f"catalog-{name}",
-                    "url": f"sqlite:///catalog-{name}.sqlite"},
+                    "url": f"sqlite:///catalog-{name}.sqlite", "metrics_port": 0},
+        # no metrics endpoints: isolated runs share the machine's ports (a section may turn one on)
+        "pipeline": {"metrics_port": 0},
+        "web": {"metrics_port": 0},
     }
     for key, value in sections.items():
         d[key] = {**d.get(key, {}), **value} if isinstance(value, dict) else value

@@ -22,6 +22,7 @@ class BatchResult:
     end: int
     counts: Counter = field(default_factory=Counter)
     objects: list[str] = field(default_factory=list)
+    bytes_written: int = 0   # of the objects' Avro bodies
 
 
 def identity(record: dict) -> tuple[str, int]:

@@ -187,7 +187,9 @@ class TopicPartitionWriter:
         shared.store.put_json(ledger_key, ledger.document(self.topic, self.partition, start, end, late, groups,
                                                           entries, result.counts), redo=redo)
         # the objects of one batch are independent: write them concurrently, all before the commit
-        result.objects.extend(_POOL.map(lambda k: self._put_object(k, groups[k], redo), sorted(groups)))
+        for key, size in _POOL.map(lambda k: self._put_object(k, groups[k], redo), sorted(groups)):
+            result.objects.append(key)
+            result.bytes_written += size
         shared.seen.record(self.partition, start, end, new_ids, tag, redo)
         others = sum(n for kind, n in result.counts.items() if kind != "archived")
         shared.sides.send(items, [r for records in groups.values() for r in records],
@@ -200,13 +202,14 @@ class TopicPartitionWriter:
             known[day].update(ids)
         return result
 
-    def _put_object(self, key: str, records: list[dict], redo: bool) -> str:
+    def _put_object(self, key: str, records: list[dict], redo: bool) -> tuple[str, int]:
         records = sorted(records, key=lambda r: r["source"]["offset"])
         ret = records[0]["retention"]
-        self.shared.store.put_records(key, avro.encode(records, key, self.shared.cfg.pipeline.codec),
+        body = avro.encode(records, key, self.shared.cfg.pipeline.codec)
+        self.shared.store.put_records(key, body,
                                       tags=layout.object_tags(records[0], avro.SCHEMA_VERSION),
                                       retain_until=layout.object_until(ret), legal_hold=ret["retention_class"] == "B",
                                       redo=redo)
-        return key
+        return key, len(body)
 
 

@@ -5,6 +5,10 @@ Both paths go through `index_ledgers`, so a rebuilt index equals the live one. T
 the authority (every offset's fate); the announcement only says which ledger to read. A
 batch is indexed once (the `batches` table), so announcements repeated after a crash, and
 announcements that arrive while a rebuild ran, change nothing.
+
+Metrics (ground/metrics.py, `archiefstroom_catalog_*`, docs/observability.md): what the
+follower indexed, announcements still unread per partition, when the broker last answered;
+`catalog run` serves them with /healthz and /readyz (`start_metrics`).
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from archiefstroom.core import catalog as core
 from archiefstroom.core.catalog import Entry
 from archiefstroom.core import layout
 from archiefstroom.ground import kafka as kafka_clients
+from archiefstroom.ground import metrics as ground_metrics
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +184,29 @@ def rebuild(cfg, catalog: Catalog) -> Indexed:
         reader.close()
 
 
+# name (archiefstroom_catalog_<name>) -> (kind, documentation, labels)
+METRICS = {
+    "announcements": ("counter", "announcements read from the announcement topic", ()),
+    "unreadable_announcements": ("counter", "messages on the announcement topic that are no announcement", ()),
+    "batches_indexed": ("counter", "committed batches indexed", ()),
+    "batches_skipped": ("counter", "announced batches that were indexed before", ()),
+    "records_indexed": ("counter", "archived records indexed", ()),
+    "outcomes_indexed": ("counter", "other fates of offsets indexed (dropped, dead letters, ...)", ()),
+    "lag": ("gauge", "announcements not yet indexed, per partition of the announcement topic", ("partition",)),
+    "last_index_timestamp": ("gauge", "when the follower last indexed or found nothing to index (epoch seconds)", ()),
+}
+LAG_EVERY_S = 10.0
+
+
+def _metrics() -> dict:
+    out = {name: getattr(ground_metrics, kind)(f"archiefstroom_catalog_{name}", doc, labels)
+           for name, (kind, doc, labels) in METRICS.items()}
+    for name, (kind, _, labels) in METRICS.items():
+        if kind == "counter" and not labels:
+            out[name].inc(0)
+    return out
+
+
 class Follower:
     """Follows the announcement topic and indexes each announced batch, then commits the
     topic's offsets under the catalog's consumer group (`catalog.consumer_group`): a crash
@@ -196,6 +224,10 @@ class Follower:
         for tp in self.tps:
             self.consumer.seek(tp, kafka_clients.resume_offset(self.consumer, tp))
         self.totals = Indexed()
+        self.metrics = _metrics()
+        self.broker = ground_metrics.recent(3 * LAG_EVERY_S)   # readiness: the broker answered lately
+        self.failed: str | None = None   # readiness: the last indexing step's error type
+        self._lag_at = 0.0
 
     def poll_once(self, timeout_ms: int = 500) -> int:
         """Index what one poll brings; returns the number of announcements handled."""
@@ -208,18 +240,54 @@ class Follower:
                 except Exception:  # not ours: say so once per message, never stop indexing
                     log.error("catalog topic %s/%s/%s: not a catalog_announcement; skipped", tp.topic,
                               tp.partition, m.offset)
+                    self.metrics["unreadable_announcements"].inc()
                     ends[tp] = m.offset + 1
                     continue
                 ledgers.append(ann["ledger"])
                 ends[tp] = m.offset + 1
-        index_ledgers(self.catalog, self.reader, ledgers, self.totals)
+        before = Indexed(**vars(self.totals))
+        try:
+            index_ledgers(self.catalog, self.reader, ledgers, self.totals)
+        except Exception as exc:
+            self.failed = type(exc).__name__
+            raise
+        self.failed = None
         if ends:
             kafka_clients.commit(self.consumer, ends)
+        self._count(len(ledgers), before)
         return len(ledgers)
 
-    def lag(self) -> int:
+    def _count(self, announcements: int, before: Indexed) -> None:
+        m, now = self.metrics, self.totals
+        m["announcements"].inc(announcements)
+        m["batches_indexed"].inc(now.ledgers - before.ledgers)
+        m["batches_skipped"].inc(now.skipped - before.skipped)
+        m["records_indexed"].inc(now.records - before.records)
+        m["outcomes_indexed"].inc(now.outcomes - before.outcomes)
+        m["last_index_timestamp"].set_to_current_time()
+        if time.monotonic() - self._lag_at >= LAG_EVERY_S:
+            self._lag_at = time.monotonic()
+            try:
+                self.partition_lag()
+            except Exception as exc:   # the broker did not answer: /readyz says so
+                log.debug("catalog lag unavailable: %s", exc)
+
+    def partition_lag(self) -> dict[int, int]:
+        """partition -> announcements not yet indexed (also into the lag gauge)."""
         ends = kafka_clients.high_watermarks(self.meta, self.tps)
-        return sum(max(0, end - self.consumer.position(tp)) for tp, end in ends.items())
+        out = {tp.partition: max(0, end - self.consumer.position(tp)) for tp, end in ends.items()}
+        self.broker.mark()
+        for partition, n in out.items():
+            self.metrics["lag"].labels(str(partition)).set(n)
+        return out
+
+    def checks(self) -> dict:
+        """Readiness of `catalog run`: the broker answered lately, the last indexing step worked."""
+        return {"broker": self.broker,
+                "database": lambda: True if self.failed is None else f"indexing failed: {self.failed}"}
+
+    def lag(self) -> int:
+        return sum(self.partition_lag().values())
 
     def catch_up(self, timeout_s: float = 60.0) -> Indexed:
         """Index until the topic's end as it is now (asked once: announcements that arrive
@@ -246,6 +314,12 @@ class Follower:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def start_metrics(cfg, follower: Follower):
+    """`catalog run`'s endpoint on catalog.metrics_host:metrics_port (None when off)."""
+    return ground_metrics.start(cfg.catalog.metrics_host, cfg.catalog.metrics_port, follower.checks(),
+                                what="catalog indexer")
 
 
 class BackgroundIndexer:

@@ -109,6 +109,8 @@ class ConnectorSettings:
     stream_ping_seconds: Annotated[float, check(lambda v: 1 <= v <= 600, "seconds between 1 and 600")] = 20.0
     data_dir: Path | None = None
     metrics_port: Annotated[int | None, check(lambda v: v is None or 0 <= v < 65536, "a TCP port or null")] = None
+    # /metrics, /healthz, /readyz; 0.0.0.0 in a pod, so that the kubelet and Prometheus reach them
+    metrics_host: Annotated[str, check(bool, "a host to bind")] = "127.0.0.1"
     http: HttpSettings = field(default_factory=HttpSettings)
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
 

@@ -113,6 +113,9 @@ class PipelineSettings:
     # record may arrive and still count, e.g. a reaction a connector captures hours later
     event_time_slack_seconds: Annotated[float, check(lambda v: 0 <= v <= 7 * 86400,
                                                      "seconds between 0 and 604800")] = 6 * 3600.0
+    # `run`'s metrics endpoint (/metrics, /healthz, /readyz; docs/observability.md)
+    metrics_host: Annotated[str, check(bool, "a host to bind")] = "127.0.0.1"
+    metrics_port: Annotated[int | None, check(lambda v: v is None or 0 <= v < 65536, "a TCP port, or 0/null for no metrics endpoint")] = 9400
 
 
 @dataclass
@@ -151,6 +154,9 @@ class CatalogSettings:
     # processes that read and decode the announced Avro objects while the indexer writes (decoding
     # is most of the work); 0 decodes in the indexer itself, as the thread inside `run` always does
     read_processes: Annotated[int, check(lambda v: 0 <= v <= 64, "a number of processes 0..64")] = 2
+    # `catalog run`'s metrics endpoint (/metrics, /healthz, /readyz; docs/observability.md)
+    metrics_host: Annotated[str, check(bool, "a host to bind")] = "127.0.0.1"
+    metrics_port: Annotated[int | None, check(lambda v: v is None or 0 <= v < 65536, "a TCP port, or 0/null for no metrics endpoint")] = 9401
 
 
 @dataclass
@@ -168,6 +174,9 @@ class WebSettings:
     # the cookie's Secure flag: set it when a TLS proxy is in front (browsers drop Secure
     # cookies that come over plain http from anything but localhost)
     secure_cookie: bool = False
+    # `web`'s metrics endpoint, its own port (/metrics, /healthz, /readyz; docs/observability.md)
+    metrics_host: Annotated[str, check(bool, "a host to bind")] = "127.0.0.1"
+    metrics_port: Annotated[int | None, check(lambda v: v is None or 0 <= v < 65536, "a TCP port, or 0/null for no metrics endpoint")] = 9402
 
 
 @dataclass

@@ -51,6 +51,7 @@ class _BatchAndCommit(beam.DoFn):
         self.dropped = metrics.counter("dropped")
         self.duplicates = metrics.counter("duplicates")
         self.objects = metrics.counter("objects_written")
+        self.bytes = metrics.counter("bytes_written")
         self.batches = metrics.counter("batches_committed")
 
     def setup(self):
@@ -101,6 +102,7 @@ class _BatchAndCommit(beam.DoFn):
         self.dropped.inc(res.counts.get("dropped", 0))
         self.duplicates.inc(res.counts.get("duplicate", 0))
         self.objects.inc(len(res.objects))
+        self.bytes.inc(res.bytes_written)
         self.batches.inc()
         yield res
 

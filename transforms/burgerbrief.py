@@ -107,6 +107,8 @@ class _Detect(beam.DoFn):
             yield WindowedValue(out, ts, [win])
             if alerts_core.should_alert(bb):
                 self.flagged.inc()
+                if isinstance(record.get("archived_at"), dt.datetime):   # raw topic append -> detection
+                    metrics.observe(metrics.ALERT_LATENCY, (detected - record["archived_at"]).total_seconds())
                 alert = alerts_core.alert_datum(out, bb, detected)
                 key = alert["thread_key"].encode("utf-8")
                 value = alerts_core.encode(alert, alerts_core.ALERT_SCHEMA, self.settings.alert_format)

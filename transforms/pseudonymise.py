@@ -114,6 +114,7 @@ class _Pseudonymise(beam.DoFn):
     def _quarantine(self, record, error: str):
         # the reason names the stage and the error type only: messages may quote personal data
         self.failed.inc()
+        metrics.inc(f"quarantined.{error}")
         try:
             pos = Position.of(record)
         except Exception:

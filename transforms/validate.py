@@ -28,6 +28,7 @@ class _Validate(beam.DoFn):
             event = parse_event(rec.value, max_bytes=self.max_bytes)
         except InvalidEvent as exc:
             self.invalid.inc()
+            metrics.inc(f"dead_lettered.{exc.code}")
             yield beam.pvalue.TaggedOutput(DEAD, Disposition(pos, "dead_letter", exc.reason,
                                                              payload=rec.value, detail={"code": exc.code}))
             return

@@ -15,6 +15,7 @@ from archiefstroom import stack
 from archiefstroom.catalog import feed
 from archiefstroom.catalog.index import Catalog
 from archiefstroom.ground import config
+from archiefstroom.ground import metrics as ground_metrics
 
 
 def register(sub):
@@ -48,6 +49,7 @@ def run(args) -> int:
                 print(f"{catalog.db.where}: " + ", ".join(f"{k} {v}" for k, v in catalog.counts().items())
                       + f"; announcements not yet indexed: {follower.lag()}")
                 return 0
+            server = feed.start_metrics(cfg, follower)
             if args.until_caught_up:
                 done = follower.catch_up(timeout_s=3600)
             else:
@@ -56,6 +58,7 @@ def run(args) -> int:
                     signal.signal(sig, lambda *_: stop.set())
                 follower.follow(stop)
                 done = follower.totals
+            ground_metrics.stop(server)
             print(f"indexed {done.ledgers} batches ({done.records} records, {done.outcomes} other outcomes; "
                   f"{done.skipped} announced again, already indexed)")
             return 0

@@ -14,6 +14,8 @@ from archiefstroom.connectors.settings import PLATFORMS, ConnectorSettings
 from archiefstroom.connectors.streams import STREAMS
 from archiefstroom.connectors.webhook import MetaWebhook
 from archiefstroom.ground import config, registries
+from archiefstroom.ground import kafka as kafka_clients
+from archiefstroom.ground import metrics as ground_metrics
 from archiefstroom.ground.settings import ConfigError, load_yaml
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,10 @@ def run(args) -> int:
         signal.signal(sig, lambda *_: stop.set())
     connector = build(settings, cfg, sink, stop)
     if settings.metrics_port is not None:
-        connector.metrics.serve("127.0.0.1", settings.metrics_port)
+        # /metrics, /healthz, /readyz (ready: the broker answers a metadata request, asked every 10 s)
+        ready = ({"broker": ground_metrics.polled(lambda meta=kafka_clients.consumer(cfg.kafka): bool(meta.topics()),
+                                                  name="broker")} if isinstance(sink, KafkaSink) else {})
+        ground_metrics.serve(settings.metrics_host, settings.metrics_port, ready)
     try:
         if settings.mode == "webhook":
             host, port = connector.serve()

@@ -55,8 +55,8 @@ CASES = [
      "1: field 'pipline': expected a known field (one of: burgerbrief, catalog, data_dir, kafka, pipeline, "
      "pseudonymisation, retention, rules, s3, source_file, stack, topics, web), got 'pipline'"),
     (Config, "web:\n  colour:\n    - red\n",
-     "2: field 'web.colour': expected a known field (one of: audit_log, host, port, secure_cookie, "
-     "session_minutes, session_secret, users_file), got 'colour'"),
+     "2: field 'web.colour': expected a known field (one of: audit_log, host, metrics_host, "
+     "metrics_port, port, secure_cookie, session_minutes, session_secret, users_file), got 'colour'"),
     # a mapping key not among a Literal's values
     (PlatformsFile, "platforms:\n  x:\n    reactions_can_be_switched_off: true\n"
                     "    harvest_window_days: {private: 3}\n",
