@@ -81,18 +81,21 @@ _USERS_FILE: list = []
 
 
 def add_users(users_file) -> None:
-    """The five users of USERS, one per role, in `users_file`: hashed once per test run
-    (argon2id costs about 0.1 s a hash, by design) and copied."""
+    """The five users of USERS, one per role, as a users file of an earlier version at
+    `users_file`, which the web takes over into its database at start: hashed once per test
+    run (argon2id costs about 0.1 s a hash, by design) and copied."""
+    import json
     import shutil
     import tempfile
     from pathlib import Path
 
-    from archiefstroom.web.users import Users
+    from argon2 import PasswordHasher
     if not _USERS_FILE:
         made = Path(tempfile.mkdtemp(prefix="web-users-")) / "users.json"
-        users = Users(made)
-        for name, role in USERS.items():
-            users.add(name, role, PASSWORD)
+        hasher = PasswordHasher()
+        made.write_text(json.dumps({"users": {
+            name: {"role": role, "hash": hasher.hash(PASSWORD), "created": "2026-03-01T08:00:00+00:00"}
+            for name, role in USERS.items()}}))
         _USERS_FILE.append(made)
     Path(users_file).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_USERS_FILE[0], users_file)

@@ -2,9 +2,9 @@
 before every record view, CSRF on every POST, and the security headers on every response.
 
 It reads the catalog (search, versions, threads) and S3 (one record's object) and writes
-only its own files (the audit log); nothing here can change the archive. `create_app` takes
-the catalog and the record reader as arguments so that unit tests can hand in a stand-in;
-`archiefstroom web` hands in the real ones.
+only its own tables (users, audit log: web/store.py); nothing here can change the archive.
+`create_app` takes the catalog and the record reader as arguments so that unit tests can hand
+in a stand-in; `archiefstroom web` hands in the real ones.
 """
 from __future__ import annotations
 
@@ -32,10 +32,12 @@ from archiefstroom.catalog import read
 from archiefstroom.catalog.index import Catalog
 from archiefstroom.core import catalog as core
 from archiefstroom.core.catalog import Query
+from archiefstroom.ground import metrics as ground_metrics
 from archiefstroom.web import present, roles
 from archiefstroom.web.audit import AuditLog
 from archiefstroom.web.roles import may
 from archiefstroom.web.sessions import LoginTokens, Session, Sessions, Throttle, same
+from archiefstroom.web.store import Store
 from archiefstroom.web.users import Users
 
 log = logging.getLogger(__name__)
@@ -120,6 +122,7 @@ class Refused(Exception):
 class Web:
     """What the routes share: settings, users, sessions, the audit log, data sources."""
     cfg: object
+    store: Store
     users: Users
     sessions: Sessions
     login_tokens: LoginTokens
@@ -148,18 +151,21 @@ def _qs(**params) -> str:
 
 
 def create_app(cfg, *, catalog: Callable[[], object] | None = None, read_record: Callable | None = None,
-               users: Users | None = None, clock=None) -> "SecurityHeaders":
+               clock=None) -> "SecurityHeaders":
     """`catalog`: opens the catalog (default Catalog.open(cfg)); `read_record(entry) -> record`
-    (default: the entry's S3 object through catalog.read)."""
+    (default: the entry's S3 object through catalog.read). The web's own tables are opened
+    now (the files of an earlier version taken over), so that a database it cannot reach
+    stops the start, not the first login."""
     secret = cfg.web.session_secret or secrets.token_urlsafe(32)
     if read_record is None:
         store = ArchiveStore(cfg.s3)
 
         def read_record(entry):
             return read.records(store, [entry])[0]
-    web = Web(cfg=cfg, users=users or Users(cfg.web.users_file),
+    own = Store.open(cfg)
+    web = Web(cfg=cfg, store=own, users=Users(own),
               sessions=Sessions(cfg.web.session_minutes, **({"clock": clock} if clock else {})),
-              login_tokens=LoginTokens(secret), throttle=Throttle(), audit=AuditLog(cfg.web.audit_log),
+              login_tokens=LoginTokens(secret), throttle=Throttle(), audit=AuditLog(own),
               catalog=SharedCatalog(catalog or (lambda: Catalog.open(cfg))), read_record=read_record,
               env=templates())
 
@@ -201,12 +207,29 @@ def create_app(cfg, *, catalog: Callable[[], object] | None = None, read_record:
             status, "Er ging iets mis.")
         return _refused(web, request, session, status, message)
 
+    def ping_store():
+        with web.store.transaction() as db:
+            return bool(db.execute("SELECT 1"))
+
+    def ping_catalog():
+        with web.catalog() as catalog:
+            db = getattr(catalog, "db", None)
+            return True if db is None else bool(db.execute("SELECT 1"))
+
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        # the metrics endpoint, own port (/metrics, /healthz, /readyz: database and catalog answer)
+        stop = threading.Event()
+        server = ground_metrics.start(cfg.web.metrics_host, cfg.web.metrics_port, {
+            "database": ground_metrics.polled(ping_store, name="web-database", stop=stop),
+            "catalog": ground_metrics.polled(ping_catalog, name="web-catalog", stop=stop)}, what="web")
         try:
             yield
         finally:
+            stop.set()
+            ground_metrics.stop(server)
             web.catalog.close()
+            web.store.close()
 
     async def server_error(request: Request, exc: Exception):
         log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
@@ -219,7 +242,7 @@ def create_app(cfg, *, catalog: Callable[[], object] | None = None, read_record:
                     max_body_size=64 * 1024)   # forms only: login and logout
     app.state.web = web
     # outside Starlette's own error middleware, so that a 500 carries the headers too
-    return SecurityHeaders(app)
+    return SecurityHeaders(ground_metrics.CountedRequests(app, "archiefstroom_web"))
 
 
 # -- sessions, rendering --------------------------------------------------------------------

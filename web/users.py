@@ -1,23 +1,22 @@
-"""The web interface's users: a JSON file (cfg.web.users_file) of names, roles and argon2id
-password hashes, managed with `archiefstroom web user add|list|remove`.
+"""The web interface's users: names, roles and argon2id password hashes in the table `web_users`
+of the catalog's database (web/store.py), managed with `archiefstroom web user add|list|remove`.
 
 argon2id (argon2-cffi's defaults, RFC 9106's low-memory profile) is a memory-hard KDF: a
-stolen users file does not give passwords away cheaply. The file is written whole to a
-temporary file and renamed (never half-written), readable by its owner only.
+stolen database does not give passwords away cheaply. Hashing and checking happen outside the
+database's transaction (about 0.1 s each, by design), so they never hold the lock.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from archiefstroom.ground.catalog_db import Database
 from archiefstroom.web.roles import ROLES
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -39,31 +38,10 @@ class UserError(ValueError):
 
 
 class Users:
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    """The users of a web.store.Store; every call sees what any process committed."""
 
-    def _load(self) -> dict:
-        if not self.path.exists():
-            return {"users": {}}
-        doc = json.loads(self.path.read_text(encoding="utf-8"))
-        if not isinstance(doc, dict) or not isinstance(doc.get("users"), dict):
-            raise UserError(f"{self.path}: expected {{\"users\": {{name: {{role, hash, created}}}}}}")
-        return doc
-
-    def _save(self, doc: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".users-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(doc, f, indent=2, sort_keys=True)
-                f.write("\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    def __init__(self, store):
+        self.store = store
 
     def add(self, name: str, role: str, password: str, *, replace: bool = False) -> User:
         if not NAME.match(name):
@@ -72,39 +50,56 @@ class Users:
             raise UserError(f"role {role!r}: expected one of {', '.join(ROLES)}")
         if len(password) < MIN_PASSWORD:
             raise UserError(f"password: expected at least {MIN_PASSWORD} characters")
-        doc = self._load()
-        if name in doc["users"] and not replace:
-            raise UserError(f"user {name!r} exists (use --replace to set a new role or password)")
         created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        doc["users"][name] = {"role": role, "hash": _hasher.hash(password), "created": created}
-        self._save(doc)
+        hashed = _hasher.hash(password)
+        upsert = " ON CONFLICT (name) DO UPDATE SET role = excluded.role, hash = excluded.hash, " \
+                 "created = excluded.created" if replace else ""
+        try:
+            with self.store.transaction() as db:
+                db.execute(f"INSERT INTO web_users (name, role, hash, created) VALUES (?, ?, ?, ?){upsert}",
+                           (name, role, hashed, created))
+        except Database.IntegrityError:
+            raise UserError(f"user {name!r} exists (use --replace to set a new role or password)") from None
         return User(name, role, created)
 
     def remove(self, name: str) -> None:
-        doc = self._load()
-        if name not in doc["users"]:
-            raise UserError(f"no user {name!r}")
-        del doc["users"][name]
-        self._save(doc)
+        with self.store.transaction() as db:
+            if not db.execute("DELETE FROM web_users WHERE name = ? RETURNING name", (name,)):
+                raise UserError(f"no user {name!r}")
 
     def list(self) -> list[User]:
-        return [User(n, u["role"], u.get("created", "")) for n, u in sorted(self._load()["users"].items())]
+        with self.store.transaction() as db:
+            rows = db.execute("SELECT name, role, created FROM web_users ORDER BY name")
+        return [User(*r) for r in rows]
 
     def role_of(self, name: str) -> str | None:
         """The user's role now (None if removed): a session ends when its role changes."""
-        try:
-            entry = self._load()["users"].get(name)
-        except (OSError, ValueError):
-            return None
-        return entry.get("role") if isinstance(entry, dict) else None
+        with self.store.transaction() as db:
+            rows = db.execute("SELECT role FROM web_users WHERE name = ?", (name,))
+        return rows[0][0] if rows else None
 
     def verify(self, name: str, password: str) -> User | None:
         """The user, if the password is theirs and their role is known; else None."""
-        entry = self._load()["users"].get(name)
+        with self.store.transaction() as db:
+            rows = db.execute("SELECT role, hash, created FROM web_users WHERE name = ?", (name,))
+        role, hashed, created = rows[0] if rows else (None, _DUMMY, "")
         try:
-            _hasher.verify(entry["hash"] if entry else _DUMMY, password)
+            _hasher.verify(hashed, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
-        if entry is None or entry.get("role") not in ROLES:
+        if role not in ROLES:
             return None
-        return User(name, entry["role"], entry.get("created", ""))
+        return User(name, role, created)
+
+
+def import_file(db, path: Path) -> dict:
+    """Copy the users file of an earlier version (`{"users": {name: {role, hash, created}}}`)
+    into `web_users`, hashes as they are (inside the caller's transaction)."""
+    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(doc, dict) or not isinstance(doc.get("users"), dict) or not all(
+            isinstance(u, dict) and isinstance(u.get("role"), str) and isinstance(u.get("hash"), str)
+            for u in doc["users"].values()):
+        raise UserError(f"{path}: expected {{\"users\": {{name: {{role, hash, created}}}}}}")
+    rows = [(name, u["role"], u["hash"], u.get("created", "")) for name, u in sorted(doc["users"].items())]
+    db.executemany("INSERT INTO web_users (name, role, hash, created) VALUES (?, ?, ?, ?)", rows)
+    return {"imported": len(rows)}

@@ -1,4 +1,6 @@
-"""`archiefstroom web`: the archivists' web interface (serve), and its users (`web user add|list|remove`)."""
+"""`archiefstroom web`: the archivists' web interface (serve), its users (`web user add|list|remove`)
+and the check of its audit chain (`web verify-audit`); users and audit log are tables of the
+catalog's database (web/store.py)."""
 from __future__ import annotations
 
 import getpass
@@ -8,7 +10,9 @@ import uvicorn
 
 from archiefstroom.ground import config
 from archiefstroom.web.app import create_app
+from archiefstroom.web.audit import AuditLog
 from archiefstroom.web.roles import ROLES
+from archiefstroom.web.store import Store
 from archiefstroom.web.users import UserError, Users
 
 
@@ -16,11 +20,13 @@ def register(sub):
     p = sub.add_parser("web", help="serve the web interface (search, threads, records; roles, audit log)")
     _serve_options(p)
     p.set_defaults(func=serve)
-    cmds = p.add_subparsers(dest="web_command", metavar="serve|user")
+    cmds = p.add_subparsers(dest="web_command", metavar="serve|user|verify-audit")
     s = cmds.add_parser("serve", help="serve the web interface (the default)")
     _serve_options(s)
     s.set_defaults(func=serve)
-    u = cmds.add_parser("user", help="manage the web interface's users (cfg.web.users_file)")
+    cmds.add_parser("verify-audit", help="check the audit log's hash chain (exit 1 when broken)").set_defaults(
+        func=verify_audit)
+    u = cmds.add_parser("user", help="manage the web interface's users (in the catalog's database)")
     ucmds = u.add_subparsers(dest="user_command", metavar="add|list|remove", required=True)
     add = ucmds.add_parser("add", help="add a user (or, with --replace, set a new role and password)")
     add.add_argument("name", help="login name: a-z 0-9 . _ -")
@@ -42,15 +48,30 @@ def _serve_options(p):
 def serve(args) -> int:
     cfg = config.load(args.config)
     host, port = args.host or cfg.web.host, args.port or cfg.web.port
-    users = Users(cfg.web.users_file)
-    if not users.list():
-        print(f"archiefstroom web: no users in {cfg.web.users_file}: add one with "
+    app = create_app(cfg)
+    store = app.app.state.web.store
+    if not Users(store).list():
+        print(f"archiefstroom web: no users in {store.where}: add one with "
               "`archiefstroom web user add NAME --role archivist`", file=sys.stderr)
-    print(f"archiefstroom web: http://{host}:{port}/ (audit log {cfg.web.audit_log})", flush=True)
+    print(f"archiefstroom web: http://{host}:{port}/ (users and audit log in {store.where})", flush=True)
     # no access log: request lines hold search terms, which may name people
-    uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", access_log=False,
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
                 server_header=False, proxy_headers=False)
     return 0
+
+
+def verify_audit(args) -> int:
+    store = Store.open(config.load(args.config))
+    where = store.where
+    try:
+        ok, n, head, problem = AuditLog(store).verify()
+    finally:
+        store.close()
+    if ok:
+        print(f"web audit log intact: {n} entries, head {head} ({where})")
+        return 0
+    print(f"web verify-audit: BROKEN: {problem} ({n} entries read, {where})", file=sys.stderr)
+    return 1
 
 
 def _password(args) -> str:
@@ -62,37 +83,45 @@ def _password(args) -> str:
     return first
 
 
-def user_add(args) -> int:
-    cfg = config.load(args.config)
+def _users(args, action: str, fn) -> int:
+    """Run `fn(users)` on the users in the catalog's database (files of an earlier version
+    taken over first); a refusal is exit code 2."""
     try:
-        user = Users(cfg.web.users_file).add(args.name, args.role, _password(args), replace=args.replace)
-    except UserError as exc:
-        print(f"archiefstroom web user add: {exc}", file=sys.stderr)
+        store = Store.open(config.load(args.config))
+    except UserError as exc:            # a users file of an earlier version that cannot be read
+        print(f"archiefstroom web user {action}: {exc}", file=sys.stderr)
         return 2
-    print(f"{user.name}: {user.role} (in {cfg.web.users_file})")   # a changed role ends open sessions
-    return 0
+    try:
+        return fn(Users(store), store.where)
+    except UserError as exc:
+        print(f"archiefstroom web user {action}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+
+
+def user_add(args) -> int:
+    def add(users, where):
+        user = users.add(args.name, args.role, _password(args), replace=args.replace)
+        print(f"{user.name}: {user.role} (in {where})")   # a changed role ends open sessions
+        return 0
+    return _users(args, "add", add)
 
 
 def user_list(args) -> int:
-    cfg = config.load(args.config)
-    try:
-        found = Users(cfg.web.users_file).list()
-    except UserError as exc:
-        print(f"archiefstroom web user list: {exc}", file=sys.stderr)
-        return 2
-    if not found:
-        print(f"no users in {cfg.web.users_file}")
-    for u in found:
-        print(f"{u.name:24} {u.role:16} {u.created}")
-    return 0
+    def show(users, where):
+        found = users.list()
+        if not found:
+            print(f"no users in {where}")
+        for u in found:
+            print(f"{u.name:24} {u.role:16} {u.created}")
+        return 0
+    return _users(args, "list", show)
 
 
 def user_remove(args) -> int:
-    cfg = config.load(args.config)
-    try:
-        Users(cfg.web.users_file).remove(args.name)
-    except UserError as exc:
-        print(f"archiefstroom web user remove: {exc}", file=sys.stderr)
-        return 2
-    print(f"{args.name}: removed (a running server ends their sessions at their next request)")
-    return 0
+    def remove(users, where):
+        users.remove(args.name)
+        print(f"{args.name}: removed (a running server ends their sessions at their next request)")
+        return 0
+    return _users(args, "remove", remove)

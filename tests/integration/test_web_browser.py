@@ -9,7 +9,6 @@ Skipped, with the reason, only when /usr/bin/chromium is missing (scripts/setup 
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -29,6 +28,8 @@ from archiefstroom.archive import format as avro
 from archiefstroom.archive.storage import ArchiveStore
 from archiefstroom.catalog.index import Catalog
 from archiefstroom.core.catalog import entry_of
+from archiefstroom.web.audit import AuditLog
+from archiefstroom.web.store import Store
 from tests import web_cases as wc
 from tests.conftest import build_cfg, config_dict
 
@@ -65,7 +66,7 @@ def site(stack_cfg, stack_dir, tmp_path_factory):
         pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (scripts/setup installs it as root)")
     tmp = tmp_path_factory.mktemp("web")
     name = "t" + uuid.uuid4().hex[:10]
-    web = {"users_file": str(tmp / "users.json"), "audit_log": str(tmp / "audit.jsonl"), "session_minutes": 20}
+    web = {"session_minutes": 20}
     cfg = build_cfg(stack_dir, name, web=web)
     stack.ensure(cfg)
     # the archive: the records as Avro objects in the bucket, one object per platform and day
@@ -95,7 +96,7 @@ def site(stack_cfg, stack_dir, tmp_path_factory):
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_until_up(base + "/login", proc, log)
-        yield {"base": base, "cfg": cfg, "audit": Path(web["audit_log"]), "log": log}
+        yield {"base": base, "cfg": cfg, "log": log}
     finally:
         proc.terminate()
         try:
@@ -235,9 +236,12 @@ def test_the_auditor_reads_who_viewed_what(page, site):
     # newest first: the thread, then the record (who, role, page, record)
     assert [tuple(r[1:]) for r in rows[:2]] == [("anna", "archivaris", "draad", "x:102"),
                                                  ("anna", "archivaris", "record", "x:102 v1")]
-    lines = [json.loads(line) for line in site["audit"].read_text().splitlines()]
-    assert [(l["user"], l["role"], l["page"], l["record"]) for l in lines if l["record"] == "x:102"][-2:] == [
+    store = Store.open(site["cfg"])          # the server's users and audit log, in the catalog's database
+    lines = AuditLog(store).read(record="x:102")[::-1]
+    assert [(l["user"], l["role"], l["page"], l["record"]) for l in lines if l["user"] == "anna"][-2:] == [
         ("anna", "archivist", "record", "x:102"), ("anna", "archivist", "thread", "x:102")]
+    assert AuditLog(store).verify()[0]
+    store.close()
     shot(page, "07-audit")
     # and the auditor sees metadata, not the text
     page.goto(site["base"] + "/record?id=x%3A102")

@@ -1,17 +1,20 @@
-"""Login, passwords, sessions and CSRF: the users file holds argon2id hashes only; a session
+"""Login, passwords, sessions and CSRF: the users table holds argon2id hashes only; a session
 ends at logout and at expiry; every POST without this site's token is refused; the user
-commands work from the command line."""
+commands work from the command line. Users shared by two servers: tests/integration/test_web_shared.py."""
 from __future__ import annotations
 
-import json
+import sqlite3
 import subprocess
 import sys
 
 import pytest
 from starlette.testclient import TestClient
 
+from archiefstroom.ground import config
 from archiefstroom.web.app import create_app
+from archiefstroom.web.audit import AuditLog
 from archiefstroom.web.sessions import Sessions, Throttle
+from archiefstroom.web.store import Store
 from archiefstroom.web.users import UserError, Users
 from tests import web_cases as wc
 from tests.unit.test_web_pages import app, cfg, login  # noqa: F401  (fixtures)
@@ -24,21 +27,22 @@ def post_login(client, token: str, headers: dict | None = None, **form):
                        headers=headers, follow_redirects=False)
 
 
-def test_the_users_file_holds_argon2id_hashes_and_is_private(tmp_path):
-    users = Users(tmp_path / "u" / "users.json")
+def test_the_users_table_holds_argon2id_hashes_in_a_private_file(cfg):
+    users = Users(Store.open(cfg))
     users.add("anna", "archivist", "een lang wachtwoord")
-    doc = json.loads((tmp_path / "u" / "users.json").read_text())
-    assert set(doc["users"]) == {"anna"} and doc["users"]["anna"]["role"] == "archivist"
-    assert doc["users"]["anna"]["hash"].startswith("$argon2id$v=19$")
-    assert "een lang wachtwoord" not in (tmp_path / "u" / "users.json").read_text()
-    assert (tmp_path / "u" / "users.json").stat().st_mode & 0o777 == 0o600
+    db_file = cfg.data_dir / "catalog.sqlite"
+    with sqlite3.connect(db_file) as conn:
+        ((name, role, hashed),) = conn.execute("SELECT name, role, hash FROM web_users").fetchall()
+    assert (name, role) == ("anna", "archivist") and hashed.startswith("$argon2id$v=19$")
+    assert b"een lang wachtwoord" not in db_file.read_bytes()
+    assert db_file.stat().st_mode & 0o777 == 0o600
     assert users.verify("anna", "een lang wachtwoord").role == "archivist"
     assert users.verify("anna", "een lang wachtwoorD") is None
     assert users.verify("bert", "een lang wachtwoord") is None
 
 
-def test_user_names_roles_and_passwords_are_checked(tmp_path):
-    users = Users(tmp_path / "users.json")
+def test_user_names_roles_and_passwords_are_checked(cfg):
+    users = Users(Store.open(cfg))
     with pytest.raises(UserError, match="role"):
         users.add("anna", "admin", "een lang wachtwoord")
     with pytest.raises(UserError, match="at least 12"):
@@ -48,15 +52,19 @@ def test_user_names_roles_and_passwords_are_checked(tmp_path):
     users.add("anna", "archivist", "een lang wachtwoord")
     with pytest.raises(UserError, match="exists"):
         users.add("anna", "auditor", "een ander wachtwoord")
+    assert users.verify("anna", "een lang wachtwoord").role == "archivist"     # the refused add changed nothing
     users.add("anna", "auditor", "een ander wachtwoord", replace=True)
     assert [(u.name, u.role) for u in users.list()] == [("anna", "auditor")]
+    assert users.verify("anna", "een lang wachtwoord") is None
     users.remove("anna")
     assert users.list() == []
+    with pytest.raises(UserError, match="no user"):
+        users.remove("anna")
 
 
-def test_user_add_and_list_on_the_command_line(tmp_path):
+def test_user_add_list_and_remove_on_the_command_line(tmp_path):
     conf = tmp_path / "archiefstroom.yaml"
-    conf.write_text(f"data_dir: {tmp_path}\nweb:\n  users_file: {tmp_path / 'users.json'}\n")
+    conf.write_text(f"data_dir: {tmp_path}\n")
     cli = [sys.executable, "-m", "archiefstroom.cli", "--config", str(conf), "web", "user"]
     added = subprocess.run([*cli, "add", "pia", "--role", "privacy_officer", "--password-stdin"],
                            input="geheim en lang genoeg\n", capture_output=True, text=True, timeout=120)
@@ -67,7 +75,28 @@ def test_user_add_and_list_on_the_command_line(tmp_path):
     assert refused.returncode == 2 and "exists" in refused.stderr
     listed = subprocess.run([*cli, "list"], capture_output=True, text=True, timeout=120)
     assert listed.returncode == 0 and listed.stdout.split()[:2] == ["pia", "privacy_officer"]
-    assert Users(tmp_path / "users.json").verify("pia", "geheim en lang genoeg").role == "privacy_officer"
+    assert Users(Store.open(config.load(conf))).verify("pia", "geheim en lang genoeg").role == "privacy_officer"
+    removed = subprocess.run([*cli, "remove", "pia"], capture_output=True, text=True, timeout=120)
+    assert removed.returncode == 0, removed.stderr
+    gone = subprocess.run([*cli, "remove", "pia"], capture_output=True, text=True, timeout=120)
+    assert gone.returncode == 2 and "no user 'pia'" in gone.stderr
+    assert Users(Store.open(config.load(conf))).list() == []
+
+
+def test_verify_audit_on_the_command_line_finds_a_changed_entry(tmp_path):
+    conf = tmp_path / "archiefstroom.yaml"
+    conf.write_text(f"data_dir: {tmp_path}\n")
+    audit = AuditLog(Store.open(config.load(conf)))
+    audit.write(user="wim", role="webcare", page="record", record="x:101", version=1)
+    head = audit.write(user="wim", role="webcare", page="thread", record="x:100")["hash"]
+    cli = [sys.executable, "-m", "archiefstroom.cli", "--config", str(conf), "web", "verify-audit"]
+    intact = subprocess.run(cli, capture_output=True, text=True, timeout=120)
+    assert intact.returncode == 0 and f"intact: 2 entries, head {head}" in intact.stdout
+    with sqlite3.connect(tmp_path / "catalog.sqlite") as conn:      # past the trigger, as only DDL rights can
+        conn.execute("DROP TRIGGER web_audit_no_update")
+        conn.execute("UPDATE web_audit SET role = 'archivist' WHERE seq = 2")
+    broken = subprocess.run(cli, capture_output=True, text=True, timeout=120)
+    assert broken.returncode == 1 and "BROKEN: entry 2: changed after it was written" in broken.stderr
 
 
 def test_a_wrong_password_is_refused_in_dutch(app):
@@ -113,8 +142,8 @@ def test_logout_needs_the_sessions_token_and_ends_the_session(app):
 
 def test_sessions_expire(cfg):
     now = [1_000_000.0]
-    expiring = create_app(cfg, read_record=lambda e: None, clock=lambda: now[0])
     wc.add_users(cfg.web.users_file)
+    expiring = create_app(cfg, read_record=lambda e: None, clock=lambda: now[0])
     client = TestClient(expiring)
     assert login(client, "anna").status_code == 303
     now[0] += 29 * 60
@@ -178,7 +207,7 @@ def test_a_post_the_browser_marks_cross_site_is_refused_even_with_a_token(app):
 def test_removing_a_user_or_changing_the_role_ends_their_sessions(app, cfg):
     client, other = TestClient(app), TestClient(app)
     assert login(client, "wim").status_code == 303 and login(other, "anna").status_code == 303
-    users = Users(cfg.web.users_file)
+    users = Users(Store.open(cfg))          # as `web user` does: its own connection
     users.add("wim", "operations", wc.PASSWORD, replace=True)
     assert client.get("/zoeken", follow_redirects=False).status_code == 303   # logged out, not webcare any more
     users.remove("anna")

@@ -5,7 +5,6 @@ text, security headers and accessibility basics. Browser tests: tests/integratio
 from __future__ import annotations
 
 import html.parser
-import json
 import re
 from pathlib import Path
 
@@ -16,6 +15,8 @@ from archiefstroom.catalog.index import Catalog
 from archiefstroom.ground.config import Config
 from archiefstroom.ground.settings import from_dict
 from archiefstroom.web.app import create_app
+from archiefstroom.web.audit import GENESIS, AuditLog
+from archiefstroom.web.store import Store
 from tests import web_cases as wc
 
 
@@ -157,11 +158,13 @@ def test_every_record_and_thread_view_is_audited(cfg, as_user):
     wim.get("/draad", params={"id": "x:100"})
     wim.get("/zoeken", params={"q": "stadhuis"})            # a search is not a record view
     as_user("olaf").get("/record", params={"id": "x:101"})  # refused (403): nothing was shown
-    lines = [json.loads(l) for l in cfg.web.audit_log.read_text().splitlines()]
-    assert [(l["user"], l["role"], l["page"], l["record"], l["record_version"]) for l in lines] == [
-        ("wim", "webcare", "record", "x:101", 1), ("wim", "webcare", "thread", "x:100", None)]
+    audit = AuditLog(Store.open(cfg))
+    lines = audit.read()[::-1]
+    assert [(l["seq"], l["user"], l["role"], l["page"], l["record"], l["record_version"]) for l in lines] == [
+        (1, "wim", "webcare", "record", "x:101", 1), (2, "wim", "webcare", "thread", "x:100", None)]
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$", lines[0]["at"])
-    assert cfg.web.audit_log.stat().st_mode & 0o777 == 0o600
+    assert lines[0]["prev"] == GENESIS and lines[1]["prev"] == lines[0]["hash"]
+    assert audit.verify() == (True, 2, lines[1]["hash"], None)
 
 
 def test_the_auditor_reads_the_audit_log_and_sees_no_text(as_user):
@@ -282,14 +285,19 @@ def test_focus_is_visible():
     assert re.search(r":focus-visible\s*\{[^}]*outline:\s*3px solid", css)
 
 
-def test_no_view_without_its_audit_line(cfg, as_user, app):
-    """If the audit line cannot be written, the record is not shown."""
-    cfg.web.audit_log.mkdir(parents=True)      # a directory where the log file should be
+def test_no_view_without_its_audit_entry(cfg, as_user, app):
+    """If the audit entry cannot be written (here: the web's database session made read-only),
+    the record is not shown."""
     client = as_user("anna")
+    app.app.state.web.store.db.execute("PRAGMA query_only = ON")
     client = TestClient(app, raise_server_exceptions=False, cookies=dict(client.cookies))
     r = client.get("/record", params={"id": "x:102"})
     assert r.status_code == 500 and "Wij leggen het u uit" not in r.text
     assert "er is niets getoond" in r.text and r.headers["content-security-policy"].startswith("default-src")
+    assert client.get("/draad", params={"id": "x:100"}).status_code == 500
+    app.app.state.web.store.db.execute("PRAGMA query_only = OFF")
+    assert "Wij leggen het u uit" in client.get("/record", params={"id": "x:102"}).text
+    assert [(l["seq"], l["record"]) for l in AuditLog(Store.open(cfg)).read()] == [(1, "x:102")]
 
 
 @pytest.mark.parametrize("url, link", [
