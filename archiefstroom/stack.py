@@ -252,7 +252,7 @@ def up(cfg: Config, *, quiet: bool = False) -> None:
 
 def topics(cfg: Config) -> list[str]:
     """Every topic-name field of the configuration (later sections add their own)."""
-    names = [cfg.topics.raw, cfg.topics.dead_letter, cfg.topics.quarantine]
+    names = [cfg.topics.raw, cfg.topics.dead_letter, cfg.topics.quarantine, cfg.topics.redriven]
     for section in vars(cfg).values():
         for field_name, value in vars(section).items() if hasattr(section, "__dataclass_fields__") else []:
             if field_name.endswith("_topic") and isinstance(value, str):
@@ -261,9 +261,10 @@ def topics(cfg: Config) -> list[str]:
 
 
 def compacted_topics(cfg: Config) -> list[str]:
-    """Topics keyed by an id whose latest value is the state (pending holds, version chains)."""
+    """Topics keyed by an id whose latest value is the state (pending holds, version chains,
+    threads, redriven dead letters)."""
     return [t for t in (getattr(cfg.rules, "held_topic", None), getattr(cfg.rules, "versions_topic", None),
-                        getattr(cfg.rules, "threads_topic", None)) if t]
+                        getattr(cfg.rules, "threads_topic", None), cfg.topics.redriven) if t]
 
 
 def ensure(cfg: Config) -> None:
@@ -284,7 +285,8 @@ def isolated_config(data_dir: Path, name: str, ports: dict, **sections) -> dict:
         "data_dir": str(data_dir),
         "kafka": {"bootstrap_servers": [f"{HOST}:{ports['broker_port']}"], "consumer_group": f"archiver-{name}"},
         "topics": {"raw": f"{name}.raw", "dead_letter": f"{name}.deadletter", "quarantine": f"{name}.quarantine",
-                   "connector_checkpoints": f"{name}.connector-checkpoints", "partitions": 3},
+                   "connector_checkpoints": f"{name}.connector-checkpoints", "redriven": f"{name}.redriven",
+                   "partitions": 3},
         "s3": {"endpoint_url": f"http://{HOST}:{ports['s3_port']}", "bucket": f"archive-{name}", "prefix": "archive"},
         "stack": {**ports, "durable_broker": False},
         "rules": {"held_topic": f"{name}.held", "versions_topic": f"{name}.versions", "threads_topic": f"{name}.threads",

@@ -75,7 +75,7 @@ class Connector:
         reconnect would only meet it again."""
         reason = f"{type(exc).__name__}: {exc}" if isinstance(exc, NormaliseError) else type(exc).__name__
         self.sink.dead_letter(text.encode("utf-8", "replace"), f"not readable as {self.settings.platform}: {reason}",
-                              f"connector:{self.settings.connector_name}")
+                              f"connector:{self.settings.connector_name}", self.settings.platform)
         self.metrics.inc("dead_letters")
         log.warning("%s: a payload was dead-lettered (%s)", self.settings.connector_name, type(exc).__name__)
 

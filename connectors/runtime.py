@@ -255,7 +255,7 @@ class ListSink:
     def send(self, events: list[dict]) -> None:
         self.events.extend(events)
 
-    def dead_letter(self, payload: bytes, reason: str, source: str) -> None:
+    def dead_letter(self, payload: bytes, reason: str, source: str, platform: str) -> None:
         self.dead.append((payload, reason, source))
 
     def close(self) -> None:
@@ -283,10 +283,12 @@ class KafkaSink:
         for f in futures:
             f.get(timeout=60)
 
-    def dead_letter(self, payload: bytes, reason: str, source: str) -> None:
+    def dead_letter(self, payload: bytes, reason: str, source: str, platform: str) -> None:
         """A platform payload no connector can read, on the pipeline's dead-letter topic with
-        the same headers (reason, source, code) as the pipeline's own; returns once acknowledged."""
-        headers = [("reason", reason.encode()), ("source", source.encode()), ("code", b"connector")]
+        the same headers (reason, source, code) as the pipeline's own, and its platform (for
+        `dlq redrive`, which normalises it again); returns once acknowledged."""
+        headers = [("reason", reason.encode()), ("source", source.encode()), ("code", b"connector"),
+                   ("platform", platform.encode())]
         self.producer.send(self.dead_topic, value=payload, key=source.encode(), headers=headers).get(timeout=60)
 
     def close(self) -> None:
@@ -302,7 +304,7 @@ class StdoutSink:
             self.stream.write(json.dumps(ev, ensure_ascii=False, separators=(",", ":")) + "\n")
         self.stream.flush()
 
-    def dead_letter(self, payload: bytes, reason: str, source: str) -> None:
+    def dead_letter(self, payload: bytes, reason: str, source: str, platform: str) -> None:
         log.warning("%s: a payload of %d bytes would be dead-lettered (%s)", source, len(payload), reason)
 
     def close(self) -> None:

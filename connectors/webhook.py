@@ -157,7 +157,7 @@ class MetaWebhook:
             reason = f"{type(exc).__name__}: {exc}" if isinstance(exc, NormaliseError) else type(exc).__name__
             with self._lock:
                 self.sink.dead_letter(body, f"webhook delivery not readable: {reason}",
-                                      f"connector:{self.settings.connector_name}")
+                                      f"connector:{self.settings.connector_name}", self.settings.platform)
             self.metrics.inc("dead_letters")
             return 400, b"unreadable delivery"
         with self._lock:

@@ -57,6 +57,9 @@ class Topics:
     connector_checkpoints: Annotated[
         str | None, check(lambda v: v is None or _topic.match(v), "a Kafka topic name or null")
     ] = "archiefstroom.connector-checkpoints"
+    # compacted: each dead letter or quarantined event `dlq redrive` put back on the raw topic, keyed by
+    # where it lay (topic/partition/offset), so that a second redrive skips it
+    redriven: Annotated[str, check(_topic.match, "a Kafka topic name")] = "archiefstroom.redriven"
     partitions: Annotated[int, check(lambda v: 1 <= v <= 1000, "an integer 1..1000")] = 3
 
 

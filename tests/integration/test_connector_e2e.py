@@ -141,10 +141,11 @@ def test_a_connector_dead_letter_reaches_the_dead_letter_topic_with_its_reason(m
     cfg = make_cfg()
     sink = KafkaSink(cfg)
     try:
-        sink.dead_letter(b'{"half": ', "not readable as bluesky: NormaliseError: not JSON", "connector:bluesky-stream")
+        sink.dead_letter(b'{"half": ', "not readable as bluesky: NormaliseError: not JSON", "connector:bluesky-stream",
+                         "bluesky")
     finally:
         sink.close()
     (msg,) = topic_messages(cfg, cfg.topics.dead_letter, timeout_s=3)
     assert msg.value == b'{"half": ' and msg.key == b"connector:bluesky-stream"
     assert dict(msg.headers) == {"reason": b"not readable as bluesky: NormaliseError: not JSON",
-                                 "source": b"connector:bluesky-stream", "code": b"connector"}
+                                 "source": b"connector:bluesky-stream", "code": b"connector", "platform": b"bluesky"}

@@ -67,7 +67,7 @@ def test_runbook_command_exists(line):
     check(line)
 
 
-@pytest.mark.parametrize("bad", ["archiefstroom dlq redrive", "archiefstroom catalog restore",
+@pytest.mark.parametrize("bad", ["archiefstroom dlq purge", "archiefstroom catalog restore",
                                  "archiefstroom pseudonymise rotate", "archiefstroom run --from-offset 5"])
 def test_the_check_refuses_commands_that_do_not_exist(bad):
     with pytest.raises(AssertionError):
