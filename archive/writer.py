@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
+from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from kafka import TopicPartition
+from kafka.errors import BrokerNotAvailableError, KafkaConnectionError, KafkaTimeoutError, RequestTimedOutError
 
 from archiefstroom.archive import format as avro
 from archiefstroom.archive import ledger
@@ -36,12 +39,37 @@ from archiefstroom.archive.storage import ArchiveStore
 from archiefstroom.core import archived_ids, batching, catalog, layout
 from archiefstroom.core.envelope import Disposition, position_of
 from archiefstroom.core.rules import seal as seal_core
+from archiefstroom.ground import failpoints
 from archiefstroom.ground import kafka as kafka_clients
 from archiefstroom.ground import pseudonymisation
 
 log = logging.getLogger(__name__)
 
+# what an outage of the object store or the broker raises (not a refusal: those are not retried)
+KAFKA_OUTAGE = (KafkaConnectionError, KafkaTimeoutError, BrokerNotAvailableError, RequestTimedOutError)
+OUTAGE = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError, *KAFKA_OUTAGE)
+
 _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="s3-put")
+
+
+def through_outage(seconds: float, where: str, step, *args, on_retry=None, **kw):
+    """A step of the write, retried while the object store or the broker is unreachable (up to
+    pipeline.outage_seconds): a retry is the crash-recovery path without the crash (the ledger's
+    intent, idempotent puts, deterministic keys), and while it waits nothing is committed."""
+    deadline, delay = time.monotonic() + seconds, 1.0
+    while True:
+        try:
+            return step(*args, **kw)
+        except OUTAGE as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("archive: %s unreachable (%s) at %s; retrying in %.0f s",
+                        "the broker" if isinstance(exc, KAFKA_OUTAGE) else "the object store",
+                        type(exc).__name__, where, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 30.0)
+            if on_retry is not None:
+                on_retry()
 
 
 class TopicWriter:
@@ -71,6 +99,9 @@ class TopicWriter:
 
     # -- sealed threads (issue 17) ---------------------------------------------------
     def write_seal(self, item) -> str | None:
+        return through_outage(self.cfg.pipeline.outage_seconds, "a thread's seal", self._write_seal, item)
+
+    def _write_seal(self, item) -> str | None:
         """A core.rules.seal Seal: its object (deterministic key, same bytes on a redo, the
         retention and lock of the thread's root), then its marker on the threads topic and
         the thread's notes tombstoned. A Forget only tombstones. Returns the object key."""
@@ -117,13 +148,13 @@ class TopicPartitionWriter:
     def flush(self, state: batching.PartitionState, items: list, now: float) -> tuple[list[BatchResult], list, bool]:
         """Write every batch the buffered `items` allow. Returns the results, the items still
         buffered and whether the buffer changed (rewriting an unchanged buffer costs O(n))."""
-        self.resume(state)
+        self._patient(self.resume, state)
         results, before = [], len(items)
         while items:
             # a missing offset is waited for (an item may be slow in an earlier stage),
             # unless the source saw Kafka skip it (compaction, transactions)
             p = batching.plan(items, state.next, max_records=self.settings.batch_max_records,
-                              boundary=self.recovered_boundary(state.next), known_gaps=state.gaps)
+                              boundary=self._patient(self.recovered_boundary, state.next), known_gaps=state.gaps)
             if p.late:  # already-committed offsets (released holds): one late write for all
                 offsets = [position_of(i).offset for i in p.late]
                 results.append(self.write(min(offsets), max(offsets), p.late, late=True))
@@ -155,6 +186,16 @@ class TopicPartitionWriter:
 
     # -- writing ----------------------------------------------------------------
     def write(self, start: int, end: int, items: list, *, late: bool = False) -> BatchResult:
+        return self._patient(self._write, start, end, items, late=late)
+
+    def _patient(self, step, *args, **kw):
+        return through_outage(self.settings.outage_seconds, f"partition {self.topic}/{self.partition}", step, *args,
+                              on_retry=self._forget_recovered, **kw)
+
+    def _forget_recovered(self) -> None:
+        self._recovered = None        # the ledger may be in the bucket now: ask again
+
+    def _write(self, start: int, end: int, items: list, *, late: bool = False) -> BatchResult:
         """Ledger, objects, archived ids, side topics, then (unless late) the offset commit."""
         shared, prefix = self.shared, self.shared.cfg.s3.prefix
         result = BatchResult(self.topic, self.partition, start, end)
@@ -186,15 +227,18 @@ class TopicPartitionWriter:
         redo = late or self.recovered_boundary(start) is not None
         shared.store.put_json(ledger_key, ledger.document(self.topic, self.partition, start, end, late, groups,
                                                           entries, result.counts), redo=redo)
+        failpoints.point("archive.after_ledger")
         # the objects of one batch are independent: write them concurrently, all before the commit
         for key, size in _POOL.map(lambda k: self._put_object(k, groups[k], redo), sorted(groups)):
             result.objects.append(key)
             result.bytes_written += size
         shared.seen.record(self.partition, start, end, new_ids, tag, redo)
+        failpoints.point("archive.after_objects")
         others = sum(n for kind, n in result.counts.items() if kind != "archived")
         shared.sides.send(items, [r for records in groups.values() for r in records],
                           catalog.announcements(ledger_key, self.topic, self.partition, start, end, late, groups, others))
         shared.sides.end_holds(items)
+        failpoints.point("archive.before_commit")
         if not late:
             kafka_clients.commit(shared.committer, {self.tp: end + 1}, metadata=ledger_key)
             self._committed, self._asked = end + 1, True

@@ -335,12 +335,23 @@ class BackgroundIndexer:
         return self
 
     def _loop(self):
-        try:
-            with Catalog.open(self.cfg) as catalog, Follower(self.cfg, catalog, read_processes=0) as follower:
-                follower.follow(self.stop)
-                follower.catch_up()
-        except Exception as exc:   # the archive is unaffected, only the index is behind: say so, go on
-            log.error("catalog indexer stopped: %s (run `archiefstroom catalog run` to catch up)", exc)
+        delay = 1.0
+        while True:
+            try:
+                with Catalog.open(self.cfg) as catalog, Follower(self.cfg, catalog, read_processes=0) as follower:
+                    follower.follow(self.stop)
+                    follower.catch_up()
+                return
+            except Exception as exc:   # the archive is unaffected, only the index is behind: say so, go on
+                if self.stop.is_set():
+                    log.error("catalog indexer stopped: %s (run `archiefstroom catalog run` to catch up)",
+                              type(exc).__name__)
+                    return
+                # an outage of S3, the broker or the database: start again from the group's offsets
+                log.warning("catalog indexer: %s; starting again in %.0f s", type(exc).__name__, delay)
+                if self.stop.wait(delay):
+                    return
+                delay = min(delay * 2, 30.0)
 
     def finish(self, timeout_s: float = 120.0) -> None:
         self.stop.set()

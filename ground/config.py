@@ -108,6 +108,10 @@ class PipelineSettings:
     # batches make fewer, fuller objects (one per retention group and month per batch)
     batch_max_records: Annotated[int, check(lambda v: 1 <= v <= 1_000_000, "an integer 1..1000000")] = 10000
     batch_max_seconds: Annotated[float, check(lambda v: 0.05 <= v <= 3600, "seconds between 0.05 and 3600")] = 10.0
+    # how long a batch's write waits out an unreachable object store or broker (retrying with
+    # backoff; meanwhile nothing is committed, and what the source reads waits in the runner) before
+    # the job fails
+    outage_seconds: Annotated[float, check(lambda v: 0 <= v <= 86400, "seconds between 0 and 86400")] = 900.0
     max_event_bytes: Annotated[int, check(lambda v: 1024 <= v <= 50_000_000,
                                           "bytes between 1 KiB and 50 MB")] = 1_000_000
     codec: Literal["deflate", "snappy", "zstandard", "null"] = "deflate"
