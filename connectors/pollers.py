@@ -19,6 +19,7 @@ from archiefstroom.connectors import exports, registry
 from archiefstroom.connectors.base import Body, Context, NormaliseError
 from archiefstroom.connectors.runtime import Checkpoint, HttpClient, HttpError, Metrics, Seen, epoch
 from archiefstroom.connectors.settings import ConnectorSettings
+from archiefstroom.ground import failpoints
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class Connector:
     def emit(self, events: list[dict]) -> None:
         if events:
             self.sink.send(events)
+            failpoints.point("connector.after_send")      # acknowledged, checkpoint not yet saved
             self.metrics.observe_events(events)
 
     def commit(self) -> None:

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,45 @@ def test_pipeline_and_connector_restarted_on_empty_disks_miss_nothing_and_tokens
     verified = subprocess.run([sys.executable, "-m", "archiefstroom.cli", "--config", str(main_cfg),
                                "reidentify", "verify-audit"], capture_output=True, text=True, cwd=ROOT)
     assert verified.returncode == 0 and "1 entries" in verified.stdout
+
+
+def test_a_connector_killed_mid_page_resumes_with_no_gap(make_cfg, tmp_path):
+    """Killed (failpoint) after Kafka acknowledged its second page and before the checkpoint
+    moved: the restarted connector sends that page again (same event ids) and goes on; the raw
+    topic has every post, and the archive each once."""
+    cfg = make_cfg(rules={"accounts": str(_registry_with_test_accounts(tmp_path))})
+    main_cfg = tmp_path / "archiefstroom.yaml"
+    main_cfg.write_text(yaml.safe_dump(cfg.as_dict))
+    posts = [_status(1000 + i, f"Bekendmaking {i}") for i in range(25)]
+
+    def route(method, path, query, headers, body):   # Mastodon's min_id paging: the page just after it
+        if path.endswith("/statuses"):
+            newer = sorted((p for p in posts if int(p["id"]) > int(query.get("min_id", 0))), key=lambda p: int(p["id"]))
+            return 200, {}, sorted(newer[:int(query.get("limit", 20))], key=lambda p: -int(p["id"]))
+        if path.endswith("/context"):
+            return 200, {}, {"ancestors": [], "descendants": []}
+        return 404, {}, {}
+
+    fake = FakePlatform(route)
+    conn_cfg = tmp_path / "mastodon.yaml"
+    conn_cfg.write_text(yaml.safe_dump({"platform": "mastodon", "name": "mastodon-kill", "base_url": fake.url,
+                                        "data_dir": str(tmp_path / "connector-data"), "page_size": 10,
+                                        "accounts": [{"id": "1", "handle": "gemeente@social.example"}]}))
+    cmd = [sys.executable, "-m", "archiefstroom.cli", "--config", str(main_cfg), "connect", "mastodon",
+           "--config", str(conn_cfg), "--once"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    try:
+        killed = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
+                                env={**env, "ARCHIEFSTROOM_FAILPOINTS": "connector.after_send=2"})
+        assert killed.returncode == -9, killed.stderr[-2000:]
+        sent_before = [json.loads(m.value)["event_id"] for m in topic_messages(cfg, cfg.topics.raw, timeout_s=3)]
+        assert sorted(sent_before) == [f"mastodon:{1000 + i}" for i in range(20)]   # two pages acknowledged
+        again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+        assert again.returncode == 0, again.stderr[-2000:]
+    finally:
+        fake.close()
+    raw = Counter(json.loads(m.value)["event_id"] for m in topic_messages(cfg, cfg.topics.raw, timeout_s=3))
+    assert set(raw) == {f"mastodon:{1000 + i}" for i in range(25)}                 # no gap
+    assert {eid for eid, n in raw.items() if n > 1} == {f"mastodon:{1010 + i}" for i in range(10)}  # that page again
+    runner.run(cfg, stop_at=runner.end_offsets(cfg), progress=False)
+    assert counts_by_id(archived_records(cfg)) == {f"mastodon:{1000 + i}": 1 for i in range(25)}
