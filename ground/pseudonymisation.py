@@ -19,6 +19,7 @@ from archiefstroom.core.pseudonymise.names import DEFAULT_CACHE
 from archiefstroom.core.pseudonymise.record import RecordPseudonymiser
 from archiefstroom.core.pseudonymise.runtime import Runtime
 from archiefstroom.core.pseudonymise.settings import KeyRingFile, PseudonymisationSettings
+from archiefstroom.ground import registries
 from archiefstroom.ground.settings import ConfigError, load_yaml
 from archiefstroom.ground.vault_db import SharedVault, Store
 
@@ -120,8 +121,9 @@ def build(s: PseudonymisationSettings, *, data_dir: Path, config_dir: Path | Non
     """A Runtime from settings; `public_accounts`: ids/handles that stay readable."""
     ring = load_keyring(s, config_dir or data_dir, source)
     public = {a.lstrip("@").lower() for a in (*public_accounts, *s.public_accounts)}
-    detector = Detector(s.recognizers, keep_handle=lambda h: h.lower() in public,
-                        officials=s.public_officials, deduce_cache=deduce_cache_dir(s, data_dir))
+    figures = registries.load_public_figures(_resolve(config_dir or data_dir, s.office_holders))
+    detector = Detector(s.recognizers, keep_handle=lambda h: h.lower() in public, officials=s.public_officials,
+                        deduce_cache=deduce_cache_dir(s, data_dir), figures=figures)
     method = f"hmac-sha256/{s.recognizers}/deduce-{importlib.metadata.version('deduce')}"
     records = RecordPseudonymiser(detector, ring, public_accounts=public, raw_policy=s.raw_payload, method=method)
     return Runtime(s, ring, detector, records, open_vault(s, data_dir, source))

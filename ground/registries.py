@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 from archiefstroom.core.platforms.assessment import AssessmentsFile, PlatformAssessment
+from archiefstroom.core.pseudonymise.officials import PublicFiguresFile
 from archiefstroom.core.rules.registry import (
     AccountsFile,
     HotspotsFile,
@@ -62,6 +63,15 @@ def load_for(cfg) -> Registry:
     """The registries of a loaded Config (paths relative to its file)."""
     base = Path(cfg.source_file).parent if getattr(cfg, "source_file", None) else DEFAULT_CONFIG.parent
     return load(cfg.rules, base)
+
+
+PUBLIC_FIGURES = DEFAULT_CONFIG.parent / "registry" / "office_holders.yaml"
+
+
+def load_public_figures(path: Path | None = None) -> PublicFiguresFile:
+    """The public office holders and organisations that stay readable (issue 15), strictly;
+    None = the shipped deploy/registry/office_holders.yaml."""
+    return load_yaml(path or PUBLIC_FIGURES, PublicFiguresFile)
 
 
 def build(accounts: dict, platforms: dict, selectielijst: dict, hotspots: dict | None = None,

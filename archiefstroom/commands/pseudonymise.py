@@ -1,7 +1,7 @@
 """`archiefstroom pseudonymise`: pseudonymise JSON lines, evaluate the recognizers, manage keys.
 
   pseudonymise --in FILE.jsonl --out FILE.jsonl   adds text_pseudonymised + entities (offsets into the original)
-  pseudonymise eval [--set annotated|holdout|FILE] recall/precision per type: deduce vs own vs combined
+  pseudonymise eval [--set annotated|holdout|independent|FILE] recall/precision per type: deduce vs own vs combined
   pseudonymise build-cache                         build deduce's lookup structures once (1-2 minutes)
   pseudonymise rotate-key --keyring FILE --new-id ID   add a fresh key to a key ring and make it active
 """
@@ -20,6 +20,7 @@ from archiefstroom.core.pseudonymise import evaluate
 from archiefstroom.core.pseudonymise.detector import Detector
 from archiefstroom.core.pseudonymise.keys import DEFAULT_TOKEN_HEX, KeyRing, decode_key, encode_key
 from archiefstroom.core.pseudonymise.names import deduce_engine
+from archiefstroom.core.pseudonymise.officials import PublicFigures
 from archiefstroom.core.pseudonymise.pseudonymiser import pseudonymise_text
 from archiefstroom.core.pseudonymise.settings import KeyRingFile
 from archiefstroom.core.rules.registry import government_ids
@@ -38,7 +39,8 @@ def register(sub):
     p.add_argument("--out", type=Path, help="where to write the lines with text_pseudonymised and entities")
     p.add_argument("--field", default="text", help="the text field (default: text)")
     p.add_argument("--recognizers", choices=["combined", "deduce", "own"], help="override the configured mode")
-    p.add_argument("--set", default="annotated", help="eval: annotated | holdout | path to an annotated .txt/.jsonl")
+    p.add_argument("--set", default="annotated",
+                   help="eval: annotated | holdout | independent | path to an annotated .txt/.jsonl")
     p.add_argument("--errors", action="store_true", help="eval: list misses and false positives (invented data)")
     p.add_argument("--keyring", type=Path, help="rotate-key: the key ring YAML file (created when missing)")
     p.add_argument("--new-id", help="rotate-key: id of the new key, e.g. k2026-11")
@@ -91,16 +93,25 @@ def _run(args) -> int:
 
 def _eval(args) -> int:
     cfg = _settings(args)
-    src = {"annotated": evaluate.BUILT, "holdout": evaluate.DATASET_DIR / "holdout.txt"}.get(args.set, Path(args.set))
+    src = {"annotated": evaluate.BUILT, "holdout": evaluate.DATASET_DIR / "holdout.txt",
+           "independent": evaluate.DATASET_DIR / "independent.txt"}.get(args.set, Path(args.set))
+    if not src.exists():
+        print(f"pseudonymise eval: --set: expected annotated, holdout, independent or an existing file, got {args.set}",
+              file=sys.stderr)
+        return 2
     ds = evaluate.load(src) if src.suffix == ".jsonl" else evaluate.parse_source(src.read_text(encoding="utf-8"))
     keep = lambda h: h.lower() in ds.known_accounts  # noqa: E731  (the set's stand-in for the account registry)
     cache = pseudonymisation.deduce_cache_dir(cfg.pseudonymisation, cfg.data_dir)
+    figures = _public_figures(cfg)   # the office holders and organisations that stay readable, as in the pipeline
     scores, speed = {}, {}
     for mode in ("deduce", "own", "combined"):
-        det = Detector(mode, keep_handle=keep, officials=cfg.pseudonymisation.public_officials, deduce_cache=cache)
+        det = Detector(mode, keep_handle=keep, officials=cfg.pseudonymisation.public_officials, deduce_cache=cache,
+                       figures=figures)
         t = time.perf_counter()
         scores[mode] = evaluate.score(ds, det.detect)
         speed[mode] = len(ds.examples) / (time.perf_counter() - t)
+    which = cfg.pseudonymisation.office_holders or registries.PUBLIC_FIGURES.name
+    print(f"office holders: {which} version {figures.version}")
     print(f"{src.name}: {len(ds.examples)} texts, {sum(scores['combined'].gold.values())} entities "
           f"(recall = every letter/digit of an entity hidden; precision = detection overlaps an entity)\n")
     print(evaluate.report(scores))
@@ -122,6 +133,14 @@ def _eval(args) -> int:
         for x in sc.false_positives:
             print("  ", *x)
     return 0 if not fails else 1
+
+
+def _public_figures(cfg) -> PublicFigures:
+    s = cfg.pseudonymisation
+    path = s.office_holders
+    if path is not None and not path.is_absolute():
+        path = pseudonymisation.config_dir(cfg) / path
+    return PublicFigures(registries.load_public_figures(path))
 
 
 def _build_cache(args) -> int:

@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Literal
 from archiefstroom.core.pseudonymise import recognizers
 from archiefstroom.core.pseudonymise.entities import Entity, resolve
 from archiefstroom.core.pseudonymise.names import NameRules, PublicRole, deduce_engine, deduce_entities
+from archiefstroom.core.pseudonymise.officials import PublicFigures, PublicFiguresFile
 
 Mode = Literal["combined", "deduce", "own"]
 _HONORIFIC = re.compile(r"(?i)(?:dhr|mevr|mw|mr|hr|mevrouw|meneer|mijnheer|familie|fam|heer|juf|meester|dokter|dr)\.?$")
@@ -28,10 +29,16 @@ _ADDRESS_GAP = re.compile(r"^(?:,\s*|\s+(?:in|te)\s+|\s+)$")
 
 class Detector:
     def __init__(self, mode: Mode = "combined", *, keep_handle: Callable[[str], bool] = lambda h: False,
-                 officials: Iterable[str] = (), deduce_cache: Path | None = None):
+                 officials: Iterable[str] = (), deduce_cache: Path | None = None,
+                 figures: PublicFigures | PublicFiguresFile | None = None):
+        """`figures`: the office-holder registry (ground/registries.load_public_figures); None = no
+        list (the office-title and organisation-handle rules still apply)."""
         self.mode = mode
-        self.keep_handle = keep_handle
-        self.public = PublicRole(officials)
+        if not isinstance(figures, PublicFigures):
+            figures = PublicFigures(figures)
+        self.figures = figures
+        self.keep_handle = self._public_handle(keep_handle)
+        self.public = PublicRole(officials, figures)
         self.rules = NameRules.from_deduce_lists()
         self.engine = deduce_engine(deduce_cache) if mode in ("combined", "deduce") else None
 
@@ -40,7 +47,7 @@ class Detector:
         detector's public-handle test for this call (per record: the monitored account is public)."""
         if not text:
             return []
-        keep_handle = keep_handle or self.keep_handle
+        keep_handle = self._public_handle(keep_handle) if keep_handle else self.keep_handle
         found: list[Entity] = []
         if self.mode in ("own", "combined"):
             found += recognizers.find(text, keep_handle)
@@ -51,6 +58,11 @@ class Detector:
                 # deduce has no notion of @handles; give it the same handle view so the comparison is about text
                 found += recognizers.find(text, keep_handle, labels=("ACCOUNT",))
         return self._post(text, found)
+
+    def _public_handle(self, keep: Callable[[str], bool]) -> Callable[[str], bool]:
+        """The caller's public accounts plus the registry's and recognisable organisations' handles."""
+        figures = self.figures
+        return lambda h: keep(h) or figures.handle(h)
 
     def _post(self, text: str, found: list[Entity]) -> list[Entity]:
         anchors = [e for e in found if e.label in ("ADRES", "POSTCODE")]

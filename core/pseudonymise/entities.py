@@ -5,6 +5,7 @@ annotation can be checked against the source and a vault entry lines up with it.
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 # label -> token prefix in the pseudonymised text ([PERSOON-7f3a2c], [TEL-91b0d4], ...)
@@ -37,6 +38,14 @@ class Entity:
     end: int
     label: str
     source: str = "own"   # which recognizer found it: own | deduce | known (record-level value)
+
+    def __post_init__(self):
+        # offsets are plain ints whatever computed them (issue 15: numpy.int64 from deduce's overlap
+        # resolver reached json.dumps); operator.index takes any integer type and refuses floats
+        if type(self.start) is not int:
+            object.__setattr__(self, "start", operator.index(self.start))
+        if type(self.end) is not int:
+            object.__setattr__(self, "end", operator.index(self.end))
 
     def datum(self) -> dict:
         return {"start": self.start, "end": self.end, "label": self.label}

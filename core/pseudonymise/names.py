@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from archiefstroom.core.pseudonymise.entities import Entity
+from archiefstroom.core.pseudonymise.officials import PublicFigures
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,9 @@ def deduce_entities(engine, text: str, *, names_only: bool) -> list[Entity]:
             label = _DEDUCE_LABELS[tag]
         else:   # leeftijd, ziekenhuis, zorginstelling: ages and organisation names stay readable
             continue
-        out.append(Entity(a.start_char, a.end_char, label, "deduce"))
+        # plain ints: docdeid's OverlapResolver cuts an annotation around another with numpy arithmetic,
+        # and a numpy.int64 offset breaks json.dumps (the CLI) and Avro (issue 15)
+        out.append(Entity(int(a.start_char), int(a.end_char), label, "deduce"))
     return out
 
 
@@ -243,22 +246,42 @@ _PARTY_AFTER = re.compile(r"^\s*\((?:" + "|".join(re.escape(p) for p in PARTIES)
 _PARTY_BEFORE = re.compile(r"(?:" + "|".join(re.escape(p) for p in PARTIES) + r")(?:-\w+)?\s*$")
 
 
-class PublicRole:
-    """Decides whether a detected name is a public official acting in office (stays readable)."""
+_RELATIONS = (r"buurman|buurvrouw|buren|moeder|vader|ma|pa|zoon|dochter|man|vrouw|vriend|vriendin|collega|opa|oma|"
+              r"broer|zus|neef|nicht|oom|tante|kind|baas|huisbaas|verhuurder|partner|schoonmoeder|schoonvader|ex|"
+              r"zwager|schoonzus|kleinzoon|kleindochter|stiefvader|stiefmoeder|klasgenoot|huisgenoot|overbuurman|"
+              r"overbuurvrouw|achterbuurman|achterbuurvrouw|hospita|werkgever|leraar|lerares|docent|juf|meester")
+# "mijn buurman Dick Schoof": a private context, whoever else carries the name
+_PRIVATE_BEFORE = re.compile(rf"(?i)\b(?:mijn|m'n|mn|onze|ons|haar|zijn|z'n|je|jouw|jullie|hun|die|een|de)\s+"
+                             rf"(?:{_RELATIONS})\s*[,:]?\s*$")
+_PARTY_VAN = re.compile(r"^\s*(?:van|namens|\(|-|,)\s*(?:de\s+)?(?:" + "|".join(re.escape(p) for p in PARTIES) + r")\b")
 
-    def __init__(self, officials: Iterable[str] = ()):
+
+class PublicRole:
+    """Decides whether a detected name is a public official acting in office (stays readable): an
+    office title before or after it, a party, or the maintained list of office holders
+    (core/pseudonymise/officials.py) outside a private context."""
+
+    def __init__(self, officials: Iterable[str] = (), figures: PublicFigures | None = None):
+        # `officials` (pseudonymisation.public_officials) also switch off the lowercase-name filter
+        # in the detector; the registry's names do not
         self.officials = {self.norm(n) for n in officials if n}
         self.surnames = {self.norm(n).split()[-1] for n in officials if n and len(n.split()) > 1}
+        self.figures = figures or PublicFigures()
 
     @staticmethod
     def norm(name: str) -> str:
         return " ".join(name.replace("’", "'").lower().split())
 
+    def private_context(self, text: str, e: Entity) -> bool:
+        return bool(_PRIVATE_BEFORE.search(text[max(0, e.start - 40):e.start]))
+
     def keeps(self, text: str, e: Entity) -> bool:
         span = text[e.start:e.end]
         name = self.norm(span)
         before = text[max(0, e.start - 60):e.start]
-        if name in self.officials or _TITLE_RX.search(before):
+        if (name in self.officials or self.figures.name(span)) and not self.private_context(text, e):
+            return True
+        if _TITLE_RX.search(before):
             return True
         # deduce often takes the title into the span ("Minister Keijzer", "van Financiën Heinen")
         words = list(re.finditer(r"\S+", span))
@@ -271,4 +294,6 @@ class PublicRole:
             return True   # "Rutte, premier van ...", "Dijksma (burgemeester)", "Rutte was premier"
         if _PARTY_AFTER.match(text[e.end:e.end + 16]) or _PARTY_BEFORE.search(before[-12:]):
             return True
+        if _PARTY_VAN.match(text[e.end:e.end + 24]) and not self.private_context(text, e):
+            return True   # "Rob Jetten van D66", "Jimmy Dijk - SP"
         return False

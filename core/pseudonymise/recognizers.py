@@ -164,7 +164,16 @@ _SHORT_WORDS = {"is", "en", "op", "in", "de", "te", "of", "na", "al", "nu", "zo"
                 "ga", "uw", "ja", "en", "an", "at", "to", "on", "or", "by", "it", "as", "be", "if", "so", "no", "do"}
 _UNITS = {"mg", "kg", "km", "cm", "mm", "ml", "dl", "cl", "gr", "st", "pk", "kw", "mb", "gb", "kb", "th", "nd", "rd",
           "ct", "hz", "am", "pm", "uu", "jr", "mi", "ms", "kj"}
-_POSTCODE_CONTEXT = re.compile(r"(?i)post\s*code\W{0,5}$")
+_POSTCODE_CONTEXT = re.compile(r"(?i)(?:post\s*code|pc)\W{0,5}(?:(?:is|was|:|=|luidt|van\s+mij|nieuwe|oude)\W{0,3}){0,2}$")
+# lower-case "2511 cv" (issue 15): the two letters must not be an ordinary two-letter word or unit
+# ("in 2019 al", "1200 km", "2023 ff"), unless a postcode word or an address comes right before
+_POSTCODE_LOWER_SPACED = re.compile(r"(?<![\w\-])(?<!\d[ .\-])[1-9]\d{3} (?!sa|sd|ss)[a-z]{2}(?![\w\-])(?![.,]\w)")
+_TWO_LETTER_WORDS = _SHORT_WORDS | {
+    "ff", "me", "ok", "oh", "eh", "ah", "he", "hé", "ie", "xd", "xx", "wa", "ge", "da", "zn", "mn", "dr", "mr", "nr",
+    "nl", "eu", "vs", "tv", "pc", "ca", "oa", "us", "uk", "ov", "ns", "sr", "id", "hr", "mw", "pv", "cd", "dm", "hm",
+    "ha", "ho", "ma", "pa", "mi", "la", "ne", "ex", "bv", "wc", "lp", "pr", "go", "up", "my", "hi", "am", "ur", "km",
+    "jl", "zo", "du", "ka", "ro", "ok", "ps", "gr", "vd", "nv", "bn", "kl", "mb", "tm", "tl", "al", "eo", "dh"}
+_ADDRESS_BEFORE = re.compile(r"[A-Za-z]{3,}\.?\s\d{1,4}(?:\s?-?\s?[a-zA-Z]{1,3}|\s?-\s?\d{1,3})?\s*,?\s*$")
 
 
 def postcodes(text: str) -> Iterator[Entity]:
@@ -174,8 +183,12 @@ def postcodes(text: str) -> Iterator[Entity]:
         for m in rx.finditer(text):
             if m.group()[-2:] not in _UNITS and not (rx is _POSTCODE_SPACED and m.group()[-2:] in _SHORT_WORDS):
                 yield Entity(m.start(), m.end(), "POSTCODE")
+    for m in _POSTCODE_LOWER_SPACED.finditer(text):
+        if m.group()[-2:] not in _TWO_LETTER_WORDS and m.group()[-2:] not in _UNITS \
+                or _ADDRESS_BEFORE.search(text[max(0, m.start() - 40):m.start()]):
+            yield Entity(m.start(), m.end(), "POSTCODE")
     for m in re.finditer(r"(?<![\w\-])[1-9]\d{3} ?[a-zA-Z]{2}(?![\w\-])", text):
-        if _POSTCODE_CONTEXT.search(text[max(0, m.start() - 15):m.start()]):
+        if _POSTCODE_CONTEXT.search(text[max(0, m.start() - 30):m.start()]):
             yield Entity(m.start(), m.end(), "POSTCODE")
 
 
@@ -222,6 +235,9 @@ _BIRTH_CONTEXT = re.compile(r"(?i)\b(?:geboren|geboortedatum|geb\.?\s*datum|gebo
                             r"geb\b|d\.o\.b\b)\.?[^!?\n]{0,25}$")
 
 
+SHORT_YEAR_AHEAD = 5   # appointments, deadlines and plans are written up to this many years ahead
+
+
 def birth_dates(text: str, *, today: dt.date | None = None) -> Iterator[Entity]:
     """A date with a birth word before it; or a full numeric date old enough to be one (year <= now - 12)."""
     latest = (today or dt.date.today()).year - 12
@@ -230,26 +246,53 @@ def birth_dates(text: str, *, today: dt.date | None = None) -> Iterator[Entity]:
             context = _BIRTH_CONTEXT.search(text[max(0, m.start() - 45):m.start()])
             year = m.group(1) if rx is _DATE_ISO else m.group(m.lastindex)
             full_old = rx is _DATE_NUM and len(year) == 4 and 1900 <= int(year) <= latest
-            if context or full_old:
+            # "03/04/61": a two-digit year that can only be 19yy (20yy lies more than SHORT_YEAR_AHEAD years
+            # ahead) is as old as a full 19yy date; "12-03-25" or "12-03-27" may be an appointment: those
+            # only with a birth word (issue 15)
+            short_old = rx is _DATE_NUM and len(year) == 2 and \
+                2000 + int(year) > (today or dt.date.today()).year + SHORT_YEAR_AHEAD \
+                and 1900 + int(year) <= latest and (m.group(2) != "." or len(m.group(1)) == len(m.group(3)) == 2)
+            if context or full_old or short_old:
                 yield Entity(m.start(), m.end(), "GEBOORTEDATUM")
 
 
 _DOSSIER = re.compile(
     r"(?i)\b(?:dossier|zaak|kenmerk|referentie|ref|klant|aanvraag|order|relatie|polis|factuur|bezwaar|ticket|"
     r"aanslag|melding|meldings|registratie|contract|debiteur|lid|pas|document|paspoort|rijbewijs|vergunning|"
-    r"beschikking|uitkerings|cliënt|client|case)(?:nummer|nr|no|id)?\.?"
+    r"beschikking|uitkerings|cliënt|client|case|aangifte|proces-verbaal|pv|betalingskenmerk|betalings)(?:nummer|nr|no|id)?\.?"
     r"(?:\s*(?:nummer|nr\.?|no\.?|#))?\s*[:#=]?\s*(?:is|was|met|van|:)?\s*"
     r"([A-Z0-9](?:[A-Z0-9]|[/\-.](?=[A-Z0-9]))*)")
+
+
+# Police registration / proces-verbaal numbers (issue 15): "PL" + the region/unit part (two digits and
+# two letters-or-digits: PL0900, PL07B3) + the year and six digits, often "-1" (the mutation).
+# Source: Schadefonds Geweldsmisdrijven, "Proces-verbaalnummer vinden" (example PL07B3 2023123456-1).
+_POLICE = re.compile(r"(?i)(?<![\w\-])PL[ ]?\d{2}[A-Z0-9]{2}[ \-/]?(?:19|20)\d{2}[ ]?\d{6}(?:-\d{1,2})?(?![\w\-])")
+# A payment reference (betalingskenmerk, e.g. of the Belastingdienst): 16 digits, in groups of four or
+# not. Never inside a longer digit run: "DE89 3704 0044 0532 0130 00" is an IBAN, not a reference.
+_PAYMENT_REF = re.compile(r"(?<![\w.,\-/+])(?<!\d[ .\-])\d{4}([ .\-]?)\d{4}\1\d{4}\1\d{4}(?![\w])(?![ .\-/]?\d)")
+# A case number written as year + number: "2024/123456", "2024-0012345" (a number of 5..8 digits, so
+# no year range "2019-2023" and no ISO date)
+_YEAR_CASE = re.compile(r"(?<![\w/\-.,])(?:19|20)\d{2}[/\-]\d{5,8}(?![\w]|[/\-.,]\d)")
+_AFTER_YEAR = re.compile(r"[ /\-]\d{4,8}(?![\w]|[/\-.,]\d)")
 
 
 def dossiers(text: str) -> Iterator[Entity]:
     for m in _DOSSIER.finditer(text):
         value = m.group(1)
         digits = sum(c.isdigit() for c in value)
-        if re.fullmatch(r"(?:19|20)\d{2}", value) or _DATE_NUM.fullmatch(value) or _DATE_ISO.fullmatch(value):
+        if re.fullmatch(r"(?:19|20)\d{2}", value):
+            after = _AFTER_YEAR.match(text, m.end(1))   # "zaak 2024 123456": the year is part of it
+            if after:
+                yield Entity(m.start(1), after.end(), "DOSSIER")
+            continue
+        if _DATE_NUM.fullmatch(value) or _DATE_ISO.fullmatch(value):
             continue
         if digits >= 4 or (digits >= 3 and any(c.isalpha() for c in value)):
             yield Entity(m.start(1), m.end(1), "DOSSIER")
+    for rx in (_POLICE, _PAYMENT_REF, _YEAR_CASE):
+        for m in rx.finditer(text):
+            yield Entity(m.start(), m.end(), "DOSSIER")
 
 
 _SOCIAL = re.compile(
@@ -289,7 +332,8 @@ def mentions(text: str, keep: Callable[[str], bool] = lambda handle: False) -> I
     """@handles (and @user@instance) of accounts that are not known public accounts."""
     for m in _MENTION.finditer(text):
         handle = m.group(1) + (f"@{m.group(2)}" if m.group(2) else "")
-        if not keep(handle.lower()) and not keep(m.group(1).lower()):
+        # as written: a keep test may read the case ("MinVWS"); the others lower-case it themselves
+        if not any(keep(x) for x in (handle, handle.lower(), m.group(1), m.group(1).lower())):
             yield Entity(m.start(), m.end(), "ACCOUNT")
 
 
@@ -373,6 +417,12 @@ def _find(text: str, keep_handle: Callable[[str], bool], labels: tuple[str, ...]
     if wanted is None or "WOONPLAATS" in wanted:
         found.extend(places_after(cleaned, found))
     # a 9-digit run inside a phone number is the phone, not a BSN
-    tel = [e for e in found if e.label == "TEL"]
+    # (and 16 digits inside an IBAN are the IBAN, not a payment reference)
+    tel = [e for e in found if e.label in ("TEL", "IBAN")]
     found = [e for e in found if not (e.label in ("BSN", "DOSSIER") and any(t.start <= e.start and e.end <= t.end for t in tel))]
+    # "PL0100" of a police number is no bare licence plate
+    police = [e for e in found if e.label == "DOSSIER" and _POLICE.fullmatch(cleaned, e.start, e.end)]
+    if police:
+        found = [e for e in found if not (e.label == "KENTEKEN" and any(p.start <= e.start and e.end <= p.end
+                                                                        for p in police))]
     return to_original(found, index)

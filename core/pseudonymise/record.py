@@ -100,13 +100,16 @@ class RecordPseudonymiser:
         ids = {_norm_handle(actor.get("id")), _norm_handle(actor.get("handle"))} - {""}
         acct = event.get("account") or {}
         own = {_norm_handle(acct.get("id")), _norm_handle(acct.get("handle"))} - {""}
-        return bool(ids & (self.public_accounts | own))
+        # the office-holder registry's handles count too; the organisation-name rule for handles only applies to
+        # mentions (an author is private unless listed: its name and id would otherwise stay readable)
+        return bool(ids & (self.public_accounts | own | self.detector.figures.handles))
 
     def handle_public(self, handle: str, event: dict) -> bool:
         h = _norm_handle(handle)
         acct = event.get("account") or {}
         return h in self.public_accounts or h.split("@")[0] in self.public_accounts or \
-            h in {_norm_handle(acct.get("id")), _norm_handle(acct.get("handle"))}
+            h in {_norm_handle(acct.get("id")), _norm_handle(acct.get("handle"))} or \
+            self.detector.figures.handle(handle.strip())
 
     # -------------------------------------------------------------- the pass
     def apply(self, record: dict) -> RecordResult:

@@ -73,6 +73,9 @@ class PseudonymisationSettings:
     public_accounts: list[str] = field(default_factory=list)
     # names of officials that stay readable even without an office title in the text
     public_officials: list[str] = field(default_factory=list)
+    # the versioned list of public office holders and organisations that stay readable (issue 15);
+    # null = the shipped deploy/registry/office_holders.yaml; relative paths: beside the config file
+    office_holders: Path | None = None
     vault: VaultSettings = field(default_factory=VaultSettings)
 
     def validate(self):

@@ -62,3 +62,11 @@ def test_rotate_key_keeps_old_keys(tmp_path):
     src.write_text(json.dumps({"text": "bel 0612345678"}) + "\n")
     assert _cli(tmp_path, "pseudonymise", "--in", str(src), "--out", str(out)).returncode == 0
     assert json.loads(out.read_text())["pseudonymisation_key_id"] == "k2"
+
+
+def test_eval_on_the_independent_set_with_the_office_holder_registry(tmp_path):
+    p = _cli(tmp_path, "pseudonymise", "eval", "--set", "independent")
+    assert "independent.txt: 18" in p.stdout and "office holders: office_holders.yaml version 20" in p.stdout, p.stderr
+    assert "DOSSIER" in p.stdout and "combined R/P" in p.stdout
+    bad = _cli(tmp_path, "pseudonymise", "eval", "--set", "no-such-set")
+    assert bad.returncode == 2 and "expected annotated, holdout, independent" in bad.stderr
