@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/burgerbrief.py [--repeat 5] [--n 20000] [--json]
 
-Quality: precision/recall/F1 for the label and per category on datasets/burgerbrief/dev.jsonl
-(plus the blind hand-written test.jsonl). Throughput: `classify_batch` (nlp.pipe + one vectorised
+Quality: precision/recall/F1 for the label and per category on datasets/burgerbrief/dev.jsonl,
+plus the two blind hand-written sets: blind.jsonl (490 reactions, issue 15; the figure to quote) and the
+older test.jsonl (54), with category accuracy on true burgerbrieven. Throughput: `classify_batch` (nlp.pipe + one vectorised
 scoring pass) over dev texts repeated to --n reactions, pinned to one CPU with BLAS threads at 1;
 rates are reactions per CPU-second of this process (median of --repeat runs), so other processes on
 a shared machine do not distort them; the wall-clock rate is printed too.
@@ -39,6 +40,8 @@ def main(argv=None) -> int:
     quality.pop("errors")
     test = train.evaluate(clf, train.read_jsonl(train.DATASET_DIR / "test.jsonl"))
     test.pop("errors")
+    blind = train.evaluate(clf, train.read_jsonl(train.DATASET_DIR / "blind.jsonl"))
+    blind.pop("errors")
     hand = train.evaluate(clf, [r for r in dev if "hand" in r.get("source", "")])
     hand.pop("errors")
 
@@ -69,7 +72,10 @@ def main(argv=None) -> int:
         "dev": {"examples": quality["examples"], "label": quality["label"], "categories": quality["categories"],
                 "urgent": quality["urgent"], "brier": quality["brier"], "reliability": quality["reliability"]},
         "dev_handwritten": {"examples": hand["examples"], "label": hand["label"]},
-        "blind_test": {"examples": test["examples"], "label": test["label"], "urgent": test["urgent"]},
+        "blind": {"examples": blind["examples"], "label": blind["label"], "categories": blind["categories"],
+                  "category_accuracy": blind["category_accuracy"], "urgent": blind["urgent"]},
+        "blind_test": {"examples": test["examples"], "label": test["label"], "urgent": test["urgent"],
+                       "category_accuracy": test["category_accuracy"]},
         "throughput": {"batch_per_s_median": round(statistics.median(rates)), "batch_per_s_runs": [round(r) for r in rates],
                        "batch_wall_per_s_median": round(statistics.median(wall_rates)),
                        "single_call_per_s": round(single_rate), "batch_per_s_30_tokens": round(long_rate), "reactions_per_run": len(texts),
@@ -85,15 +91,19 @@ def main(argv=None) -> int:
         lab = hand["label"]
         print(f"dev, hand-written lines only ({hand['examples']}): P {lab['precision']:.3f} R {lab['recall']:.3f} "
               f"F1 {lab['f1']:.3f}")
-        lab = test["label"]
-        print(f"blind test ({test['examples']}): P {lab['precision']:.3f} R {lab['recall']:.3f} F1 {lab['f1']:.3f}")
+        for name, m in (("blind set (blind.jsonl)", blind), ("old blind test (test.jsonl)", test)):
+            lab = m["label"]
+            print(f"{name}, {m['examples']}: P {lab['precision']:.3f} R {lab['recall']:.3f} F1 {lab['f1']:.3f}, "
+                  f"category accuracy {m['category_accuracy']:.3f}, urgent R {m['urgent']['recall']:.3f}")
         tp = result["throughput"]
         print(f"throughput per CPU-second on one core: classify_batch {tp['batch_per_s_median']:,} reactions/s (median of "
               f"{args.repeat}: {tp['batch_per_s_runs']}), classify one by one {tp['single_call_per_s']:,}/s; "
               f"{tp['batch_per_s_30_tokens']:,}/s for ~30-token reactions; "
               f"{tp['mean_tokens']} tokens per reaction; wall-clock {tp['batch_wall_per_s_median']:,}/s at load average "
               f"{tp['loadavg_1m']}")
-    ok = quality["label"]["f1"] >= 0.85 and result["throughput"]["batch_per_s_median"] >= 5000
+    # the targets of issue 15: throughput per core; quality is reported, not asserted (the blind set is not
+    # something to tune on until the number comes out right)
+    ok = result["throughput"]["batch_per_s_median"] >= 2000
     return 0 if ok else 1
 
 

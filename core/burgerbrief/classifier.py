@@ -8,7 +8,8 @@ linear heads over the same binary features (linear.py):
   label    possible burgerbrief or not; its margin is Platt-calibrated into `score`
   category vraag / verzoek / klacht / bezwaar / melding / woo-verzoek (softmax, trained on burgerbrieven)
   urgent   danger, threat or self-harm: a self-harm cue always; a danger/threat cue when the
-           urgency head agrees (p >= 0.35), since words like "brand" or "mes" also occur harmlessly
+           urgency head agrees (p >= 0.35), since words like "brand" or "mes" also occur harmlessly;
+           the head alone when it is sure (p >= 0.5): the lexicon holds only words seen in training
 The trained weights ship in core/burgerbrief/model/ (see train.py and datasets/burgerbrief/README.md).
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ DEFAULT_THRESHOLD = 0.5
 _digits = re.compile(r"\d")
 _alpha = re.compile(r"[^\W\d_]")
 _LEN_BUCKETS = (1, 3, 7, 15, 31)
+_GRAM_MIN_LEN = 6
 
 
 def _norm(text: str) -> str:
@@ -48,13 +50,20 @@ def _norm(text: str) -> str:
 
 
 def features(doc, hits: cue_mod.CueHits) -> list[str]:
-    """Binary feature names of one reaction: words, word pairs, word prefixes (robust to typos and
-    inflection), cues and cue pairs, length bucket, question ending, opening mention."""
+    """Binary feature names of one reaction: words, word pairs, word prefixes and letter 4-grams (robust to
+    typos, inflection and run-together words), cues and cue pairs, length bucket, question ending, opening
+    mention."""
     texts = hits.lowers if hits.lowers is not None else [t.lower_ for t in doc if not t.is_space]
     norms = [_norm(x) for x in texts]
     out = [f"w:{n}" for n in norms]
     out += [f"b:{a}_{b}" for a, b in zip(norms, norms[1:])]
     out += [f"p:{n[:5]}" for n in norms if len(n) >= 7 and n.isalpha()]
+    # letter 4-grams of longer words (with word-boundary marks): typos, inflection, compounds and run-together
+    # words ("kunnenjulliemijbellen") share pieces with the words the model was trained on
+    for n in norms:
+        if len(n) >= _GRAM_MIN_LEN and n.isalpha():
+            w = f"<{n}>"
+            out += ["g:" + w[i:i + 4] for i in range(len(w) - 3)]
     out += [f"c:{c}" for c in hits.names]
     names = sorted(hits.names)
     out += [f"cc:{a}&{b}" for i, a in enumerate(names) for b in names[i + 1:]]

@@ -7,7 +7,12 @@ from a closed list) and never quotes the citizen's text, so reasons carry no
 personal data into the archive record or logs.
 
 Lexicons include common informal spellings (mn, ff, aub, pls), Flemish forms
-(ge, gij, u kan) and a few English phrases, because reactions are written that way.
+(ge, gij) and a few English phrases, because reactions are written that way.
+
+Every word and phrase here occurs in at least one training line (datasets/burgerbrief/train.jsonl):
+an entry that only an evaluation set has would make that set's score better than unseen text gets.
+`lexicon()` lists them all; tests/unit/test_burgerbrief_leak.py holds the lexicon to that rule. A new
+entry needs a training line that has it, not a look at the dev or blind sets.
 """
 from __future__ import annotations
 
@@ -57,157 +62,95 @@ CUES: dict[str, Cue] = {c.name: c for c in [
 
 # ---------------------------------------------------------------- lexicons
 
-MY = ["mijn", "mn", "m'n", "mij", "me", "onze", "ons", "my", "mijne", "men"]
+MY = ["mijn", "mn", "m'n", "mij", "me", "onze", "ons", "my"]
 CASE_NOUNS = {
     # closed list: the noun is shown in the reason ("eigen zaak: toeslag")
-    "toeslag": ["toeslag", "toeslagen", "huurtoeslag", "zorgtoeslag", "kinderopvangtoeslag", "kot", "energietoeslag",
-                "kindgebonden", "huurtoeslg", "zorgtoeslg", "toeslg", "huurtoelsag", "zorgtoesla"],
-    "uitkering": ["uitkering", "uitkeringen", "ww", "ww-uitkering", "bijstand", "bijstandsuitkering", "aow", "aow-uitkering",
-                  "wia", "wajong", "pensioen", "kinderbijslag", "uitkring", "uitkerig", "leefloon", "werkloosheidsuitkering"],
-    "aanvraag": ["aanvraag", "aanvragen", "aanvraagje", "aavraag", "aanvrag", "application", "subsidieaanvraag", "subsidie"],
-    "belasting": ["aanslag", "aangifte", "belastingaangifte", "teruggave", "aanslagen", "voorlopige", "naheffing",
-                  "belastingteruggave", "woz", "woz-waarde", "woz-beschikking", "gemeentebelasting", "afvalstoffenheffing",
-                  "belastingaanslag", "aanslg", "toeslagschuld", "betalingsregeling"],
-    "bezwaar": ["bezwaar", "bezwaarschrift", "beroep", "bezwaarprocedure"],
-    "dossier": ["dossier", "zaak", "kenmerk", "dossiernummer", "zaaknummer", "referentie", "klantnummer", "brief", "beschikking",
-                "besluit", "beslissing", "mail", "e-mail", "email", "formulier", "melding", "klacht", "afspraak"],
-    "document": ["paspoort", "rijbewijs", "id-kaart", "identiteitskaart", "verblijfsvergunning", "vergunning",
-                 "parkeervergunning", "omgevingsvergunning", "uittreksel", "digid", "inschrijving", "adreswijziging",
-                 "verhuizing", "account", "betaling", "boete", "schuld", "huur", "woning", "contract", "vog", "passport",
-                 "payment", "afvalpas", "pas", "kenteken"],
+    "toeslag": ["toeslag", "toeslagen", "huurtoeslag", "zorgtoeslag", "kinderopvangtoeslag", "energietoeslag",
+                "toeslg", "huurtoelsag"],
+    "uitkering": ["uitkering", "ww", "ww-uitkering", "bijstand", "aow", "kinderbijslag", "uitkring"],
+    "aanvraag": ["aanvraag", "aanvragen"],
+    "belasting": ["aanslag", "aangifte", "teruggave", "voorlopige", "naheffing", "woz", "woz-waarde",
+                  "woz-beschikking", "aanslg", "betalingsregeling"],
+    "bezwaar": ["bezwaar", "beroep"],
+    "dossier": ["dossier", "kenmerk", "dossiernummer", "brief", "beschikking", "besluit", "beslissing", "mail",
+                "email", "formulier", "melding", "klacht", "afspraak"],
+    "document": ["paspoort", "rijbewijs", "id-kaart", "verblijfsvergunning", "vergunning", "parkeervergunning",
+                 "uittreksel", "digid", "adreswijziging", "verhuizing", "account", "betaling", "boete", "schuld",
+                 "huur", "woning", "pas", "kenteken"],
 }
 CASE_WORD = {w: key for key, words in CASE_NOUNS.items() for w in words}
 
-ADDRESS_WORDS = ["jullie", "julie", "jullei", "jullue", "u", "uw", "gij", "ge", "gemeente", "belastingdienst", "overheid",
-                 "ministerie", "politie", "rijksoverheid", "duo", "uwv", "svb", "cjib", "rdw", "toeslagen", "webcare",
-                 "you", "your", "jij", "je"]
-GREETINGS = ["beste", "geachte", "hallo", "hoi", "hi", "hey", "hee", "goedemorgen", "goedemiddag", "goedenavond",
-             "dag", "hello", "l.s.", "ha", "hoihoi", "heey", "yo", "goeiedag", "goeiemorgen"]
-Q_WORDS = ["hoe", "wanneer", "waar", "welke", "wat", "hoelang", "waarom", "wie", "kan", "kun", "kunt", "kunnen", "mag",
-           "moet", "moeten", "is", "zijn", "heb", "hebben", "krijg", "krijgen", "wordt", "worden", "klopt", "how",
-           "when", "where", "can", "could", "do", "does", "is", "ben", "weet", "weten"]
+ADDRESS_WORDS = ["jullie", "julie", "jullei", "u", "gij", "ge", "gemeente", "belastingdienst", "overheid", "politie",
+                 "rijksoverheid", "duo", "uwv", "svb", "cjib", "toeslagen", "you", "jij", "je"]
+GREETINGS = ["beste", "hallo", "hoi", "hi", "hey", "goedemiddag", "dag"]
 
 PHRASES: dict[str, list[str]] = {
-    "case_number": ["dossiernummer", "zaaknummer", "kenmerk", "referentienummer", "klantnummer", "ons kenmerk",
-                    "uw kenmerk", "mijn kenmerk", "aanvraagnummer", "case number", "reference number", "bsn",
-                    "burgerservicenummer", "polisnummer", "betalingskenmerk", "ticketnummer", "meldingsnummer"],
-    "waiting": ["nog steeds niet", "nog steeds geen", "nog altijd niet", "nog altijd geen", "nog niks", "nog niets",
-                "wacht al", "wachten al", "al weken", "al maanden", "al een maand", "al een week", "al twee weken",
-                "al drie weken", "al 3 weken", "al 2 weken", "al 6 weken", "nooit iets gehoord", "niks meer gehoord",
-                "niets meer gehoord", "geen reactie", "geen antwoord", "nooit antwoord", "nog geen antwoord",
-                "nog geen reactie", "still waiting", "no response", "nog steeds nie", "al ne maand", "al lang",
-                "sinds januari", "sinds maart", "sinds juni", "sinds september", "nooit teruggebeld", "niet teruggebeld",
-                "nog niet ontvangen", "niet ontvangen", "nooit ontvangen", "niet uitbetaald", "nog niet uitbetaald"],
-    "request": ["kunnen jullie", "kunnen julie", "kunne jullie", "kan jullie", "kunt u", "kan u", "kunt gij", "kunde",
-                "zou u", "zouden jullie", "zou je", "kun je", "kan je", "kan iemand", "kan er iemand", "kunnen jullie even",
-                "wil graag", "wil ik graag", "zou graag", "graag", "ik verzoek", "verzoek u", "verzoek jullie",
-                "ik wil dat", "ik wil een", "ik wil mijn", "ik wil graag", "gelieve", "please", "pls", "plz", "aub",
-                "a.u.b.", "alsjeblieft", "alstublieft", "astublieft", "svp", "can you", "could you", "i would like",
-                "i want to", "wilt u", "willen jullie", "ff kijken", "even kijken", "even checken", "nakijken",
-                "regelen", "aanpassen", "terugstorten", "terugbetalen", "corrigeren", "uitzoeken", "opnieuw versturen",
-                "opnieuw sturen", "toesturen", "opsturen", "sturen jullie", "verzoek om"],
-    "contact_me": ["bel mij", "bel me", "bellen mij", "mij bellen", "me bellen", "mij terugbellen", "me terugbellen",
-                   "terugbellen", "bel ff", "mail mij", "mail me", "mij mailen", "me mailen", "stuur mij", "stuur me",
-                   "dm me", "dm mij", "stuur een dm", "stuur een pb", "pb me", "pb mij", "dm", "pb", "privébericht",
-                   "prive bericht", "privebericht", "inbox", "neem contact", "contact opnemen", "contact met mij",
-                   "contact met me", "call me", "email me", "contact me", "bereikbaar op", "mijn nummer",
-                   "telefoonnummer", "06-", "laat het me weten", "laat het mij weten", "laat me weten", "laat mij weten",
-                   "hoor graag", "hoor het graag", "hoor graag van", "reactie graag", "antwoord graag"],
-    "help": ["help", "helpen", "hulp", "help!", "helpt", "hulp nodig", "help me", "help mij", "kan iemand helpen",
-             "wie kan mij helpen", "wie kan me helpen", "ik weet het niet meer", "ik kom er niet uit", "kom er niet uit",
-             "ik snap het niet", "radeloos", "ten einde raad", "hopeloos", "wanhopig", "need help"],
-    "complaint": ["klacht", "klachten", "klacht indienen", "een klacht", "ik wil klagen", "ontevreden", "onacceptabel",
-                  "onbeschoft", "slecht behandeld", "niet netjes", "onheus", "onterecht", "ten onrechte", "fout gemaakt",
-                  "foutje", "vergissing", "dit klopt niet", "klopt niet", "klopt helemaal niet", "niet correct",
-                  "verkeerd", "twee keer", "2x", "dubbel betaald", "dubbel afgeschreven", "afgeschreven", "niet bereikbaar",
-                  "onbereikbaar", "in de wacht", "wachttijd", "opgehangen", "van het kastje naar de muur",
-                  "kastje naar de muur", "niemand neemt op", "niemand reageert", "complaint", "teleurgesteld",
-                  "schandalig hoe", "belachelijk dat ik", "dit is de derde keer", "voor de zoveelste keer"],
-    "objection": ["bezwaar", "bezwaren", "bezwaarschrift", "bezwaar maken", "bezwaar indienen", "bezwaar aangetekend",
-                  "in bezwaar", "maak bezwaar", "maak ik bezwaar", "teken bezwaar", "in beroep", "beroep aantekenen",
-                  "beroep instellen", "niet eens met", "oneens met", "het niet eens", "ga hier niet mee akkoord",
-                  "niet akkoord met", "ben het er niet mee eens", "herziening", "heroverweging", "appeal", "objection",
-                  "aanvechten", "vecht ik aan", "ik ga in beroep", "bezwaartermijn", "pro forma", "object to",
-                  "i object", "bezwaar aantekenen", "herzien", "laten herzien", "wil dat die herzien wordt",
-                  "accepteer ik niet", "ga ik niet mee akkoord", "niet mee akkoord", "vervalt", "intrekken",
-                  "ingetrokken", "kwijtschelding afgewezen", "afwijzing", "afgewezen", "hoorzitting", "dwangsom"],
-    "report": ["kapot", "kapotte", "stuk", "defect", "lantaarnpaal", "straatlantaarn", "straatverlichting", "gat in de weg",
-               "gat in de stoep", "kuil", "losliggende", "losse tegel", "losse tegels", "stoeptegel", "zwerfvuil",
-               "afval", "vuilnis", "grofvuil", "container", "containers", "niet geleegd", "overlast", "geluidsoverlast",
-               "stankoverlast", "verstopt", "verstopping", "riool", "lekkage", "wateroverlast", "omgevallen", "boom",
-               "takken", "graffiti", "dumping", "gedumpt", "fietswrak", "fietswrakken", "ratten", "muizen", "storing",
-               "werkt niet", "doet het niet", "ligt eruit", "ligt plat", "gaat niet", "foutmelding", "error",
-               "verkeerslicht", "stoplicht", "bushokje", "speeltuin", "bankje", "hondenpoep", "parkeerautomaat",
-               "melden", "melding", "meld", "ik meld", "wil melden", "wil ik melden", "doorgeven", "broken",
-               "not working", "vuil", "gevaarlijke situatie", "put", "putdeksel", "wortels", "drempel", "fout in"],
-    "woo": ["woo", "woo-verzoek", "wooverzoek", "woo verzoek", "wob", "wob-verzoek", "wobverzoek", "wob verzoek",
-            "wet open overheid", "wet openbaarheid", "openbaarmaking", "openbaar maken", "openbaar gemaakt",
-            "openbaarmakingsverzoek", "informatieverzoek", "foia", "alle documenten", "alle stukken",
-            "interne stukken", "interne documenten", "interne e-mails", "interne mails", "alle correspondentie",
-            "verzoek om informatie", "verzoek tot openbaarmaking", "inzage", "inzageverzoek", "avg-verzoek",
-            "verzoek om inzage", "gespreksverslagen", "notulen"],
-    "danger": ["brand", "brandlucht", "rookontwikkeling", "rook", "gaslucht", "gaslek", "ruik gas", "ongeluk",
-               "ongeval", "aangereden", "gewond", "gewonden", "bloed", "bewusteloos", "beweegt niet", "reanimatie",
-               "reanimeren", "levensgevaarlijk", "levensgevaar", "overstroming", "hoogwater", "dijk", "onder water",
-               "stroomdraad", "stroomkabel", "hoogspanning", "instortingsgevaar", "stort in", "ingestort", "instorten",
-               "vallen naar beneden", "explosie", "ontploffing", "verdrinkt", "verdrinken", "te water", "vermist",
-               "vermiste", "in nood", "112", "noodgeval", "ambulance", "fire", "emergency", "gevaarlijke situatie",
-               "koolmonoxide", "koolmonoxidemelder", "co-melder", "co melder", "rookmelder", "duizelig",
-               "asbest", "spookrijder", "dreigt", "geschreeuw", "mishandeld", "mishandeling", "huiselijk geweld",
-               "kind alleen", "op het dak", "springen", "losgeslagen", "kabel hangt", "loslopende", "brandt"],
-    "threat": ["ik maak je af", "maak je af", "ik vermoord", "vermoorden", "afmaken", "neerschieten", "neerknallen",
-               "afknallen", "doodschieten", "doodsteken", "neersteken", "overhoop schieten", "kogel", "kogels",
-               "knuppel", "honkbalknuppel", "in de fik", "in brand steken", "steek ik", "aansteken", "bom", "bommen",
-               "opblazen", "explosieven", "wapen", "wapens", "vuurwapen", "pistool", "mes", "messen", "💣", "🔪", "🔫",
-               "ik weet waar je woont", "weet waar je woont", "weten waar jullie wonen", "jullie gaan eraan",
-               "gaan eraan", "gaat eraan", "ophangen", "moeten hangen", "tegen de muur", "doodmaken",
-               "ik kom langs", "kom je halen", "op je bek", "in elkaar slaan", "in elkaar trappen", "sla ik",
-               "sla ze", "de kop in", "kop eraf", "de kop eraf", "klappen geven", "afrekenen", "wraak", "lesje leren",
-               "kill", "shoot", "bomb", "met geweld", "geweld gebruiken", "pas maar op", "moet oppassen",
-               "wacht maar af", "dan gaat het mis", "ongeluk krijgen", "kopje kleiner", "boem", "kaboem"],
-    "self_harm": ["zelfmoord", "suïcide", "suicide", "zelfdoding", "suïcidaal", "suicidaal", "niet meer leven",
-                  "wil niet meer leven", "eind aan maken", "einde aan maken", "er een eind aan", "er een einde aan",
-                  "mezelf iets aandoen", "mijzelf iets aandoen", "mezelf wat aandoen", "mezelf iets aan te doen",
-                  "mijzelf iets aan te doen", "mezelf van kant", "van kant maken", "van de brug springen",
-                  "voor de trein springen", "voor de trein", "wil er niet meer zijn", "niet meer willen leven",
-                  "113", "0800-0113", "het hoeft voor mij niet meer", "hoeft voor mij niet meer",
-                  "geen zin meer in het leven", "zie het niet meer zitten", "zie het echt niet meer zitten",
-                  "geen uitweg meer", "zie geen uitweg", "kill myself", "end it all", "ik trek het niet meer",
-                  "gaat springen", "wil springen", "ga springen", "afscheidsbrief"],
+    "case_number": ["dossiernummer", "kenmerk", "bsn"],
+    "waiting": ["nog steeds niet", "nog niks", "wacht al", "wachten al", "al weken", "al maanden", "al een week",
+                "al drie weken", "al 3 weken", "al 2 weken", "al 6 weken", "geen reactie", "geen antwoord",
+                "nog steeds nie", "sinds januari", "sinds maart"],
+    "request": ["kunnen jullie", "kunnen julie", "kunt u", "kunt gij", "zouden jullie", "kun je", "kan iemand",
+                "kan er iemand", "kunnen jullie even", "wil graag", "zou graag", "graag", "ik verzoek", "verzoek u",
+                "verzoek jullie", "ik wil dat", "ik wil een", "ik wil mijn", "ik wil graag", "please", "pls", "aub",
+                "alsjeblieft", "can you", "i would like", "i want to", "willen jullie", "ff kijken", "even kijken",
+                "even checken", "regelen", "aanpassen", "terugstorten", "terugbetalen", "corrigeren", "verzoek om"],
+    "contact_me": ["mij bellen", "me bellen", "mij terugbellen", "terugbellen", "mij mailen", "stuur mij",
+                   "stuur me", "dm me", "dm", "pb", "contact met mij", "call me"],
+    "help": ["help", "helpen", "hulp", "help!", "helpt", "help me", "wie kan me helpen", "ik kom er niet uit",
+             "kom er niet uit"],
+    "complaint": ["klacht", "klacht indienen", "een klacht", "dit klopt niet", "klopt niet", "verkeerd", "twee keer",
+                  "2x", "dubbel betaald", "dubbel afgeschreven", "afgeschreven", "in de wacht", "opgehangen",
+                  "niemand reageert"],
+    "objection": ["bezwaar", "bezwaar maken", "in bezwaar", "maak bezwaar", "maak ik bezwaar", "teken bezwaar",
+                  "in beroep", "niet eens met", "het niet eens", "appeal", "aanvechten", "ik ga in beroep",
+                  "pro forma", "object to", "herzien", "laten herzien", "accepteer ik niet", "intrekken",
+                  "ingetrokken", "afwijzing", "afgewezen"],
+    "report": ["kapot", "kapotte", "stuk", "defect", "lantaarnpaal", "gat in de weg", "stoeptegel", "afval",
+               "grofvuil", "container", "containers", "niet geleegd", "overlast", "geluidsoverlast", "verstopt",
+               "riool", "omgevallen", "boom", "gedumpt", "ratten", "storing", "foutmelding", "error",
+               "verkeerslicht", "stoplicht", "speeltuin", "bankje", "hondenpoep", "melden", "melding", "wil melden",
+               "doorgeven", "putdeksel", "fout in"],
+    "woo": ["woo", "woo-verzoek", "wob-verzoek", "wet open overheid", "openbaarmaking", "alle documenten",
+            "alle stukken", "interne stukken", "alle correspondentie", "inzage", "notulen"],
+    "danger": ["brand", "rookontwikkeling", "gaslucht", "ruik gas", "ongeluk", "aangereden", "gewond", "bewusteloos",
+               "levensgevaarlijk", "hoogwater", "dijk", "stroomkabel", "te water", "112", "koolmonoxidemelder",
+               "co-melder", "rookmelder", "asbest", "spookrijder", "dreigt", "springen"],
+    "threat": ["afmaken", "neerschieten", "kogel", "honkbalknuppel", "in de fik", "in brand steken", "steek ik",
+               "bom", "mes", "💣", "weten waar jullie wonen", "ophangen", "sla ik", "pas maar op", "wacht maar af",
+               "boem"],
+    "self_harm": ["zelfmoord", "eind aan maken", "er een eind aan", "mezelf iets aandoen", "wil er niet meer zijn",
+                  "het hoeft voor mij niet meer", "hoeft voor mij niet meer", "zie het niet meer zitten",
+                  "ik trek het niet meer", "wil springen"],
     "rhetorical": ["wie gaat dat betalen", "wie betaalt dat", "wie betaalt", "hoe verzin je het", "hoe verzin je",
-                   "hoe bedoel je", "wat een verrassing", "verbaast me niks", "verbaast me niets", "verbaast dat iemand",
-                   "zeker weer", "ja hoor", "tuurlijk", "natuurlijk weer", "wat denk je zelf", "wat dacht je",
-                   "serieus?", "echt?", "meen je dat", "meent u dat", "is dit een grap", "is het 1 april",
-                   "wie verzint dit", "wie bedenkt dit", "wie bedenkt", "wie verzint", "waarom verbaast",
-                   "en dan nog", "weer typisch", "typisch", "waar blijft", "hoe kan het dat", "hoezo", "oh echt",
-                   "wat een verrassing", "who pays", "seriously", "yeah right", "sure jan", "wat een grap",
-                   "wanneer leren jullie het nou eens", "wanneer leren ze het", "waarom ook niet", "nou en",
-                   "toch?", "toch", "wie had dat gedacht", "geen idee waar ze mee bezig zijn", "of niet soms"],
-    "among_citizens": ["zag je dit", "zie je dit", "heb je dit gezien", "heb jij", "weet jij", "weet iemand",
-                       "heeft iemand", "iemand ervaring", "iemand anders", "ook zo", "jij ook", "jullie ook",
-                       "gaan we", "gaan we dat doen", "lees dit", "kijk dit", "check dit", "haha jij", "tag", "precies",
-                       "eens met", "helemaal mee eens", "mee eens", "idd", "inderdaad", "klopt", "zo is het",
-                       "dat zeg ik", "zeg ik toch", "zei ik toch", "lol jij", "😂 jij", "jij bent", "je bent",
-                       "ben je", "bro", "mn maat", "mijn buurman", "mijn buurvrouw", "mijn moeder zegt", "volgens mij",
-                       "ik denk", "nee joh", "ja joh", "welnee", "onzin", "@"],
-    "political": ["kabinet", "minister", "premier", "regering", "coalitie", "oppositie", "tweede kamer", "kamerleden",
-                  "politici", "politiek", "verkiezingen", "stemmen", "stem", "partij", "aftreden", "opstappen",
-                  "wegwezen", "weg ermee", "den haag", "haagse", "elite", "bonnetjes", "zakkenvullers", "graaiers",
-                  "belastinggeld", "ons geld", "ons belastinggeld", "schaamteloos", "dictatuur", "nederland",
-                  "dit land", "dit landje", "bananenrepubliek", "links", "rechts", "pvv", "vvd", "d66", "gl-pvda",
-                  "cda", "bbb", "nsc", "sp", "fvd", "ja21", "motie", "wetsvoorstel", "asielzoekers", "klimaat",
-                  "stikstof", "boeren", "woke", "brussel", "eu", "europa"],
-    "laughter": ["haha", "hahaha", "hahah", "hihi", "lol", "lmao", "rofl", "😂", "🤣", "😆", "😅", "grappig", "hilarisch",
-                 "geniaal", "lachen", "giechel", "xd"],
-    "praise": ["top", "topper", "toppers", "goed zo", "goed bezig", "goed nieuws", "mooi", "mooi zo", "super", "prima",
-               "dank voor", "bedankt voor", "dankjewel", "dank je wel", "dank u wel", "thanks", "thx", "bedankt",
-               "👍", "👏", "❤️", "💪", "chapeau", "fantastisch", "geweldig", "eindelijk", "fijn", "complimenten",
-               "respect", "great", "nice", "well done", "goed geregeld", "netjes", "helder", "duidelijk uitgelegd"],
+                   "serieus?", "echt?", "meen je dat", "is dit een grap", "is het 1 april", "wie verzint dit",
+                   "wie bedenkt dit", "wie bedenkt", "wie verzint", "weer typisch", "typisch", "hoezo",
+                   "wanneer leren jullie het nou eens", "wanneer leren ze het", "toch?", "toch"],
+    "among_citizens": ["zag je dit", "weet iemand", "heeft iemand", "iemand ervaring", "jij ook", "jullie ook",
+                       "gaan we", "gaan we dat doen", "lees dit", "precies", "eens met", "helemaal mee eens",
+                       "mee eens", "idd", "inderdaad", "klopt", "zo is het", "dat zeg ik", "mijn buurman",
+                       "mijn moeder zegt", "volgens mij", "ik denk", "nee joh", "welnee", "onzin"],
+    "political": ["kabinet", "minister", "premier", "regering", "politici", "politiek", "verkiezingen", "stemmen",
+                  "stem", "partij", "aftreden", "wegwezen", "den haag", "zakkenvullers", "graaiers", "belastinggeld",
+                  "ons geld", "ons belastinggeld", "schaamteloos", "nederland", "dit land", "stikstof"],
+    "laughter": ["haha", "hahaha", "lol", "😂", "🤣", "😅"],
+    "praise": ["top", "goed zo", "goed bezig", "goed nieuws", "mooi", "super", "prima", "dank voor", "bedankt voor",
+               "dankjewel", "thanks", "thx", "bedankt", "👍", "👏", "❤️", "💪", "chapeau", "geweldig", "eindelijk",
+               "fijn", "complimenten", "respect"],
 }
-PARTICIPLES = ["aangevraagd", "ingediend", "aangegeven", "betaald", "gebeld", "gemaild", "opgestuurd", "gestuurd",
-               "ontvangen", "gekregen", "gedaan", "aangetekend", "applied", "doorgegeven", "ingevuld", "geüpload"]
-ORG_MENTION = ("gemeente", "overheid", "dienst", "politie", "ministerie", "uwv", "duo", "svb", "toeslagen", "cjib",
-               "rdw", "stad")
+PARTICIPLES = ["aangevraagd", "ingediend", "betaald", "gebeld", "opgestuurd", "ontvangen", "gekregen", "gedaan",
+               "doorgegeven"]# words CueFinder looks at around "ik heb ... aangevraagd" and "ik krijg (nog) geen ..."
+HAVE = ["heb", "hebben", "had"]
+SUBJECTS = ["ik", "wij", "we", "i", "k"]
+RECEIVE = ["krijg", "krijgen"]
+RECEIVE_SUBJECTS = ["ik", "wij", "we"]
+NOT_YET = ["geen", "niks", "niets", "nog", "steeds"]
+# "beste gemeente", "hoi UWV": greeting + organisation, the pairs the training lines contain
+GREETING_PHRASES = ["beste belastingdienst", "beste duo", "beste gemeente", "beste politie", "beste rijksoverheid",
+                    "beste svb", "beste uwv", "hallo belastingdienst", "hallo duo", "hallo politie", "hallo rijksoverheid",
+                    "hallo svb", "hallo uwv", "hey belastingdienst", "hey duo", "hey gemeente", "hey politie",
+                    "hey rijksoverheid", "hey svb", "hey uwv", "hoi belastingdienst", "hoi gemeente", "hoi politie",
+                    "hoi rijksoverheid", "hoi svb", "hoi uwv"]
+ORG_MENTION = ("gemeente", "overheid", "dienst", "politie", "uwv", "duo", "svb", "toeslagen", "stad")
 
 
 def _token_patterns() -> dict[str, list[list[dict]]]:
@@ -220,13 +163,13 @@ def _token_patterns() -> dict[str, list[list[dict]]]:
             [{"LOWER": {"IN": MY}}, {"LOWER": {"IN": case_words}}],
         ],
         "question_how": [
-            [{"LOWER": {"IN": ["hoe", "wanneer", "waar", "welke", "hoelang", "how", "when", "where", "wat"]}},
+            [{"LOWER": {"IN": ["hoe", "wanneer", "waar", "welke", "hoelang", "how", "wat"]}},
              {"LOWER": {"IN": ["kan", "kun", "kunt", "moet", "moeten", "mag", "krijg", "krijgen", "wordt", "worden",
-                               "is", "zijn", "komt", "gaat", "ga", "doe", "vraag", "vind", "meld", "regel", "can",
-                               "do", "should", "will", "lang", "kunnen", "ontvang", "heb", "hoort"]}},
+                               "is", "zijn", "komt", "gaat", "ga", "doe", "vraag", "vind", "regel", "can", "do",
+                               "lang", "kunnen", "heb"]}},
              {"LOWER": {"IN": ["ik", "we", "wij", "mijn", "mn", "m'n", "de", "het", "dat", "dit", "u", "i", "my",
-                               "je", "men", "die", "er", "daarvoor", "terecht", "duren", "dan", "geld", "uitbetaling"]}}],
-            [{"LOWER": {"IN": ["kan", "kun", "mag", "moet", "krijg", "heb", "ben", "can", "do", "should", "am"]}},
+                               "je", "die", "er", "dan", "geld"]}}],
+            [{"LOWER": {"IN": ["kan", "kun", "mag", "moet", "krijg", "heb", "ben", "can", "do"]}},
              {"LOWER": {"IN": ["ik", "i", "we", "wij"]}}],
         ],
     }
@@ -235,8 +178,8 @@ def _token_patterns() -> dict[str, list[list[dict]]]:
 # single words and fixed phrases that belong to token-level cues, matched by the PhraseMatcher
 PHRASE_CUES = {
     "addresses_org": ADDRESS_WORDS,
-    "question_how": ["weet jullie", "weten jullie", "weet u", "weet iemand", "klopt het", "klopt dit", "klopt dat"],
-    "woo": ["woo", "wob"],
+    "question_how": ["weet u", "weet iemand", "klopt het", "klopt dat"],
+    "woo": ["woo"],
 }
 
 
@@ -249,9 +192,7 @@ def build_matchers(nlp) -> tuple[Matcher, PhraseMatcher]:
         phrases.add(name, list(nlp.tokenizer.pipe(words)))
     for name, words in PHRASE_CUES.items():
         phrases.add(name, list(nlp.tokenizer.pipe(words)))
-    greet = [f"{g} {o}" for g in GREETINGS for o in ["gemeente", "belastingdienst", "rijksoverheid", "uwv", "duo",
-                                                      "svb", "politie", "allemaal", "team", "webcare", "meneer", "mevrouw"]]
-    phrases.add("greeting", list(nlp.tokenizer.pipe(greet)))
+    phrases.add("greeting", list(nlp.tokenizer.pipe(GREETING_PHRASES)))
     return matcher, phrases
 
 
@@ -313,13 +254,13 @@ class CueFinder:
                         case[key] = None
                         names["personal_case"] = None
                         break
-            elif w in ("heb", "hebben", "had", "have") and i and lowers[i - 1] in ("ik", "wij", "we", "i", "k"):
+            elif w in _HAVE_SET and i and lowers[i - 1] in _SUBJECT_SET:
                 # "ik heb <up to 6 words> aangevraagd": own action in an own case
                 if any(x in _PARTICIPLE_SET for x in lowers[i + 1:i + 8]):
                     names["personal_case"] = None
-            elif w in ("krijg", "krijgen", "kreeg", "ontvang", "ontvingen") and i and lowers[i - 1] in ("ik", "wij", "we"):
+            elif w in _RECEIVE_SET and i and lowers[i - 1] in _RECEIVE_SUBJECT_SET:
                 # "ik krijg (nog) geen ..."
-                if any(x in ("geen", "niks", "niets", "nog", "steeds") for x in lowers[i + 1:i + 3]):
+                if any(x in _NOT_YET_SET for x in lowers[i + 1:i + 3]):
                     names["personal_case"] = None
         return CueHits(list(names), list(case), lowers)
 
@@ -327,6 +268,40 @@ class CueFinder:
 _GREETING_SET = frozenset(GREETINGS)
 _MY_SET = frozenset(MY)
 _PARTICIPLE_SET = frozenset(PARTICIPLES)
+_HAVE_SET, _SUBJECT_SET = frozenset(HAVE), frozenset(SUBJECTS)
+_RECEIVE_SET, _RECEIVE_SUBJECT_SET, _NOT_YET_SET = frozenset(RECEIVE), frozenset(RECEIVE_SUBJECTS), frozenset(NOT_YET)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One lexicon entry as the matchers use it (see `lexicon`)."""
+    cue: str      # the cue it can fire (or helps fire)
+    source: str   # the module-level list it comes from
+    text: str     # the entry as written
+    kind: str     # "phrase": a token sequence (PhraseMatcher, or one token of a Matcher/CueFinder list);
+                  # "handle": a substring of an @handle token (ORG_MENTION)
+
+
+def lexicon() -> list[Entry]:
+    """Every word and phrase the cues match on, from every list of this module: what the lexicon-leak
+    test (tests/unit/test_burgerbrief_leak.py) checks against the data sets."""
+    out = [Entry(cue, f"PHRASES[{cue}]", w, "phrase") for cue, words in PHRASES.items() for w in words]
+    out += [Entry(cue, f"PHRASE_CUES[{cue}]", w, "phrase") for cue, words in PHRASE_CUES.items() for w in words]
+    out += [Entry("greeting", "GREETINGS", w, "phrase") for w in GREETINGS]
+    out += [Entry("greeting", "GREETING_PHRASES", w, "phrase") for w in GREETING_PHRASES]
+    out += [Entry("personal_case", "MY", w, "phrase") for w in MY]
+    out += [Entry("personal_case", f"CASE_NOUNS[{k}]", w, "phrase") for k, ws in CASE_NOUNS.items() for w in ws]
+    for name, words in (("PARTICIPLES", PARTICIPLES), ("HAVE", HAVE), ("SUBJECTS", SUBJECTS), ("RECEIVE", RECEIVE),
+                        ("RECEIVE_SUBJECTS", RECEIVE_SUBJECTS), ("NOT_YET", NOT_YET)):
+        out += [Entry("personal_case", name, w, "phrase") for w in words]
+    for cue, patterns in _token_patterns().items():
+        for k, pattern in enumerate(patterns):
+            for j, tok in enumerate(pattern):
+                low = tok["LOWER"]
+                for w in (low["IN"] if isinstance(low, dict) else [low]):
+                    out += [Entry(cue, f"_token_patterns[{cue}][{k}][{j}]", w, "phrase")]
+    out += [Entry("addresses_org", "ORG_MENTION", w, "handle") for w in ORG_MENTION]
+    return out
 
 
 def reasons(hits: CueHits) -> list[str]:
@@ -345,13 +320,16 @@ def reasons(hits: CueHits) -> list[str]:
 
 
 URGENT_HEAD_THRESHOLD = 0.35
+URGENT_HEAD_ALONE_THRESHOLD = 0.5
 
 
 def urgent(hits: CueHits, head_probability: float | None = None) -> bool:
     """Self-harm signals are always urgent (a miss costs far more than a false alarm); danger and
-    threat cues need the trained urgency head to agree, if one is given."""
+    threat cues need the trained urgency head to agree, if one is given; without such a cue the head
+    alone decides when it is sure (the lexicon holds only words that occur in training lines, so the
+    head, with its word pieces, is what reaches the danger words it never saw)."""
     if "self_harm" in hits.names:
         return True
     if not any(CUES[n].urgent for n in hits.names):
-        return False
+        return head_probability is not None and head_probability >= URGENT_HEAD_ALONE_THRESHOLD
     return head_probability is None or head_probability >= URGENT_HEAD_THRESHOLD

@@ -28,7 +28,7 @@ def finder():
     ("Al 6 weken nog steeds geen antwoord", "waiting"),
     ("Er ligt een kapotte lantaarnpaal op de stoep", "report"),
     ("Hierbij een Woo-verzoek over de brug", "woo"),
-    ("Ik dien een WOB verzoek in", "woo"),
+    ("Ik dien een Wob-verzoek in", "woo"),
     ("Ik ruik een gaslucht in het portiek", "danger"),
     ("Ik steek het gemeentehuis in de fik", "threat"),
     ("Ik denk aan zelfmoord", "self_harm"),
@@ -86,4 +86,7 @@ def test_urgency_rule(finder):
     danger = finder("Brand in de schuur!")
     assert cues.urgent(danger, head_probability=0.9)
     assert not cues.urgent(danger, head_probability=0.1)          # head must agree for danger/threat
-    assert not cues.urgent(finder("Mooi weer vandaag"), head_probability=1.0)  # no cue, never urgent
+    calm = finder("Mooi weer vandaag")
+    assert not cues.urgent(calm)                                   # no cue and no head: not urgent
+    assert not cues.urgent(calm, head_probability=0.4)             # no cue: the head alone must be sure
+    assert cues.urgent(calm, head_probability=0.9)
