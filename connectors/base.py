@@ -27,6 +27,13 @@ class NormaliseError(ValueError):
     """The payload is not something this platform delivers (no personal data in the message)."""
 
 
+# What reading a payload nobody can read may raise: a normaliser's own NormaliseError, or what a
+# payload of an unexpected shape makes Python raise on the way (RecursionError: nesting deeper than
+# the parser goes; UnicodeDecodeError is a ValueError). Connectors dead-letter these, with the
+# reason, and go on; anything else is a bug (tests/unit/test_fuzz_inputs.py).
+UNREADABLE = (NormaliseError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
+
+
 @dataclass(frozen=True)
 class Context:
     """What a normaliser cannot see in the payload: who we monitor, when we captured it."""
@@ -189,14 +196,17 @@ def parse_time(value: Any) -> dt.datetime | None:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        n = float(value)
-        if n > 1e17:      # nanoseconds
-            n /= 1e9
-        elif n > 1e14:    # microseconds (Jetstream time_us)
-            n /= 1e6
-        elif n > 1e11:    # milliseconds
-            n /= 1e3
-        return _EPOCH + dt.timedelta(seconds=n)
+        try:
+            n = float(value)
+            if n > 1e17:      # nanoseconds
+                n /= 1e9
+            elif n > 1e14:    # microseconds (Jetstream time_us)
+                n /= 1e6
+            elif n > 1e11:    # milliseconds
+                n /= 1e3
+            return _EPOCH + dt.timedelta(seconds=n)
+        except (OverflowError, ValueError):      # beyond the calendar, inf, nan
+            raise NormaliseError("timestamp out of range") from None
     if isinstance(value, str):
         text = value.strip()
         iso = text.replace("Z", "+00:00").replace("z", "+00:00")

@@ -21,15 +21,12 @@ from websockets.protocol import State
 from websockets.sync.client import connect
 
 from archiefstroom.connectors import bluesky, mastodon, x
-from archiefstroom.connectors.base import Body, NormaliseError, check_event, sse_frames
+from archiefstroom.connectors.base import UNREADABLE, Body, NormaliseError, check_event, sse_frames
 from archiefstroom.connectors.pollers import Connector, MastodonPoller, XPoller, X_FIELDS
 from archiefstroom.connectors.runtime import HttpError
 
 log = logging.getLogger(__name__)
 
-# what a payload nobody can read raises in a normaliser (RecursionError: nesting deeper than the
-# parser goes): dead-lettered, never a reconnect that would meet it again
-UNREADABLE = (NormaliseError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
 
 
 class StreamConnector(Connector):

@@ -39,7 +39,7 @@ from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from archiefstroom.connectors import meta
-from archiefstroom.connectors.base import Body, Context, NormaliseError, check_event
+from archiefstroom.connectors.base import UNREADABLE, Body, Context, NormaliseError, check_event
 from archiefstroom.connectors.runtime import Metrics
 from archiefstroom.connectors.settings import ConnectorSettings
 
@@ -148,8 +148,7 @@ class MetaWebhook:
                 if known:
                     ev["account"] = dict(known)
                 check_event(ev)
-        except (UnicodeDecodeError, ValueError, RecursionError, NormaliseError, KeyError, TypeError, AttributeError,
-                IndexError) as exc:   # RecursionError: nesting deeper than the parser goes; retrying cannot help
+        except UNREADABLE as exc:   # RecursionError: nesting deeper than the parser goes; retrying cannot help
             self.metrics.inc("errors")
             log.warning("webhook delivery not readable (%s): dead-lettered", type(exc).__name__)
             # signed, so Meta's: kept on the dead-letter topic (a failure there raises: 503, Meta

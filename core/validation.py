@@ -31,6 +31,8 @@ def parse_event(value: bytes | None, *, max_bytes: int) -> dict:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidEvent("not_json", f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        raise InvalidEvent("too_deep", "JSON nested deeper than the parser goes") from None
     if not isinstance(doc, dict):
         raise InvalidEvent("not_object", f"expected a JSON object, got {type(doc).__name__}")
     try:
@@ -38,6 +40,8 @@ def parse_event(value: bytes | None, *, max_bytes: int) -> dict:
         schemas.validate(datum, "social_event")
     except schemas.WireError as exc:
         raise InvalidEvent("schema", f"does not match schemas/social_event.avsc: {exc}") from None
+    except RecursionError:
+        raise InvalidEvent("too_deep", "a value nested deeper than the schema reader goes") from None
     raw = datum["raw"]
     if hashlib.sha256(raw["payload"].encode("utf-8")).hexdigest() != raw["sha256"].lower():
         raise InvalidEvent("raw_hash", "raw.sha256 is not the SHA-256 of raw.payload")

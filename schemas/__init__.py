@@ -178,7 +178,10 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 def _parse_time(value: Any, path: str) -> dt.datetime:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _EPOCH + dt.timedelta(milliseconds=int(value))
+        try:
+            return _EPOCH + dt.timedelta(milliseconds=int(value))
+        except (OverflowError, ValueError):       # beyond the calendar, inf, nan
+            raise WireError(path, "expected a timestamp in the calendar's range") from None
     if isinstance(value, str):
         text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
         try:
