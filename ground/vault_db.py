@@ -43,6 +43,8 @@ from typing import Iterable
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from archiefstroom.core import audit_chain
+from archiefstroom.core.audit_chain import GENESIS
 from archiefstroom.core.pseudonymise.keys import normalise
 from archiefstroom.core.pseudonymise.vault import Revealed, VaultError
 from archiefstroom.ground import catalog_db
@@ -50,7 +52,6 @@ from archiefstroom.ground import catalog_db
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1"
-GENESIS = "0" * 64
 _CANARY = b"archiefstroom vault canary v1"
 _CACHE_MAX = 200_000          # (key id, token) -> fingerprint known to be stored, per process
 _CHUNK = 400                  # rows per INSERT statement (SQLite allows 32766 parameters)
@@ -244,16 +245,7 @@ class Store:
     def verify_audit(self) -> tuple[bool, int, str, str | None]:
         """(intact, entries, head hash, first problem): every entry's hash, its link to the one
         before and gap-free sequence numbers (a removed entry breaks one of them)."""
-        prev, n = GENESIS, 0
-        for n, e in enumerate(self.audit_entries(), 1):
-            if e["seq"] != n:
-                return False, n, prev, f"entry {n}: sequence number {e['seq']} (an entry is missing)"
-            if e["prev"] != prev:
-                return False, n, prev, f"entry {n}: does not follow the entry before it"
-            if entry_hash(e) != e["hash"]:
-                return False, n, prev, f"entry {n}: changed after it was written"
-            prev = e["hash"]
-        return True, n, prev, None
+        return audit_chain.verify(self.audit_entries(), entry_hash)
 
     # ------------------------------------------------------------ durability
 

@@ -15,7 +15,9 @@ import hashlib
 import json
 from pathlib import Path
 
-GENESIS = "0" * 64
+from archiefstroom.core import audit_chain
+from archiefstroom.core.audit_chain import GENESIS
+
 _FIELDS = ("at", "user", "role", "page", "record", "record_version")
 _COLUMNS = "seq, at, user_name, role, page, record, record_version, prev, hash"
 _CHUNK = 10_000                 # entries read at a time by `verify`
@@ -77,22 +79,21 @@ class AuditLog:
     def verify(self) -> tuple[bool, int, str, str | None]:
         """(intact, entries, head hash, first problem): every entry's hash, its link to the one
         before and gap-free sequence numbers (a removed entry breaks one of them)."""
-        prev, n = GENESIS, 0
+        return audit_chain.verify(self._all(), entry_hash)
+
+    def _all(self):
+        """Every entry in order, read in chunks (the log may be long)."""
+        n = 0
         while True:
             with self.store.transaction() as db:
                 rows = db.execute(f"SELECT {_COLUMNS} FROM web_audit WHERE seq > ? ORDER BY seq LIMIT ?",
                                   (n, _CHUNK))
             if not rows:
-                return True, n, prev, None
+                return
             for row in rows:
-                e, n = _entry(row), n + 1
-                if e["seq"] != n:
-                    return False, n, prev, f"entry {n}: sequence number {e['seq']} (an entry is missing)"
-                if e["prev"] != prev:
-                    return False, n, prev, f"entry {n}: does not follow the entry before it"
-                if entry_hash(e) != e["hash"]:
-                    return False, n, prev, f"entry {n}: changed after it was written"
-                prev = e["hash"]
+                e = _entry(row)
+                n = e["seq"]
+                yield e
 
 
 def _valid(line) -> bool:

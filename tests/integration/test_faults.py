@@ -7,19 +7,24 @@ once, and as in a run nobody killed. S3 away for 30 s mid-stream: the writer wai
 (only with ARCHIEFSTROOM_SLOW_FAULTS=1: see its skip reason)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 
 import pytest
 import yaml
 from kafka import TopicPartition
 
-from archiefstroom import replay, runner
+from archiefstroom import replay, runner, stack
 from archiefstroom.ground import kafka as kafka_clients
+from archiefstroom.ground.config import Config
+from archiefstroom.ground.settings import from_dict
+from tests.conftest import TEST_PORTS
 
 from .spine_helpers import all_keys, archived_records, body, counts_by_id
 from .test_spine import accounted, sample
@@ -102,10 +107,6 @@ def own_stack(tmp_path, request):
     """A stack of its own (the outage must not reach other tests' stack), on ports beside the
     session stack's: SeaweedFS, and Tansu in memory (or, with `durable`, its log in S3, so that
     it can be stopped and started again)."""
-    from archiefstroom import stack
-    from archiefstroom.ground.config import Config
-    from archiefstroom.ground.settings import from_dict
-    from tests.conftest import TEST_PORTS
     ports = {"broker_port": TEST_PORTS["broker_port"] + 7, "s3_port": TEST_PORTS["s3_port"] + 7,
              "weed_port_base": TEST_PORTS["weed_port_base"] + 20, "broker": "tansu"}
     durable = getattr(request, "param", False)
@@ -121,45 +122,57 @@ def own_stack(tmp_path, request):
         stack.down(cfg, quiet=True)
 
 
-def test_s3_down_for_30_seconds_mid_stream_loses_nothing(own_stack, tmp_path):
-    import time
-
-    from archiefstroom import stack
-    cfg = own_stack
-    events, valid_ids, bad = sample(threads=3)
+@contextlib.contextmanager
+def streaming(cfg, tmp_path, first_half: list[bytes]):
+    """`run` as a user starts it, fed `first_half`, once its first batch is committed; at the
+    end drained (SIGTERM), or killed if the drain hangs. Yields the run's log path."""
     cfg_file = tmp_path / "archiefstroom.yaml"
     cfg_file.write_text(yaml.safe_dump(cfg.as_dict))
     log = tmp_path / "run.log"
-    half = len(events) // 2
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "archiefstroom.cli", "--config", str(cfg_file), "run", "--quiet"],
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        replay.produce(cfg, events[:half])
+        replay.produce(cfg, first_half)
         deadline = time.monotonic() + 120
         while not all_keys(cfg, "_ledger/") and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.2)
         assert all_keys(cfg, "_ledger/"), log.read_text()[-3000:]
-        stack.down(cfg, quiet=True, services=("seaweedfs",))          # the object store goes away
-        replay.produce(cfg, events[half:])                           # the broker keeps taking events
-        time.sleep(30)
-        assert proc.poll() is None, "the run gave up while S3 was away:\n" + log.read_text()[-3000:]
-        stack.up(cfg, quiet=True)                                    # and comes back
-        deadline = time.monotonic() + 240
-        while (runner.lag(cfg) or 0) > 0 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(1)
-        assert runner.lag(cfg) == 0, log.read_text()[-3000:]
-        assert "the object store unreachable" in log.read_text()      # the writer met the outage and waited
+        yield proc, log
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def caught_up(cfg, proc, log, timeout_s: float = 240) -> None:
+    deadline = time.monotonic() + timeout_s
+    while (runner.lag(cfg) or 1) > 0 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(1)
+    assert runner.lag(cfg) == 0, log.read_text()[-3000:]
+
+
+def each_once(cfg, valid_ids) -> None:
     ids = counts_by_id(archived_records(cfg))
     assert ids and max(ids.values()) == 1
-    outcomes = accounted(cfg)
-    assert not set(valid_ids) - set(outcomes)
+    assert not set(valid_ids) - set(accounted(cfg))
+
+
+def test_s3_down_for_30_seconds_mid_stream_loses_nothing(own_stack, tmp_path):
+    cfg = own_stack
+    events, valid_ids, _ = sample(threads=3)
+    half = len(events) // 2
+    with streaming(cfg, tmp_path, events[:half]) as (proc, log):
+        stack.down(cfg, quiet=True, services=("seaweedfs",))          # the object store goes away
+        replay.produce(cfg, events[half:])                           # the broker keeps taking events
+        time.sleep(30)
+        assert proc.poll() is None, "the run gave up while S3 was away:\n" + log.read_text()[-3000:]
+        stack.up(cfg, quiet=True)                                    # and comes back
+        caught_up(cfg, proc, log)
+        assert "the object store unreachable" in log.read_text()      # the writer met the outage and waited
+    each_once(cfg, valid_ids)
 
 
 @pytest.mark.skipif(not os.environ.get("ARCHIEFSTROOM_SLOW_FAULTS"),
@@ -167,39 +180,14 @@ def test_s3_down_for_30_seconds_mid_stream_loses_nothing(own_stack, tmp_path):
                            "ARCHIEFSTROOM_SLOW_FAULTS=1 runs it; not in .ci/run, whose budget is 20 minutes")
 @pytest.mark.parametrize("own_stack", [True], indirect=True)
 def test_the_broker_stopped_and_started_again_mid_stream_loses_nothing(own_stack, tmp_path):
-    import time
-
-    from archiefstroom import stack
     cfg = own_stack
-    events, valid_ids, bad = sample(threads=3)
-    cfg_file = tmp_path / "archiefstroom.yaml"
-    cfg_file.write_text(yaml.safe_dump(cfg.as_dict))
-    log = tmp_path / "run.log"
+    events, valid_ids, _ = sample(threads=3)
     half = len(events) // 2
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "archiefstroom.cli", "--config", str(cfg_file), "run", "--quiet"],
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        replay.produce(cfg, events[:half])
-        deadline = time.monotonic() + 120
-        while not all_keys(cfg, "_ledger/") and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.2)
-        assert all_keys(cfg, "_ledger/"), log.read_text()[-3000:]
+    with streaming(cfg, tmp_path, events[:half]) as (proc, log):
         stack.down(cfg, quiet=True, services=("tansu",))              # the broker goes away ...
         time.sleep(10)
         stack.up(cfg, quiet=True)                                    # ... and comes back with its log
         assert proc.poll() is None, "the run gave up while the broker was away:\n" + log.read_text()[-3000:]
         replay.produce(cfg, events[half:])
-        deadline = time.monotonic() + 240
-        while (runner.lag(cfg) or 1) > 0 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(1)
-        assert runner.lag(cfg) == 0, log.read_text()[-3000:]
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-    ids = counts_by_id(archived_records(cfg))
-    assert ids and max(ids.values()) == 1
-    assert not set(valid_ids) - set(accounted(cfg))
+        caught_up(cfg, proc, log)
+    each_once(cfg, valid_ids)
