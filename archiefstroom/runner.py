@@ -6,7 +6,9 @@ runner) and the raw topic's lag per partition are exported as Prometheus metrics
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -45,6 +47,17 @@ def drain_signal(cfg: Config) -> DrainSignal:
 def request_drain(cfg: Config) -> None:
     """Ask a running pipeline (any process, any runner on this machine) to drain."""
     drain_signal(cfg).request()
+
+
+def stop_process_group(proc, timeout_s: float = 120) -> None:
+    """End a `run` started in its own process group (benchmarks, fault tests): SIGTERM drains
+    it (writes and commits what is in flight); SIGKILL if the drain does not end in time."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def end_offsets(cfg: Config, topic: str | None = None, timeout_s: float = 10) -> dict[int, int]:

@@ -67,7 +67,7 @@ def through_outage(seconds: float, where: str, step, *args, on_retry=None, **kw)
                         "the broker" if isinstance(exc, KAFKA_OUTAGE) else "the object store",
                         type(exc).__name__, where, delay)
             time.sleep(delay)
-            delay = min(delay * 2, 30.0)
+            delay = min(delay * 2, 5.0)       # short: the batch goes on soon after the outage ends
             if on_retry is not None:
                 on_retry()
 

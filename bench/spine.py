@@ -216,8 +216,6 @@ def startup(cfg: Config, tmp: Path, argv: list[str] | None = None, n: int = 50) 
     """`archiefstroom run` as a user starts it, on an archive that already holds what the
     throughput run archived: seconds from the command to the first new record read and to
     the first new batch committed (rotation set to 1 s for this measurement)."""
-    import os
-    import signal
     import subprocess
 
     import yaml
@@ -246,11 +244,7 @@ def startup(cfg: Config, tmp: Path, argv: list[str] | None = None, n: int = 50) 
                 first_commit = time.monotonic() - t0
             time.sleep(0.2)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        runner.stop_process_group(proc)
     return {"ledgers_before": len(before), "first_read_s": first_read and round(first_read, 1),
             "first_commit_s": first_commit and round(first_commit, 1)}
 

@@ -351,7 +351,7 @@ class BackgroundIndexer:
                 log.warning("catalog indexer: %s; starting again in %.0f s", type(exc).__name__, delay)
                 if self.stop.wait(delay):
                     return
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, 10.0)
 
     def finish(self, timeout_s: float = 120.0) -> None:
         self.stop.set()

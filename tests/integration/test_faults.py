@@ -140,14 +140,10 @@ def streaming(cfg, tmp_path, first_half: list[bytes]):
         assert all_keys(cfg, "_ledger/"), log.read_text()[-3000:]
         yield proc, log
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        runner.stop_process_group(proc)
 
 
-def caught_up(cfg, proc, log, timeout_s: float = 240) -> None:
+def caught_up(cfg, proc, log, timeout_s: float = 480) -> None:
     deadline = time.monotonic() + timeout_s
     while (runner.lag(cfg) or 1) > 0 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(1)

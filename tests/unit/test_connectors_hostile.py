@@ -187,6 +187,15 @@ def assert_refused_and_resumed(conn, server):
     assert "cursor=1699999995000000 " in server.heads[1]
 
 
+def refused_as_too_big(server, tmp_path) -> None:
+    """The client closed with 1009 (message too big), kept under 2 MiB doing so, and resumed."""
+    conn = jetstream(server.port, tmp_path)
+    peak = peak_memory_of(run_until_stopped, conn)
+    assert server.results[0] == 1009
+    assert peak < 2 * 2 ** 20, f"peak {peak} bytes"
+    assert_refused_and_resumed(conn, server)
+
+
 def peak_memory_of(fn, *args) -> int:
     """Peak bytes Python allocated while fn ran (tracemalloc: deterministic, no sampling)."""
     tracemalloc.start()
@@ -208,12 +217,7 @@ def test_websocket_frame_announcing_2_63_bytes_is_refused_without_reading_it(pee
             conn.sendall(JUNK)
         return close_code(conn)
 
-    server = peer(script)
-    conn = jetstream(server.port, tmp_path)
-    peak = peak_memory_of(run_until_stopped, conn)
-    assert server.results[0] == 1009           # "message too big", said from the header
-    assert peak < 2 * 2 ** 20, f"peak {peak} bytes"
-    assert_refused_and_resumed(conn, server)
+    refused_as_too_big(peer(script), tmp_path)       # 1009 "message too big", said from the header
 
 
 def test_websocket_fragments_without_end_are_refused_at_the_size_limit(peer, tmp_path):
@@ -227,12 +231,7 @@ def test_websocket_fragments_without_end_are_refused_at_the_size_limit(peer, tmp
             conn.sendall(frame(0x0, JUNK[:4096], fin=False))
         return close_code(conn)
 
-    server = peer(script)
-    conn = jetstream(server.port, tmp_path)
-    peak = peak_memory_of(run_until_stopped, conn)
-    assert server.results[0] == 1009
-    assert peak < 2 * 2 ** 20, f"peak {peak} bytes"
-    assert_refused_and_resumed(conn, server)
+    refused_as_too_big(peer(script), tmp_path)
 
 
 def test_websocket_peer_that_stops_answering_pings_is_left(peer, tmp_path):
