@@ -38,6 +38,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _json_str
 from pathlib import Path
 from typing import Iterable
 
@@ -45,7 +46,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from archiefstroom.core import audit_chain
 from archiefstroom.core.audit_chain import GENESIS
-from archiefstroom.core.pseudonymise.keys import normalise
+from archiefstroom.core.pseudonymise.keys import KeyedHash, normalise
 from archiefstroom.core.pseudonymise.vault import Revealed, VaultError
 from archiefstroom.ground import catalog_db
 
@@ -55,6 +56,13 @@ SCHEMA_VERSION = "1"
 _CANARY = b"archiefstroom vault canary v1"
 _CACHE_MAX = 200_000          # (key id, token) -> fingerprint known to be stored, per process
 _CHUNK = 400                  # rows per INSERT statement (SQLite allows 32766 parameters)
+
+
+def plaintext(label: str, value: str) -> bytes:
+    """What an entry encrypts: exactly json.dumps({"label": label, "value": value}) (the format
+    `lookup` and the segment vault read), built by json's own string encoder without the
+    general encoder's per-call set-up (several entries a record)."""
+    return f'{{"label": {_json_str(label)}, "value": {_json_str(value)}}}'.encode("ascii")
 
 
 class TokenCollision(VaultError):
@@ -312,7 +320,7 @@ class SharedVault:
             raise VaultError("vault key: expected 32 bytes (AES-256)")
         self.store, self.aead = store, AESGCM(key)
         self.path = path                     # the embedded default's directory (None on PostgreSQL)
-        self._fp_key = hmac.new(key, b"archiefstroom vault fingerprint v1", hashlib.sha256).digest()
+        self._fp = KeyedHash(hmac.new(key, b"archiefstroom vault fingerprint v1", hashlib.sha256).digest())
         self._known: dict[tuple[str, str], bytes] = {}
         self._last_value: dict[tuple[str, str], str] = {}     # spelling last stored or confirmed per token
         self._pending_raw: list[Sealed] = []
@@ -339,13 +347,13 @@ class SharedVault:
         """Keyed hash of the value as tokens see it (normalised): equal for two notations of one
         person, different for two people."""
         norm = normalise(label, value) if kind == "token" else value
-        return hmac.digest(self._fp_key, f"{kind}\x1f{label}\x1f{norm}".encode("utf-8"), "sha256")[:16]
+        return self._fp.digest(f"{kind}\x1f{label}\x1f{norm}".encode("utf-8"))[:16]
 
     def seal(self, kind: str, token: str, key_id: str, label: str, value: str, variant: int = 0,
              fingerprint: bytes | None = None) -> Sealed:
-        nonce = secrets.token_bytes(12)
+        nonce = os.urandom(12)
         aad = f"{kind}\x1f{token}\x1f{key_id}".encode()
-        ct = self.aead.encrypt(nonce, json.dumps({"label": label, "value": value}).encode("utf-8"), aad)
+        ct = self.aead.encrypt(nonce, plaintext(label, value), aad)
         return Sealed(token, key_id, kind, fingerprint or self.fingerprint(kind, label, value), nonce, ct, variant)
 
     def _open(self, kind: str, token: str, key_id: str, nonce: bytes, ct: bytes) -> dict:

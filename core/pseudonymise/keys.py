@@ -10,8 +10,8 @@ rotation by design: that limits linking over long periods).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
-import hmac
 import re
 import secrets
 import unicodedata
@@ -28,8 +28,10 @@ _SPACE = re.compile(r"\s+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalise(label: str, value: str) -> str:
-    """One spelling per real value, so different notations of a number or a name share a token."""
+    """One spelling per real value, so different notations of a number or a name share a token.
+    Cached: a record's identities are normalised for its tokens and again for the vault."""
     v = unicodedata.normalize("NFKC", value.translate(_INVISIBLE)).strip()
     if label in ("TEL",):
         digits = re.sub(r"\D", "", v)
@@ -52,6 +54,26 @@ def normalise(label: str, value: str) -> str:
 # 64 bits: among 10^9 values of one label about 0.03 pairs share a token (n^2 / 2^65); at 6 hex
 # digits (24 bits) a few thousand values already make a pair. The vault refuses a pair anyway.
 DEFAULT_TOKEN_HEX = 16
+_TOKEN_CACHE_MAX = 100_000
+
+
+class KeyedHash:
+    """HMAC-SHA256 under one key with its padded key blocks hashed once (RFC 2104): the same
+    digest as hmac.digest at a third of its cost, which matters at several tokens a record."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes):
+        block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def digest(self, msg: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(msg)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
 
 
 @dataclass(frozen=True)
@@ -63,6 +85,8 @@ class KeyRing:
     active: str
     token_hex: int = DEFAULT_TOKEN_HEX
     lengths: dict[str, int] = field(default_factory=dict)
+    _hashes: dict[str, KeyedHash] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _tokens: dict[tuple[str, str, str], str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if self.active not in self.keys:
@@ -79,9 +103,23 @@ class KeyRing:
 
     def token(self, label: str, value: str, key_id: str | None = None) -> str:
         kid = key_id or self.active
-        msg = f"{label}\x1f{normalise(label, value)}".encode("utf-8")
-        digest = hmac.new(self.keys[kid], msg, hashlib.sha256).hexdigest()[: self.length(kid)]
-        return f"[{LABELS.get(label, label)}-{digest}]"
+        memo = (kid, label, value)
+        token = self._tokens.get(memo)
+        if token is None:
+            keyed = self._hashes.get(kid)
+            if keyed is None:
+                keyed = self._hashes[kid] = KeyedHash(self.keys[kid])
+            digest = keyed.digest(f"{label}\x1f{normalise(label, value)}".encode("utf-8")).hex()[: self.length(kid)]
+            token = f"[{LABELS.get(label, label)}-{digest}]"
+            if len(self._tokens) >= _TOKEN_CACHE_MAX:
+                self._tokens.clear()
+            self._tokens[memo] = token
+        return token
+
+    def forget(self) -> None:
+        """Drop the cached tokens (and normalised values): a benchmark's repeat starts cold."""
+        self._tokens.clear()
+        normalise.cache_clear()
 
     def rotated(self, new_id: str, new_key: bytes | None = None, token_hex: int | None = None) -> "KeyRing":
         """A ring with a fresh key made active; old keys stay (for reading, not for new tokens)

@@ -79,6 +79,12 @@ class _RecordState:
     public_names: set[str]                # casefolded display names of public actors
     keep_handle: Callable[[str], bool]    # is this handle public (for the recognizers)
     memo: dict[tuple[str, bool, bool], str] = field(default_factory=dict)
+    public_actor: dict[str, bool] = field(default_factory=dict)   # actor path -> public? (asked per field)
+    known_by_low: dict[str, str] = field(default_factory=dict)    # lower-cased identity -> its first spelling
+
+    def __post_init__(self):
+        for k in self.known:
+            self.known_by_low.setdefault(k.lower(), k)
 
 
 def _norm_handle(h: str | None) -> str:
@@ -190,7 +196,10 @@ class RecordPseudonymiser:
         """A field of an author (`path` like "author.handle"): the whole value becomes one token when the
         author is private; a public author stays readable."""
         actor_path, name = path.rsplit(".", 1)
-        if self.is_public(_get(state.event, actor_path), state.event):
+        public = state.public_actor.get(actor_path)
+        if public is None:
+            public = state.public_actor[actor_path] = self.is_public(_get(state.event, actor_path), state.event)
+        if public:
             return value
         return self._mint_token(state.res, ACTOR_FIELDS[name], value)
 
@@ -219,7 +228,7 @@ class RecordPseudonymiser:
         """`value` with its personal data replaced: a value that is a known identity as a whole becomes its
         token; otherwise detected entities (`full`), known identities and reacting actors' ids in event
         ids are replaced span by span."""
-        exact = _exact_known(state.known, value)
+        exact = _exact_known(state, value)
         if exact is not None:
             return self._mint_token(state.res, state.known[exact], value)
         ents = []
@@ -313,11 +322,12 @@ def _known_spans(known_low: list[tuple[str, str]], value: str) -> list[Entity]:
     return out
 
 
-def _exact_known(known: dict[str, str], value: str) -> str | None:
-    if value in known:
+def _exact_known(state: _RecordState, value: str) -> str | None:
+    """The known identity that `value` is as a whole (ignoring case and surrounding space)."""
+    if value in state.known:
         return value
     low = value.strip().lower()
-    return next((k for k in known if k.lower() == low), None) if low else None
+    return state.known_by_low.get(low) if low else None
 
 
 
@@ -339,22 +349,39 @@ def _walk_strings(v, fn):
 
 def verify(record: dict, known_low: list[tuple[str, str]]) -> None:
     """Fail closed: no private identity of this record may remain in any string of it (fields whose
-    treatment is "keep", such as the monitored account, are public by construction and skipped)."""
+    treatment is "keep", such as the monitored account, are public by construction and skipped).
+    The strings are searched as one text joined by NUL (a word boundary for `_known_spans`): one
+    search per identity instead of one per string."""
     check = [(v, lab) for v, lab in known_low if len(v.strip()) >= 4]
     if not check:
         return
+    parts: list[str] = []
 
-    def walk(v, path: str):
+    def event_strings(v, path: str):
         if isinstance(v, dict):
             for k, x in v.items():
-                walk(x, f"{path}.{k}" if path else k)
+                event_strings(x, f"{path}.{k}" if path else k)
         elif isinstance(v, list):
             for x in v:
-                walk(x, f"{path}[]")
-        elif isinstance(v, str):
-            if path.startswith("event.") and FIELD_TREATMENT.get(path[6:]) == "keep":
-                return
-            spans = _known_spans(check, v)
-            if spans:
-                raise NotPseudonymisable(f"a private identity ({spans[0].label}) survived pseudonymisation")
-    walk(record, "")
+                event_strings(x, f"{path}[]")
+        elif isinstance(v, str) and v and FIELD_TREATMENT.get(path) != "keep":
+            parts.append(v)
+
+    def strings(v):
+        if isinstance(v, dict):
+            for x in v.values():
+                strings(x)
+        elif isinstance(v, list):
+            for x in v:
+                strings(x)
+        elif isinstance(v, str) and v:
+            parts.append(v)
+
+    for k, v in record.items():
+        if k == "event":
+            event_strings(v, "")
+        else:
+            strings(v)
+    spans = _known_spans(check, "\x00".join(parts))
+    if spans:
+        raise NotPseudonymisable(f"a private identity ({spans[0].label}) survived pseudonymisation")

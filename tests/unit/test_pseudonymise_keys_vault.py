@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import json
 import logging
 import os
 import sqlite3
@@ -12,12 +15,12 @@ import sys
 import pytest
 import yaml
 
-from archiefstroom.core.pseudonymise.keys import DEV_KEY_ID, KeyRing, decode_key, encode_key, normalise
+from archiefstroom.core.pseudonymise.keys import DEV_KEY_ID, KeyedHash, KeyRing, decode_key, encode_key, normalise
 from archiefstroom.core.pseudonymise.settings import KeyRingFile, PseudonymisationSettings
 from archiefstroom.core.pseudonymise.vault import AuditLog, Vault, VaultError
 from archiefstroom.ground.pseudonymisation import load_keyring
 from archiefstroom.ground.settings import from_dict, load_yaml
-from archiefstroom.ground.vault_db import SharedVault, Store, TokenCollision
+from archiefstroom.ground.vault_db import SharedVault, Store, TokenCollision, plaintext
 
 K1 = b"k" * 32
 K2 = b"z" * 32
@@ -47,6 +50,19 @@ def test_token_is_stable_typed_keyed_and_16_hex_by_default():
     assert KeyRing({"b": K2}, "b").token("TEL", "06-12345678") != t
     assert ring.token("PERSOON", "Jan de Vries").startswith("[PERSOON-")
     assert len(KeyRing({"a": K1}, "a", token_hex=6).token("TEL", "06-12345678")) == len("[TEL-") + 6 + 1
+
+
+def test_tokens_are_hmac_sha256_as_the_standard_library_computes_it():
+    """The fast keyed hash (pads hashed once) against Python's hmac, for keys shorter than, equal to
+    and longer than SHA-256's 64-byte block; and a token against its definition written out by hand."""
+    for n in (16, 32, 63, 64, 65, 100):
+        key = os.urandom(n)
+        for msg in (b"", b"PERSOON\x1fjan de vries", os.urandom(200)):
+            assert KeyedHash(key).digest(msg) == hmac.digest(key, msg, "sha256")
+    expected = "[TEL-" + hmac.new(K1, b"TEL\x1f0612345678", hashlib.sha256).hexdigest()[:16] + "]"
+    ring = KeyRing({"a": K1}, "a")
+    assert ring.token("TEL", "06-12345678") == expected
+    assert ring.token("TEL", "06-12345678") == expected          # the second time from the ring's cache
 
 
 def test_notations_of_one_value_share_a_token():
@@ -79,6 +95,14 @@ def test_key_ring_rejects_weak_or_missing_keys():
     with pytest.raises(ValueError):
         KeyRing({"a": K1}, "a", token_hex=5)
     assert decode_key(encode_key(K1)) == K1
+
+
+def test_an_entry_encrypts_the_json_the_readers_expect():
+    """The vault's hand-built plaintext is byte for byte json.dumps (what lookup and the segment
+    vault's reader parse), also for quotes, control characters, non-ASCII and astral characters."""
+    for label, value in [("PERSOON", "Jan de Vries"), ("RAW", '{"text": "a \\"quote\\"\\n", "x": 1}'),
+                         ("PERSOON", "Zoë Çelik \u202e\u200b"), ("RAW", "emoji \U0001F600 tab\t nul\x00")]:
+        assert plaintext(label, value) == json.dumps({"label": label, "value": value}).encode("utf-8")
 
 
 def test_vault_round_trip_is_encrypted_at_rest_and_idempotent_across_writers(tmp_path):
