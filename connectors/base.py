@@ -60,6 +60,10 @@ class Body:
     text: str
     doc: Any
     frame_event: str | None = None   # SSE `event:` name when the body came from an SSE frame
+    # A page read item by item (the pollers): when a list, an item no normaliser can read goes
+    # here as (its exact text, the error) and the page's other items are still read, so one
+    # poisoned item cannot hold up the page. None: any unreadable item fails the whole body.
+    unreadable: list | None = None
 
     @classmethod
     def parse(cls, text: str, frame_event: str | None = None) -> "Body":
@@ -376,10 +380,43 @@ class Items:
     def add(self, path: tuple, build) -> None:
         self._pending.append((path, build))
 
+    def item(self, path: tuple, walk) -> None:
+        """Walk one item of a list (`walk()` adds its builders). In a page read item by item, an
+        item whose shape the walk refuses is set aside with its text instead of failing the page;
+        it still counts as an item, so the others keep their own slice as raw payload."""
+        if self.body.unreadable is None:
+            walk()
+            return
+        mark = len(self._pending)
+        try:
+            walk()
+        except UNREADABLE as exc:
+            del self._pending[mark:]
+            self._pending.append((path, _refused(exc)))
+
     def build(self) -> list[dict]:
         single = len({p for p, _ in self._pending}) == 1
         out = []
         for path, build in self._pending:
-            made = build(self.body.raw(path, single))
-            out.extend(made if isinstance(made, list) else [made] if made else [])
+            raw = self.body.raw(path, single)
+            if self.body.unreadable is None:
+                out.extend(_as_list(build(raw)))
+                continue
+            try:   # checked as the streams check what they send: a bad event is a bad item
+                made = [check_event(ev) for ev in _as_list(build(raw))]
+            except UNREADABLE as exc:
+                self.body.unreadable.append((raw, exc))
+                continue
+            out.extend(made)
         return out
+
+
+def _as_list(made) -> list[dict]:
+    return made if isinstance(made, list) else [made] if made else []
+
+
+def _refused(exc: Exception):
+    """A builder for an item the walk refused: building it raises the walk's error."""
+    def build(raw: str):
+        raise exc
+    return build

@@ -166,9 +166,10 @@ def _thread(items: Items, ctx: Context, node: dict, path: tuple, root: str | Non
     rec = (node["post"].get("record") or {}).get("reply") or {}
     root = root or (rec.get("root") or {}).get("uri") or node["post"].get("uri")
     if isinstance(node.get("parent"), dict):
-        _thread(items, ctx, node["parent"], path + ("parent",), root)
+        items.item(path + ("parent",), lambda: _thread(items, ctx, node["parent"], path + ("parent",), root))
     for i, child in enumerate(node.get("replies") or []):
-        _thread(items, ctx, child, path + ("replies", i), root)
+        items.item(path + ("replies", i),
+                   lambda child=child, i=i: _thread(items, ctx, child, path + ("replies", i), root))
 
 
 def bare_record(ctx: Context, raw: str, record: dict) -> dict:

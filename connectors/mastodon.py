@@ -39,7 +39,7 @@ def normalise(body: Body, ctx: Context) -> list[dict]:
         _grouped(items, ctx, doc)
     elif isinstance(doc, list):
         for i, entry in enumerate(doc):
-            _entity(items, ctx, entry, (i,), body.frame_event)
+            items.item((i,), lambda entry=entry, i=i: _entity(items, ctx, entry, (i,), body.frame_event))
     elif isinstance(doc, dict):
         _entity(items, ctx, doc, (), body.frame_event)
     else:

@@ -2,8 +2,9 @@
 checkpoints, the event sink (Kafka) and metrics.
 
 Delivery order per batch is: fetch -> normalise -> sink.send (returns when Kafka
-has acknowledged) -> checkpoint.save. A crash between the last two re-sends a
-batch; event ids are stable, so downstream recognises the repeats.
+has acknowledged), and sink.dead_letter for what cannot be read (awaited too) ->
+checkpoint.save. A crash between the last two re-sends a batch; event ids are
+stable, so downstream recognises the repeats.
 
 Checkpoints live on a compacted Kafka topic (KafkaCheckpoint, issue 16), so a connector
 rescheduled on another machine, or restarted on an empty disk, resumes where it stopped;
@@ -242,6 +243,15 @@ class Seen:
     def drop(self, scope: str) -> None:
         self.cp.state[self.key].pop(scope, None)
 
+    def has(self, scope: str, ident: str) -> bool:
+        return ident in self.cp.state[self.key].get(scope, ())
+
+    def note(self, scope: str, ident: str) -> None:
+        """Remember one id that is not an event's (a dead letter's), dropped with the scope."""
+        ids = self.cp.state[self.key].setdefault(scope, [])
+        if ident not in ids:
+            ids.append(ident)
+
 
 # ------------------------------------------------------------------ sinks
 
@@ -324,12 +334,17 @@ class HttpError(RuntimeError):
 
 @dataclass
 class Response:
+    """A successful answer. `text` is None when the body is not UTF-8 (so not JSON either);
+    `content` holds the bytes as they came, for a dead letter."""
     status: int
     headers: dict[str, str]
-    text: str
+    text: str | None
     url: str
+    content: bytes = b""
 
     def json(self):
+        if self.text is None:
+            raise ValueError("the body is not UTF-8")
         return json.loads(self.text)
 
 
@@ -391,7 +406,11 @@ class HttpClient:
     def request(self, method: str, url: str, body: bytes | None = None, headers: dict | None = None,
                 params: dict | None = None) -> Response:
         resp = self.retrying(self._attempt, method, url, body, headers, params, False)
-        return Response(resp.status_code, dict(resp.headers), resp.content.decode("utf-8"), str(resp.url))
+        try:
+            text = resp.content.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        return Response(resp.status_code, dict(resp.headers), text, str(resp.url), resp.content)
 
     @contextlib.contextmanager
     def stream(self, url: str, headers: dict | None = None) -> Iterator[httpx.Response]:

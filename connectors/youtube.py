@@ -30,10 +30,10 @@ def normalise(body: Body, ctx: Context) -> list[dict]:
         raise NormaliseError("YouTube API error response without items")
     if isinstance(doc, dict) and isinstance(doc.get("items"), list):
         for i, res in enumerate(doc["items"]):
-            _resource(items, ctx, res, ("items", i))
+            items.item(("items", i), lambda res=res, i=i: _resource(items, ctx, res, ("items", i)))
     elif isinstance(doc, list):
         for i, res in enumerate(doc):
-            _resource(items, ctx, res, (i,))
+            items.item((i,), lambda res=res, i=i: _resource(items, ctx, res, (i,)))
     elif isinstance(doc, dict) and doc.get("kind", "").startswith("youtube#"):
         _resource(items, ctx, doc, ())
     else:

@@ -149,3 +149,48 @@ def test_a_connector_dead_letter_reaches_the_dead_letter_topic_with_its_reason(m
     assert msg.value == b'{"half": ' and msg.key == b"connector:bluesky-stream"
     assert dict(msg.headers) == {"reason": b"not readable as bluesky: NormaliseError: not JSON",
                                  "source": b"connector:bluesky-stream", "code": b"connector", "platform": b"bluesky"}
+
+
+def test_a_pollers_unreadable_item_and_page_reach_the_dead_letter_topic_and_the_cursor_moves(make_cfg, tmp_path):
+    """A page with one readable and one unreadable status, and an account whose page is a proxy's
+    HTML: the status reaches the raw topic, each unreadable payload the dead-letter topic once
+    (its exact bytes, reason and source), and the first account's cursor moves past its page."""
+    cfg = make_cfg()
+    bad = '{"id": "502", "created_at": "gisteren", "content": "<p>Mijn BSN is 123456782</p>"}'
+    page = f"[{bad}, {json.dumps(_status(501, 'Bekendmaking'))}]"
+    html = "<html><body>502 Bad Gateway</body></html>"
+
+    def route(method, path, query, headers, body):
+        if path == "/api/v1/accounts/1/statuses":
+            return 200, {}, page if query.get("min_id") == "0" else "[]"
+        if path == "/api/v1/accounts/2/statuses":
+            return 200, {"Content-Type": "text/html"}, html
+        return 200, {}, {"ancestors": [], "descendants": []}
+
+    fake = FakePlatform(route)
+    sink = KafkaSink(cfg)
+    try:
+        s = from_dict({"platform": "mastodon", "base_url": fake.url,
+                       "accounts": [{"id": "1", "handle": "gemeente@social.example"},
+                                    {"id": "2", "handle": "provincie@social.example"}]}, ConnectorSettings)
+        cp = tmp_path / "cp.json"
+        http = HttpClient(sleep=lambda x: None, rng=random.Random(3))
+        assert MastodonPoller(s, sink, Checkpoint(cp), http=http).poll_once() == 1
+        assert MastodonPoller(s, sink, Checkpoint(cp), http=http).poll_once() == 0   # again: nothing twice
+    finally:
+        sink.close()
+        fake.close()
+
+    (raw,) = topic_messages(cfg, cfg.topics.raw, timeout_s=3)
+    assert json.loads(raw.value)["event_id"] == "mastodon:501"
+    dead = topic_messages(cfg, cfg.topics.dead_letter, timeout_s=3)
+    assert [(m.value, m.key, dict(m.headers)) for m in dead] == [
+        (bad.encode(), b"connector:mastodon-poll",
+         {"reason": b"not readable as mastodon: NormaliseError: unreadable timestamp of type str",
+          "source": b"connector:mastodon-poll", "code": b"connector", "platform": b"mastodon"}),
+        (html.encode(), b"connector:mastodon-poll",
+         {"reason": b"not readable as mastodon: NormaliseError: not JSON (Expecting value at line 1 column 1)",
+          "source": b"connector:mastodon-poll", "code": b"connector", "platform": b"mastodon"})]
+    saved = Checkpoint(cp)
+    assert saved.get("statuses:1") == "502" and saved.get("statuses:2") is None
+    assert saved.get("unreadable_pages")["statuses:2"]["attempts"] >= 1

@@ -9,6 +9,7 @@ an event or `InvalidEvent` (the pipeline's dead letter). Anything else escaping 
 test names the input's seed so it can be replayed. 100,000 inputs per side, the same every run."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 from pathlib import Path
@@ -118,6 +119,48 @@ def test_every_normaliser_reads_or_refuses_100000_hostile_payloads():
             crashes.append((i, platform, type(exc).__name__, str(exc)[:120]))
     assert not crashes, f"{len(crashes)} crashes, first: {crashes[:5]}"
     assert read + refused == N and read > N // 10 and refused > N // 10   # both paths were exercised
+
+
+def test_a_page_read_item_by_item_sets_aside_only_what_it_cannot_read():
+    """What the pollers do with a page (`Body.unreadable`): events that pass the check plus the
+    unreadable items set aside with their text, or the page refused as a whole; never a crash.
+    A page the whole-body read accepts gives the same events, nothing set aside; one it refuses
+    is often still partly read (a poisoned item no longer costs the page)."""
+    pool = seeds()
+    when = dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc)
+    ctx_for = {p: Context(platform=p, account={"id": "1", "handle": "gemeente", "display_name": "Gemeente"},
+                          captured_at=when, connector_name="fuzz") for p in set(FOLDERS.values())}
+    wrong, same, saved, refused, n = [], 0, 0, 0, 20_000
+    for i in range(n):
+        rng = random.Random(2 * 10 ** 6 + i)
+        platform, text = rng.choice(pool)
+        text = mutate_text(text, rng)
+        try:
+            whole = [check_event(ev) for ev in registry.normalise_body(platform, Body.parse(text), ctx_for[platform])]
+        except UNREADABLE:
+            whole = None
+        try:
+            body = Body.parse(text)
+            body.unreadable = []
+            events = registry.normalise_body(platform, body, ctx_for[platform])
+        except UNREADABLE:
+            refused += 1
+            if whole is not None:
+                wrong.append((i, platform, "refused a page the whole read accepts"))
+            continue
+        except Exception as exc:     # noqa: BLE001
+            wrong.append((i, platform, type(exc).__name__, str(exc)[:120]))
+            continue
+        if whole is not None:
+            same += 1
+            if events != whole or body.unreadable:
+                wrong.append((i, platform, "read differently item by item"))
+        elif events and body.unreadable:
+            saved += 1
+        if any(not isinstance(raw, str) or not raw or not isinstance(exc, UNREADABLE) for raw, exc in body.unreadable):
+            wrong.append((i, platform, "an item set aside without its text or reason"))
+    assert not wrong, f"{len(wrong)} wrong, first: {wrong[:5]}"
+    assert same > n // 10 and refused > n // 20 and saved > n // 100   # every path was exercised
 
 
 def test_validation_reads_or_dead_letters_100000_hostile_events():
