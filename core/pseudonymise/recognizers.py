@@ -22,6 +22,10 @@ from archiefstroom.core.pseudonymise.entities import Entity
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2062\u2063"), None)
 
 
+# every character str.isspace() calls white space (all of them lie below U+3001)
+_BLANK = {c: " " for c in range(0x3001) if chr(c).isspace()}
+
+
 def clean(text: str) -> tuple[str, list[int] | None]:
     """Drop invisible characters and fold look-alikes (NBSP, full-width digits) to ASCII.
 
@@ -29,6 +33,10 @@ def clean(text: str) -> tuple[str, list[int] | None]:
     index to its original index (None means identity, the common ASCII case)."""
     if text.isascii():
         return text, None
+    if unicodedata.is_normalized("NFKC", text) and len(text.translate(_INVISIBLE)) == len(text):
+        # ordinary Dutch text with accents, curly quotes or emoji: nothing folds, only white space
+        # becomes a blank (what the loop below does character by character, at a tenth of its cost)
+        return text.translate(_BLANK), None
     out, index = [], []
     for i, ch in enumerate(text):
         if ord(ch) in _INVISIBLE:

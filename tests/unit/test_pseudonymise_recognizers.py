@@ -2,11 +2,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+import unicodedata
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from archiefstroom.core.pseudonymise import recognizers as r
 from archiefstroom.core.pseudonymise.entities import Entity, resolve
+from archiefstroom.core.pseudonymise.recognizers import clean
+
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "archiefstroom-hypothesis")
 
 
 def found(text, label=None, keep=lambda h: False):
@@ -204,3 +212,41 @@ def test_handles_are_never_answered_from_the_cache():
     assert found("dank @piet_jansen", keep=lambda h: False) == [("ACCOUNT", "@piet_jansen")]
     assert found("dank @piet_jansen", keep=lambda h: h == "piet_jansen") == []
     assert found("dank @piet_jansen", keep=lambda h: False) == [("ACCOUNT", "@piet_jansen")]
+
+
+def _clean_by_character(text: str):
+    """The reference: `clean` as one loop over characters (its definition before the fast path for
+    normalised text; ASCII text was, and is, returned as it is)."""
+    if text.isascii():
+        return text, None
+    invisible = set(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2062\u2063"))
+    out, index = [], []
+    for i, ch in enumerate(text):
+        if ord(ch) in invisible:
+            continue
+        folded = unicodedata.normalize("NFKC", ch) if not ch.isalnum() or not ch.isascii() else ch
+        if len(folded) != 1 or (ch.isalpha() and not folded.isalpha()):
+            folded = ch
+        out.append(" " if folded.isspace() else folded)
+        index.append(i)
+    return "".join(out), (index if len(index) != len(text) else None)
+
+
+# accents (precomposed and combining), curly quotes, emoji, every kind of white space, invisible
+# characters, full-width digits and letters, ligatures, Hangul jamo, compatibility forms
+_ALPHABET = ("abcXYZ019 .,@-\n\t\x1c\u00e9\u00eb\u00ef\u0301\u0308\u2018\u2019\u201c\u201d\u2026\U0001F600\u00a0"
+             "\u2002\u2009\u202f\u3000\u2028\u0085\u200b\u200d\u00ad\ufeff\uff10\uff19\uff21\ufb01\u2460"
+             "\u1100\u1161\u11a8\u00bd\u2122\u212b\u0130\u03a9\u2126")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=40))
+def test_clean_matches_its_character_by_character_definition(text):
+    assert clean(text) == _clean_by_character(text)
+
+
+def test_clean_keeps_ordinary_dutch_text_and_folds_look_alikes():
+    assert clean("Café “de Zwaan”, ’s avonds 😀") == ("Café “de Zwaan”, ’s avonds 😀", None)
+    assert clean("bel 06\u00a012345678") == ("bel 06 12345678", None)
+    assert clean("BSN \uff11\uff12\uff13") == ("BSN 123", None)
+    assert clean("0\u200b6") == ("06", [0, 2])
