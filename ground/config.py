@@ -77,6 +77,12 @@ class S3Settings:
     secret_access_key: Annotated[str | None, secret("ARCHIEFSTROOM_S3_SECRET_ACCESS_KEY")] = "archiefstroom-dev-secret"
     object_lock: Literal["auto", "on", "off"] = "auto"
     create_bucket: bool = True
+    # a request the store accepted but does not answer (a restarting SeaweedFS that has no volume
+    # yet, an overloaded gateway) is abandoned after this and tried again on a new connection; with
+    # boto3's 60 s and 8 attempts one stalled write held a batch for 8 minutes. Longer outages are
+    # waited out a level up (pipeline.outage_seconds), with nothing committed meanwhile.
+    read_timeout_seconds: Annotated[float, check(lambda v: 0.1 <= v <= 600, "seconds between 0.1 and 600")] = 20.0
+    max_attempts: Annotated[int, check(lambda v: 1 <= v <= 20, "attempts between 1 and 20")] = 4
 
 
 @dataclass

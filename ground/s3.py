@@ -25,8 +25,8 @@ def client(s: S3Settings):
     return boto3.client(
         "s3", endpoint_url=s.endpoint_url, region_name=s.region,
         aws_access_key_id=s.access_key_id, aws_secret_access_key=s.secret_access_key,
-        config=BotoConfig(retries={"max_attempts": 8, "mode": "standard"}, connect_timeout=5,
-                          read_timeout=60, s3={"addressing_style": "path"}))
+        config=BotoConfig(retries={"max_attempts": s.max_attempts, "mode": "standard"}, connect_timeout=5,
+                          read_timeout=s.read_timeout_seconds, s3={"addressing_style": "path"}))
 
 
 def _code(exc: ClientError) -> str:
