@@ -113,6 +113,11 @@ class Connector:
         events = self.read_items(body, resp, ctx, scope)
         return None if events is None else (body.doc, events)
 
+    def read_new(self, resp: Response, ctx: Context, scope: str):
+        """`read_page`, keeping only the events the scope has not sent before: (JSON, new events)."""
+        read = self.read_page(resp, ctx, scope)
+        return None if read is None else (read[0], self.seen.new(scope, read[1]))
+
     def read_items(self, body: Body, resp: Response, ctx: Context, scope: str) -> list[dict] | None:
         """The events of a parsed page's items (see `read_page`)."""
         body.unreadable = []
@@ -460,11 +465,10 @@ class YouTubePoller(Connector):
                                  {"part": "snippet,contentDetails", "channelId": acct.id,
                                   "maxResults": min(50, self.settings.page_size), "pageToken": token,
                                   **self._key_params()})
-            read = self.read_page(resp, self.ctx(acct), scope)
+            read = self.read_new(resp, self.ctx(acct), scope)
             if read is None:
                 return sent
-            doc, events = read
-            fresh = self.seen.new(scope, events)
+            doc, fresh = read
             self.emit(fresh)
             self.seen.mark(scope, fresh)
             self.commit()
@@ -614,11 +618,10 @@ class BlueskyPoller(Connector):
         while not self.stop.is_set():
             resp = self.http.get(f"{self.settings.api}/xrpc/app.bsky.feed.getAuthorFeed",
                                  {"actor": acct.id, "limit": min(100, self.settings.page_size), "cursor": cursor})
-            read = self.read_page(resp, self.ctx(acct), scope)
+            read = self.read_new(resp, self.ctx(acct), scope)
             if read is None:
                 break
-            doc, page = read
-            fresh = self.seen.new(scope, page)
+            doc, fresh = read
             events += fresh
             cursor = _text(doc.get("cursor"))
             if not cursor or not fresh:
@@ -669,11 +672,10 @@ class LinkedInPoller(Connector):
             resp = self.http.get(f"{self.settings.api}/rest/posts",
                                  {"author": acct.id, "q": "author", "count": min(100, self.settings.page_size),
                                   "start": start, "sortBy": "LAST_MODIFIED"})
-            read = self.read_page(resp, self.ctx(acct), scope)
+            read = self.read_new(resp, self.ctx(acct), scope)
             if read is None:
                 break
-            doc, page = read
-            fresh = self.seen.new(scope, page)
+            doc, fresh = read
             events += fresh
             elements = doc.get("elements")
             n = len(elements) if isinstance(elements, list) else 0
