@@ -2,6 +2,7 @@
 resident memory of every process sampled; flat memory is the target (the slope is reported).
 
     .venv/bin/python bench/soak.py [--minutes 12] [--rate 20] [--sample-seconds 10] [--warm-minutes 2]
+    .venv/bin/python bench/soak.py --caches [--people 800000]
 
 It starts its own stack (Tansu, SeaweedFS) on its own ports in a temporary directory, then
 `archiefstroom run` (streaming, Prism, its in-run catalog indexer) in a child process. A thread
@@ -9,6 +10,12 @@ of this benchmark stands in for the connectors: it produces sample events with f
 object ids (new posts and reactions, not versions of the same ones) at `rate` per second,
 paced per event. Every `sample-seconds` it records VmRSS of: the run and each of its
 descendants (Prism, its SDK workers), the broker and the object store, and the consumer lag.
+
+`--caches`: what the per-process caches of a worker that meets new people all the time (the
+key ring's tokens, normalised values, the vault's known entries, SQLite's pages) hold at most:
+this process pseudonymises N distinct people through the real KeyRing and SharedVault (embedded
+SQLite) and prints its RSS every 50,000. A soak shorter than it takes to fill them shows them
+growing; this shows where they stop.
 
 Reported per process: RSS at the end of the warm-up, at the end, and the least-squares slope
 over the samples after the warm-up (MiB per hour); the lag samples; and the accounting after a
@@ -141,13 +148,44 @@ def soak(cfg, tmp: Path, minutes: float, rate: float, every_s: float, warm_s: fl
             "lag_samples": " ".join(f"{s['s']}s:{s['lag']}" for s in samples)}
 
 
+def caches(people: int) -> None:
+    import os
+
+    from archiefstroom.core.pseudonymise.keys import KeyRing
+    from archiefstroom.ground.vault_db import SharedVault, Store
+
+    def rss() -> int:
+        return next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith("VmRSS"))
+
+    ring = KeyRing({"bench": os.urandom(32)}, "bench")
+    with tempfile.TemporaryDirectory() as tmp:
+        vault = SharedVault(Store.open(f"sqlite:///{tmp}/vault.sqlite", Path(tmp)), os.urandom(32))
+        base, held = rss(), []
+        print(f"start: RSS {base} MiB")
+        for n in range(1, people + 1):
+            name = f"Burger Persoon Nummer {n}"
+            held.append({ring.token("PERSOON", name): ("PERSOON", name)})
+            if len(held) == 1000:          # as the Beam transform holds them
+                vault.put_batch("bench", held)
+                held = []
+            if n % 50_000 == 0:
+                vault.sync()
+                print(f"{n:>9,} distinct people: RSS {rss()} MiB (+{rss() - base})", flush=True)
+        vault.store.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=12)
     ap.add_argument("--rate", type=float, default=20.0, help="events/s")
     ap.add_argument("--sample-seconds", type=float, default=10)
     ap.add_argument("--warm-minutes", type=float, default=2, help="left out of the slope (models loading, caches)")
+    ap.add_argument("--caches", action="store_true", help="only the cache ceiling (see the module docstring)")
+    ap.add_argument("--people", type=int, default=800_000)
     args = ap.parse_args()
+    if args.caches:
+        caches(args.people)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         base = make_cfg(Path(tmp), "setup", ensure=False, ports=PORTS)
         try:
