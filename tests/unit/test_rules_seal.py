@@ -176,7 +176,7 @@ def test_a_poller_stops_following_a_thread_whose_harvest_window_closed(tmp_path)
     threads = {name: (now - dt.timedelta(days=days)).isoformat() for name, days in
                (("old", 40), ("new", 10), ("ancient", 70))}
     fetched = []
-    poller.follow_threads(threads, "context", lambda tid: fetched.append(tid) or [], account=s.accounts[0])
+    poller.follow_threads(threads, "context", lambda tid, key: fetched.append(tid) or [], account=s.accounts[0])
     assert fetched == ["new"] and set(threads) == {"new"}
     assert poller.metrics.counters["threads_window_closed"] == 1      # "ancient" left the connector's own window
     assert poller.metrics.counters["threads_followed"] == 1
