@@ -79,7 +79,7 @@ class _RecordState:
     public_names: set[str]                # casefolded display names of public actors
     keep_handle: Callable[[str], bool]    # is this handle public (for the recognizers)
     memo: dict[tuple[str, bool, bool], str] = field(default_factory=dict)
-    public_actor: dict[str, bool] = field(default_factory=dict)   # actor path -> public? (asked per field)
+    public_actor: dict[str, bool] = field(default_factory=dict)   # "author", "referenced.author" -> public?
     known_by_low: dict[str, str] = field(default_factory=dict)    # lower-cased identity -> its first spelling
 
     def __post_init__(self):
@@ -124,12 +124,12 @@ class RecordPseudonymiser:
         event = record.get("event")
         if not isinstance(event, dict):
             raise NotPseudonymisable("record has no event")
-        known, public_names = self._private_authors(event)
+        known, public_names, public_actor = self._private_authors(event)
         known.update(self._private_mentions(event))
         known_low = sorted(((v.lower(), lab) for v, lab in known.items() if len(v.strip()) >= 2),
                            key=lambda x: -len(x[0]))
         state = _RecordState(event, RecordResult(record), known, known_low, public_names,
-                             functools.partial(self.handle_public, event=event))
+                             functools.partial(self.handle_public, event=event), public_actor=public_actor)
         new_event = self._pseudonymise_field(state, event, "")
         _rehash_raw_payload(event, new_event)
         out = {**record, "event": new_event, **self._pseudonymise_stage_records(state, record)}
@@ -137,19 +137,22 @@ class RecordPseudonymiser:
         verify(out, known_low)
         return state.res
 
-    def _private_authors(self, event: dict) -> tuple[dict[str, str], set[str]]:
-        """The identities of the private authors (value -> label), to be replaced wherever they occur, and
-        the casefolded display names of the public ones: such a name in a text is not a private person."""
+    def _private_authors(self, event: dict) -> tuple[dict[str, str], set[str], dict[str, bool]]:
+        """The identities of the private authors (value -> label), to be replaced wherever they occur,
+        the casefolded display names of the public ones (such a name in a text is not a private person),
+        and per actor path whether its actor is public (what every field of that actor asks)."""
         known: dict[str, str] = {}
         public_names: set[str] = set()
+        public_actor: dict[str, bool] = {}
         acct = event.get("account") or {}
         if acct.get("display_name"):
             public_names.add(acct["display_name"].casefold())
         for path in ("author", "referenced.author"):
             actor = _get(event, path)
+            public_actor[path] = self.is_public(actor, event)
             if not actor:
                 continue
-            if self.is_public(actor, event):
+            if public_actor[path]:
                 if actor.get("display_name"):
                     public_names.add(actor["display_name"].casefold())
                 continue
@@ -159,7 +162,7 @@ class RecordPseudonymiser:
                     known[v] = label
                     if f == "handle":
                         known["@" + v.lstrip("@")] = "ACCOUNT"
-        return known, public_names
+        return known, public_names, public_actor
 
     def _private_mentions(self, event: dict) -> dict[str, str]:
         """Mentioned handles that are not public accounts: private identities, like the authors'."""
@@ -196,10 +199,7 @@ class RecordPseudonymiser:
         """A field of an author (`path` like "author.handle"): the whole value becomes one token when the
         author is private; a public author stays readable."""
         actor_path, name = path.rsplit(".", 1)
-        public = state.public_actor.get(actor_path)
-        if public is None:
-            public = state.public_actor[actor_path] = self.is_public(_get(state.event, actor_path), state.event)
-        if public:
+        if state.public_actor[actor_path]:
             return value
         return self._mint_token(state.res, ACTOR_FIELDS[name], value)
 
