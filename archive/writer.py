@@ -173,7 +173,7 @@ class TopicPartitionWriter:
     # -- recovery ---------------------------------------------------------------
     def committed(self) -> int | None:
         if not self._asked:
-            self._committed, self._asked = self.shared.committer.committed(self.tp), True
+            self._committed, self._asked = kafka_clients.committed_offset(self.shared.committer, self.tp), True
         return self._committed
 
     def recovered_boundary(self, start: int) -> int | None:

@@ -126,24 +126,37 @@ def high_watermarks(c: KafkaConsumer, tps: list[TopicPartition], timeout_s: floa
     return out
 
 
+# Every blocking group call has a ceiling. kafka-python's committed() without one retries
+# forever, also on a request whose answer never comes (it keeps waiting on the same future):
+# a broker that restarts at the wrong moment could leave a stage waiting silently. With it,
+# the call raises KafkaTimeoutError, which the writer waits out and logs like any outage.
+CALL_TIMEOUT_MS = 30_000
+
+
 def committed(k: KafkaSettings, tps: list[TopicPartition]) -> dict[TopicPartition, int | None]:
     c = consumer(k, group=True)
     try:
-        return {tp: c.committed(tp) for tp in tps}
+        return {tp: committed_offset(c, tp) for tp in tps}
     finally:
         c.close()
+
+
+def committed_offset(c: KafkaConsumer, tp: TopicPartition) -> int | None:
+    """The group's committed offset of `tp` (`c` carries the group id), None if none."""
+    return c.committed(tp, timeout_ms=CALL_TIMEOUT_MS)
 
 
 def resume_offset(c: KafkaConsumer, tp: TopicPartition) -> int:
     """Where the group goes on in a partition (`c` carries the group id): its committed
     offset, else the log start. The source starts reading there and the sink starts
     accounting there, so both must ask the same question the same way."""
-    committed = c.committed(tp)
-    return committed if committed is not None else c.beginning_offsets([tp]).get(tp, 0)
+    committed = committed_offset(c, tp)
+    return committed if committed is not None else \
+        c.beginning_offsets([tp], timeout_ms=CALL_TIMEOUT_MS).get(tp, 0)
 
 
 def commit(c: KafkaConsumer, offsets: dict[TopicPartition, int], metadata: str = "") -> None:
-    c.commit({tp: OffsetAndMetadata(off, metadata, -1) for tp, off in offsets.items()})
+    c.commit({tp: OffsetAndMetadata(off, metadata, -1) for tp, off in offsets.items()}, timeout_ms=CALL_TIMEOUT_MS)
 
 
 def read_compacted(k: KafkaSettings, topic: str, timeout_s: float = 10.0) -> dict[bytes, bytes]:

@@ -22,8 +22,9 @@ when the pipeline starts, so no hold is lost in a crash.
 
 LinkVersions (rule 10) then links every archived edit and delete to the previous
 version of its object: one chain per object id in Beam state, starting from the
-compacted versions topic that the sink keeps (core/rules/versions.py), read inside
-the pipeline as a side input (building the pipeline does no broker I/O).
+compacted versions topic that the sink keeps (core/rules/versions.py), read once per
+worker process when its first edit or delete comes (building the pipeline does no broker
+I/O; not a side input, see _Chains).
 Metrics: rules.* (transforms/metrics.py).
 """
 from __future__ import annotations
@@ -198,14 +199,29 @@ def read_versions(kafka_settings, topic: str, timeout_s: float = 10.0) -> dict[s
 
 class _Chains(beam.DoFn):
     """Rule 10: one version chain per object id in Beam state; a key seen for the first
-    time in this run starts from the chains restored from the versions topic."""
+    time in this run starts from the chains restored from the versions topic.
+
+    The restored chains are read once per process (`given`: a dict instead, for tests), not
+    taken as a side input: Prism schedules a stateful stage that reads a side input only
+    when its input watermark moves, so an edit or delete waited for the next event with a
+    later event time, and the sink's commit of its partition waited behind it (found by
+    the broker-restart test: after the restart no later event came)."""
     STATE = ReadModifyWriteStateSpec("chain", PickleCoder())
 
-    def process(self, kv, restored, state=beam.DoFn.StateParam(STATE)):
+    def __init__(self, kafka_settings, topic: str, given: dict | None, build: str):
+        self.kafka_settings, self.topic, self.given, self.build = kafka_settings, topic, given, build
+
+    def _restored(self) -> dict:
+        if self.given is not None:
+            return self.given
+        return resources.shared(("rules.versions_restored", self.build),
+                                lambda: read_versions(self.kafka_settings, self.topic))
+
+    def process(self, kv, state=beam.DoFn.StateParam(STATE)):
         object_id, record = kv
         chain = state.read()
         if chain is None:
-            known = (restored or {}).get(object_id)
+            known = self._restored().get(object_id)
             chain = versions.Chain(dict(known.versions)) if known else versions.Chain()
         out = versions.link(chain, record)
         state.write(chain)
@@ -217,8 +233,8 @@ class _Chains(beam.DoFn):
 class LinkVersions(beam.PTransform):
     """Archived edits and deletes linked to the previous version of their object (rule 10);
     other records pass untouched. `restored`: a dict of chains to start from (tests), or
-    None to read `rules.versions_topic` inside the pipeline (a side input: edits wait
-    until it is read, once, when the pipeline starts)."""
+    None to read `rules.versions_topic` (once per worker process, when its first edit or
+    delete comes)."""
 
     def __init__(self, cfg, restored: dict | None = None):
         super().__init__()
@@ -226,21 +242,13 @@ class LinkVersions(beam.PTransform):
 
     def expand(self, records):
         cfg = self.cfg
-        # the chains are typed Any: Beam picks a stateful ParDo's main input from its inputs in
-        # set order, so it may check this side input for key-value pairs (a dict type fails)
-        if self.restored is not None:
-            restored = records.pipeline | "GivenChains" >> beam.Create([self.restored]).with_output_types(typing.Any)
-        else:
-            restored = (records.pipeline
-                        | "VersionsTopic" >> beam.Create([cfg.rules.versions_topic])
-                        | "ReadVersionsTopic" >> beam.Map(lambda topic: read_versions(cfg.kafka, topic))
-                        .with_output_types(typing.Any))
+        chains = _Chains(cfg.kafka, cfg.rules.versions_topic, self.restored, uuid.uuid4().hex)
         parts = records | "VersionsApart" >> beam.Partition(
             lambda r, n: int(versions.version_of(r["event"]) is not None), 2)
         linked = (parts[1]
                   | "ByObject" >> beam.Map(lambda r: (r["event"]["object_id"], r)).with_output_types(
                       typing.Tuple[str, typing.Any])
-                  | "Chain" >> beam.ParDo(_Chains(), beam.pvalue.AsSingleton(restored)))
+                  | "Chain" >> beam.ParDo(chains))
         return (parts[0], linked) | "Linked" >> beam.Flatten()
 
 
