@@ -17,7 +17,7 @@ from archiefstroom.duties.transfer import validate
 
 UTC = dt.timezone.utc
 NS = {"m": "https://www.nationaalarchief.nl/mdto"}
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "standards" / "mdto"
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "mdto"   # the Nationaal Archief's own (PROVENANCE.md)
 NOW = dt.datetime(2036, 11, 2, 9, 30, tzinfo=UTC)
 B11 = {"retention_class": "B", "category": "1.1", "destroy_after": None, "account_type": "corporate", "hotspot": None}
 PAYLOAD = '{"id": "1800", "text": "Het kabinet presenteert vandaag de Miljoenennota."}'
