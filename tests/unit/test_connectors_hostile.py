@@ -35,6 +35,7 @@ class Peer:
 
     def __init__(self, script):
         self.script, self.heads, self.results = script, [], {}
+        self.done = threading.Condition()
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -59,9 +60,19 @@ class Peer:
                 head += chunk
             self.heads.append(head.decode("latin-1"))
             try:
-                self.results[n] = self.script(n, conn, head.decode("latin-1"))
+                result = self.script(n, conn, head.decode("latin-1"))
             except OSError:
-                self.results[n] = "client hung up"
+                result = "client hung up"
+            with self.done:
+                self.results[n] = result
+                self.done.notify_all()
+
+    def result(self, n: int, ceiling_s: float = 30.0):
+        """What the script of connection `n` returned, once it has: a client that hangs up
+        ends the script in its own thread, after the client has gone on."""
+        with self.done:
+            self.done.wait_for(lambda: n in self.results, timeout=ceiling_s)
+            return self.results.get(n)
 
     def close(self):
         self.sock.close()
@@ -191,7 +202,7 @@ def refused_as_too_big(server, tmp_path) -> None:
     """The client closed with 1009 (message too big), kept under 2 MiB doing so, and resumed."""
     conn = jetstream(server.port, tmp_path)
     peak = peak_memory_of(run_until_stopped, conn)
-    assert server.results[0] == 1009
+    assert server.result(0) == 1009
     assert peak < 2 * 2 ** 20, f"peak {peak} bytes"
     assert_refused_and_resumed(conn, server)
 
@@ -246,7 +257,7 @@ def test_websocket_peer_that_stops_answering_pings_is_left(peer, tmp_path):
     server = peer(script)
     conn = jetstream(server.port, tmp_path, stream_ping_seconds=1)   # the read timeout stays 30 s
     run_until_stopped(conn)
-    opcodes, code = server.results[0]
+    opcodes, code = server.result(0)
     assert 0x9 in opcodes and code == 1011     # pinged, then gave up on the silent peer
     assert_refused_and_resumed(conn, server)
 
@@ -280,7 +291,7 @@ def test_http_body_that_stalls_hits_the_read_timeout_and_is_retried(peer):
     resp = http.get(f"http://127.0.0.1:{server.port}/api/v1/accounts/1/statuses", {"limit": 1})
     assert resp.json() == {"data": []} and len(server.heads) == 2
     assert http.metrics.counters["http_retries"] == 1 and http.metrics.counters["http_requests"] == 2
-    assert http.metrics.counters["errors"] == 0 and server.results[0] == "client hung up"
+    assert http.metrics.counters["errors"] == 0 and server.result(0) == "client hung up"
 
 
 def test_http_that_always_stalls_gives_up_and_counts_an_error(peer):
@@ -310,4 +321,4 @@ def test_sse_stream_that_stalls_is_reconnected(peer, tmp_path):
                           stop=stop)
     run_until_stopped(conn)
     assert [e["event_type"] for e in conn.sink.events] == ["reply", "edit"]
-    assert conn.metrics.counters["errors"] == 1 and len(server.heads) == 2 and server.results[0] == "client hung up"
+    assert conn.metrics.counters["errors"] == 1 and len(server.heads) == 2 and server.result(0) == "client hung up"
