@@ -23,6 +23,12 @@ class ArchiveStore:
         self.s3.put(key, body, tags=tags, retain_until=retain_until, legal_hold=legal_hold,
                     content_type=avro.CONTENT_TYPE, check_existing=redo)
 
+    def put_media(self, key: str, body, *, content_type: str, tags: dict[str, str], retain_until: dt.date | None,
+                  legal_hold: bool) -> bool:
+        """A record's medium (core.media): named by its SHA-256, so one already there is not put again."""
+        return self.s3.put_new(key, body, tags=tags, retain_until=retain_until, legal_hold=legal_hold,
+                               content_type=content_type)
+
     def put_json(self, key: str, doc, *, redo: bool) -> None:
         self.s3.put(key, json.dumps(doc, sort_keys=True, default=str).encode(), content_type="application/json",
                     check_existing=redo)

@@ -337,7 +337,7 @@ X_FIELDS = {
     "expansions": "author_id,referenced_tweets.id,referenced_tweets.id.author_id,attachments.media_keys,"
                   "edit_history_tweet_ids",
     "user.fields": "name,username,profile_image_url",
-    "media.fields": "url,preview_image_url,type,alt_text",
+    "media.fields": "url,preview_image_url,type,alt_text,variants",
 }
 
 

@@ -110,7 +110,11 @@ def tweet_v2(ctx: Context, raw: str, t: dict, inc: _Includes) -> dict:
     media = []
     for key in (t.get("attachments") or {}).get("media_keys") or []:
         m = inc.media.get(key) or {}
-        url = m.get("url") or m.get("preview_image_url")
+        # a video's file is its best MP4 variant (media.fields=variants); the poster image otherwise
+        mp4 = [v for v in m.get("variants") or [] if isinstance(v, dict) and v.get("content_type") == "video/mp4"
+               and isinstance(v.get("url"), str)]
+        best = max(mp4, key=lambda v: v.get("bit_rate") if isinstance(v.get("bit_rate"), int) else 0) if mp4 else None
+        url = (best or {}).get("url") or m.get("url") or m.get("preview_image_url")
         if url:
             media.append({"url": url, "media_type": m.get("type") or "unknown", "alt_text": m.get("alt_text")})
     note = t.get("note_tweet") or {}

@@ -17,6 +17,7 @@ register and the catalog. Nothing here logs a record's content: ids are pseudony
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from botocore.exceptions import ClientError
 from archiefstroom.archive.register import Register
 from archiefstroom.archive.storage import ArchiveStore
 from archiefstroom.catalog.index import Catalog
-from archiefstroom.core import layout
+from archiefstroom.core import layout, media
 from archiefstroom.core.duties import destruction as core
 from archiefstroom.duties.documents import Document, sha256_file, write_csv
 from archiefstroom.ground import registries
@@ -53,6 +54,19 @@ def archive_objects(store: ArchiveStore, prefix: str):
     for key in store.keys(base):
         if key.endswith(".avro") and layout.parse_object_key(key):
             yield key
+
+
+def media_objects(store: ArchiveStore, prefix: str):
+    """Keys of the media files kept beside the records (core.media), each under its records' group."""
+    base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+    for key in store.keys(base):
+        if media.is_media_key(key):
+            yield key
+
+
+def group_of_key(key: str) -> str:
+    """The retention directory of a record object or a media file: both sit four levels down."""
+    return key.split("/")[-4]
 
 
 def object_state(store: ArchiveStore, key: str, tags: dict | None = None) -> core.ObjectState | None:
@@ -106,7 +120,7 @@ def make_list(cfg, *, before: dt.date, out_dir: Path, by: str = "archiefstroom")
     store = ArchiveStore(cfg.s3)
     register = Register(store)
     holds = register.held_objects()
-    items, left = [], []
+    items, left, kept = [], [], set()
     for key in archive_objects(store, cfg.s3.prefix):
         tags = store.tags(key)
         quick = core.why_kept(core.ObjectState(key, tags), before=before, holds={})
@@ -114,6 +128,7 @@ def make_list(cfg, *, before: dt.date, out_dir: Path, by: str = "archiefstroom")
             left.append({"key": key, "category": tags.get("category_before") or tags.get("selectielijst_category", ""),
                          "reason": quick})
         if quick is not None:
+            kept.add(key)
             continue                                   # B, hotspot or not yet due: no need to look further
         state = object_state(store, key, tags)
         if state is None:
@@ -123,9 +138,29 @@ def make_list(cfg, *, before: dt.date, out_dir: Path, by: str = "archiefstroom")
             records = store.records(key) or []
             items.append(core.ListItem(key, tags.get("selectielijst_category", ""), tags["destroy_after"], state.etag,
                                        list(state.versions), state.size, record_rows(records)).as_dict())
+        else:
+            kept.add(key)
+            if core.left_out(state, reason, before):
+                left.append({"key": key, "category": tags.get("category_before") or
+                             tags.get("selectielijst_category", ""), "reason": reason})
+    # a media file goes with its retention group: due when its tags say so and no record object of
+    # its group is kept (a hold, a hotspot, a class change), since any of those records may show it
+    kept_groups = {group_of_key(x["key"]) for x in left} | {group_of_key(k) for k in kept}
+    for key in media_objects(store, cfg.s3.prefix):
+        tags = store.tags(key)
+        if core.why_kept(core.ObjectState(key, tags), before=before, holds={}) is not None:
+            continue
+        state = object_state(store, key, tags)
+        if state is None:
+            continue
+        reason = core.why_kept(state, before=before, holds=holds)
+        if reason is None and group_of_key(key) in kept_groups:
+            reason = core.GROUP_KEPT
+        if reason is None:
+            items.append(core.ListItem(key, tags.get("selectielijst_category", ""), tags["destroy_after"], state.etag,
+                                       list(state.versions), state.size, []).as_dict())
         elif core.left_out(state, reason, before):
-            left.append({"key": key, "category": tags.get("category_before") or tags.get("selectielijst_category", ""),
-                         "reason": reason})
+            left.append({"key": key, "category": tags.get("selectielijst_category", ""), "reason": reason})
     digest = core.list_hash(before, items)
     list_id = core.list_id(layout.today(), digest)
     existing = register.get(KIND, list_id)
@@ -247,7 +282,8 @@ def apply(cfg, list_id: str, *, by: str, out_dir: Path | None = None, today: dt.
     out = Applied(list_id)
     register.audit("retention.apply.start", by, list_id=list_id, sha256=doc["sha256"])
     with Catalog.open(cfg) as catalog:
-        for item in sorted(doc["objects"], key=lambda i: i["key"]):
+        # record objects first, then the media files whose groups they decide (_group_has_records)
+        for item in sorted(doc["objects"], key=lambda i: (media.is_media_key(i["key"]), i["key"])):
             key = item["key"]
             prev = outcomes.get(key, {})
             if prev.get("status") == "destroyed":
@@ -259,6 +295,8 @@ def apply(cfg, list_id: str, *, by: str, out_dir: Path | None = None, today: dt.
                 reason = None if state is None else core.why_kept(state, before=min(before, today), holds=holds)
             else:
                 reason = core.why_not_destroy(item, state, today=today, before=before, holds=holds)
+            if reason is None and media.is_media_key(key) and _group_has_records(store, key):
+                reason = core.GROUP_KEPT   # records of its group are still there (kept, or written since)
             if reason is None:
                 outcomes[key] = {"status": "destroying", "at": _now()}
                 register.put(KIND, list_id, doc)
@@ -284,6 +322,13 @@ def apply(cfg, list_id: str, *, by: str, out_dir: Path | None = None, today: dt.
     register.audit("retention.apply", by, list_id=list_id, sha256=doc["sha256"], destroyed=sorted(out.destroyed),
                    kept={k: v for k, v in sorted(out.kept.items())}, already=len(out.already))
     return out
+
+
+def _group_has_records(store: ArchiveStore, media_key: str) -> bool:
+    """Whether a record object is still in the media file's retention group (its records come
+    first in key order, so those on the same list are gone by now)."""
+    group_dir = media_key.rsplit("/", 3)[0]
+    return any(k.endswith(".avro") for k in store.keys(group_dir + "/"))
 
 
 def _delete_all(store: ArchiveStore, key: str) -> str | None:
@@ -363,9 +408,18 @@ def retag(cfg, *, dry_run: bool, out_dir: Path, by: str = "archiefstroom", today
     sl = reg.selectielijst
     today = today or layout.today()
     rows: list[core.Retag] = []
+    decided: dict[str, core.Retag] = {}     # retention group -> the first record object's retag
     with Catalog.open(cfg) as catalog:
-        for key in archive_objects(store, cfg.s3.prefix):
+        for key in [*archive_objects(store, cfg.s3.prefix), *media_objects(store, cfg.s3.prefix)]:
             tags = store.tags(key)
+            if media.is_media_key(key):     # a media file takes its group's decision (after all records)
+                d = _media_retag(key, tags, decided.get(group_of_key(key)))
+                if d is None:
+                    continue
+                rows.append(d)
+                if not dry_run:
+                    _apply_retag(store, key, d)
+                continue
             category = sl.categories.get(tags.get("selectielijst_category", ""))
             created = []
             if tags.get("hotspot") != "true" and category is not None and category.retention_class == "V":
@@ -374,18 +428,13 @@ def retag(cfg, *, dry_run: bool, out_dir: Path, by: str = "archiefstroom", today
             until = head["lock_until"].date() if head.get("lock_until") else None
             d = core.retag(key, tags, category, created, lock_until=until, legal_hold=bool(head.get("legal_hold")),
                            bucket_locked=store.locked, today=today)
+            decided.setdefault(group_of_key(key), d)
             if not (d.changes or d.extend_lock or d.legal_hold or d.note):
                 continue
             rows.append(d)
             if dry_run or not (d.changes or d.extend_lock or d.legal_hold):
                 continue
-            for v in [v for v in store.versions(key) if not v["delete_marker"]]:
-                if d.tags:
-                    store.put_tags(key, d.tags, v["version_id"])
-                if d.extend_lock:
-                    store.extend_retention(key, v["version_id"], d.extend_lock)
-                if d.legal_hold:
-                    store.set_legal_hold(key, True, v["version_id"])
+            _apply_retag(store, key, d)
             if d.changes:
                 catalog.set_retention(key, retention_class=d.tags["retention_class"],
                                       category=d.tags.get("selectielijst_category", ""), hotspot=None, years=d.years)
@@ -404,6 +453,26 @@ def retag(cfg, *, dry_run: bool, out_dir: Path, by: str = "archiefstroom", today
     register.audit("retention.retag" + (".dry-run" if dry_run else ""), by, selectielijst_version=reg.version,
                    objects=len(rows), report=report.name)
     return Retagged(rows, report, dry_run)
+
+
+def _apply_retag(store: ArchiveStore, key: str, d: core.Retag) -> None:
+    for v in [v for v in store.versions(key) if not v["delete_marker"]]:
+        if d.tags:
+            store.put_tags(key, d.tags, v["version_id"])
+        if d.extend_lock:
+            store.extend_retention(key, v["version_id"], d.extend_lock)
+        if d.legal_hold:
+            store.set_legal_hold(key, True, v["version_id"])
+
+
+def _media_retag(key: str, tags: dict, group: core.Retag | None) -> core.Retag | None:
+    """A media file's retag: the same change as its group's records (they share tags and lock);
+    None when its group changed nothing (or has no record object left)."""
+    if group is None or not (group.changes or group.extend_lock or group.legal_hold):
+        return None
+    new_tags = {**group.tags, "schema_version": tags.get("schema_version", "media")} if group.tags else None
+    changes = {k: (tags.get(k, ""), v) for k, v in (new_tags or {}).items() if tags.get(k) != v}
+    return dataclasses.replace(group, key=key, tags=new_tags, changes=changes)
 
 
 def _report_rows(rows: list[core.Retag]) -> list[list]:

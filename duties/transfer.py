@@ -134,7 +134,7 @@ def build(cfg, before: dt.date, out: Path, by: str, *, now: dt.datetime | None =
     staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        figures = _package(staging, items, records, ctx)
+        figures = _package(staging, items, records, ctx, store)
         organisations = figures.pop("organisations")
         bag = bagit.make_bag(str(staging), {
             "Source-Organization": "; ".join(organisations),
@@ -180,9 +180,18 @@ def _earlier(register: Register, items: set[str]) -> dict[str, int]:
     return out
 
 
-def _package(root: Path, items: dict[str, list[Entry]], records: dict, ctx: core.Context) -> dict:
+def _media_bytes(store: ArchiveStore, record: dict, file: dict) -> bytes:
+    data = store.get(file["object_key"])
+    if data is None or hashlib.sha256(data).hexdigest() != file["sha256"]:
+        raise TransferError(f"{record['event']['event_id']}: media file {file['object_key']} is "
+                            f"{'missing' if data is None else 'not the bytes its SHA-256 names'}; nothing was packaged")
+    return data
+
+
+def _package(root: Path, items: dict[str, list[Entry]], records: dict, ctx: core.Context,
+             store: ArchiveStore) -> dict:
     """The payload (before it is bagged): a folder per serie with its archiefstukken, their
-    files and every sidecar. Returns the pakbon's counts."""
+    files (each version's JSON and its media files) and every sidecar. Returns the pakbon's counts."""
     series: dict[tuple[str, str], list[str]] = defaultdict(list)
     for item, versions in items.items():
         series[(versions[0].platform, versions[0].account_id)].append(item)
@@ -213,6 +222,13 @@ def _package(root: Path, items: dict[str, list[Entry]], records: dict, ctx: core
                 b = core.bestand(file_name, data, rec, item_ref, ctx.now)
                 _write_sidecar(folder / f"{file_name}.bestand.mdto.xml", mdto.bestand(b))
                 files.append(b.ref)
+                for k, media in enumerate(core.media_files(rec), start=1):
+                    data = _media_bytes(store, rec, media)
+                    media_name = core.media_name(base, n, k, media.get("content_type"))
+                    (folder / media_name).write_bytes(data)
+                    mb = core.media_bestand(media_name, data, rec, media, item_ref, ctx.now)
+                    _write_sidecar(folder / f"{media_name}.bestand.mdto.xml", mdto.bestand(mb))
+                    files.append(mb.ref)
             io = core.item_object(item, recs, files, serie_ref, ctx, {e.object_key for e in items[item]},
                                   core.effective_retention(items[item][-1]))
             _write_sidecar(folder / f"{base}.mdto.xml", mdto.informatieobject(io))

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from archiefstroom.core.burgerbrief.settings import BurgerbriefSettings
 from archiefstroom.core.fields import check, secret
+from archiefstroom.core.media import MediaSettings
 from archiefstroom.core.pseudonymise.settings import PseudonymisationSettings
 from archiefstroom.core.retention import Category
 from archiefstroom.core.rules.settings import RulesSettings
@@ -205,6 +206,7 @@ class Config:
     rules: RulesSettings = field(default_factory=RulesSettings)
     pseudonymisation: PseudonymisationSettings = field(default_factory=PseudonymisationSettings)
     burgerbrief: BurgerbriefSettings = field(default_factory=BurgerbriefSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
     catalog: CatalogSettings = field(default_factory=CatalogSettings)
     web: WebSettings = field(default_factory=WebSettings)
     source_file: Path | None = None

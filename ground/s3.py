@@ -83,6 +83,19 @@ class Writer:
             except ClientError as exc:
                 if _code(exc) not in ("404", "NoSuchKey", "NotFound"):
                     raise
+        self.client.put_object(**self._put_args(key, body, tags, retain_until, legal_hold, content_type))
+        return True
+
+    def put_new(self, key: str, body, *, tags: dict[str, str] | None = None, retain_until: dt.date | None = None,
+                legal_hold: bool = False, content_type: str = "application/octet-stream") -> bool:
+        """Put a content-addressed object (its key names its bytes, `body` a file or bytes) unless
+        it is there already; False when it was."""
+        if self.head(key) is not None:
+            return False
+        self.client.put_object(**self._put_args(key, body, tags, retain_until, legal_hold, content_type))
+        return True
+
+    def _put_args(self, key, body, tags, retain_until, legal_hold, content_type) -> dict:
         args = dict(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
         if tags:
             args["Tagging"] = urllib.parse.urlencode(tags)
@@ -93,8 +106,7 @@ class Writer:
             args["ObjectLockRetainUntilDate"] = dt.datetime.combine(retain_until, dt.time(), dt.timezone.utc)
         if self.locked and legal_hold:
             args["ObjectLockLegalHoldStatus"] = "ON"
-        self.client.put_object(**args)
-        return True
+        return args
 
     def get(self, key: str) -> bytes | None:
         try:

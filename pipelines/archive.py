@@ -5,7 +5,7 @@
                     │ ticks           │ dead letters  │ dropped/held                       │ tagged, quarantine
                     └─────────────────┴───────────────┴────────────────────────────────────┴──▶ WriteArchive
                                                                              (S3 + side topics + commit)
-  RecordStages: DetectBurgerbrief (─▶ PublishAlerts) ─▶ Pseudonymise ─▶ TagRetention
+  RecordStages: DetectBurgerbrief (─▶ PublishAlerts) ─▶ Pseudonymise ─▶ TagRetention ─▶ KeepMedia
   feedback topic ─▶ ReadFromKafka ─▶ ApplyWebcareFeedback ─▶ WriteArchive (new record versions)
   rules.seal_threads (issue 17): tagged records and the rules' drops in threads ─▶ SealThreads
   (keyed by thread, a timer at the harvest window's close) ─▶ WriteArchive; seals ─▶ WriteSeals
@@ -31,6 +31,7 @@ from archiefstroom.transforms.archive_sink import WriteArchive, WriteSeals
 from archiefstroom.transforms.burgerbrief import ApplyWebcareFeedback, DetectBurgerbrief, PublishAlerts
 from archiefstroom.transforms.drain import DrainSignal
 from archiefstroom.transforms.kafka_source import ReadFromKafka
+from archiefstroom.transforms.media import KeepMedia
 from archiefstroom.transforms.pseudonymise import Pseudonymise
 from archiefstroom.transforms.retention import TagRetention
 from archiefstroom.transforms.rules import NOTED, ApplyRules, SealThreads
@@ -75,7 +76,8 @@ class ArchiveSocialMedia(beam.PTransform):
 
 class RecordStages(beam.PTransform):
     """Archived records in: burgerbrief detection (alerts published), pseudonymisation, retention
-    tags. Out: a list of the PCollections the sink takes (tagged records, quarantine)."""
+    tags, media kept beside them (issue 15). Out: a list of the PCollections the sink takes
+    (tagged records, quarantine)."""
 
     def __init__(self, cfg: Config, registry: Registry):
         super().__init__()
@@ -89,6 +91,8 @@ class RecordStages(beam.PTransform):
         detected.alerts | "PublishAlerts" >> PublishAlerts(cfg)
         private = detected.records | "Pseudonymise" >> Pseudonymise(cfg, self.public)
         tagged = private.records | "RetentionTags" >> TagRetention(cfg.retention)
+        if cfg.media.enabled:   # after the tags: a file is stored under its record's retention group
+            tagged = tagged | "KeepMedia" >> KeepMedia(cfg, self.government)
         return [tagged, private.quarantine]
 
 

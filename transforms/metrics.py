@@ -29,6 +29,8 @@ Names (a trailing `.x` is a family, one counter per value of x):
   dead_lettered.CODE       dead letters per validation code (core/validation.py InvalidEvent.code)
   quarantined.ERROR        quarantined records per error class of the failing stage
   bytes_written            bytes of the Avro objects put
+  media.STATUS             files of archived records (media, linked pages) stored, failed or skipped
+  media_bytes              bytes of the media files stored
   alert_latency_seconds.le_ms.B|.le_ms.inf|.sum_ms|.count   a histogram kept in counters
                            (`observe`): seconds from the raw topic's append (the record's
                            archived_at, Kafka's timestamp) to the alert's detection
@@ -70,6 +72,7 @@ PLAIN = {   # Beam counter -> Prometheus counter without labels
     "bytes_written": "bytes_written",
     "batches_committed": "batches_committed",
     "seals_written": "seals_written",
+    "media_bytes": "media_bytes_written",
 }
 # alert latency buckets in milliseconds (the Beam counters hold integers)
 ALERT_LATENCY = "alert_latency_seconds"
@@ -89,6 +92,9 @@ PROMETHEUS = {
     "bytes_written": ("counter", "bytes of the Avro objects the sink put in the archive", ()),
     "batches_committed": ("counter", "batches written (ledger, objects, side topics) and committed", ()),
     "seals_written": ("counter", "seal objects put in the archive", ()),
+    "media_files": ("counter", "files of archived records (media, linked pages), by status: stored, failed, skipped",
+                    ("status",)),
+    "media_bytes_written": ("counter", "bytes of the media files put in the archive", ()),
     ALERT_LATENCY: ("histogram", "seconds from the raw topic's append to a burgerbrief alert's detection", ()),
     "consumer_lag": ("gauge", "records in a partition not yet committed by the pipeline's consumer group",
                      ("topic", "partition")),
@@ -179,6 +185,8 @@ def series(counters: dict[str, int]) -> dict[tuple[str, tuple], int]:
             add("dead_letters", (rest,), value)
         elif head == "quarantined" and rest:
             add("quarantined", (rest,), value)
+        elif head == "media" and rest:
+            add("media_files", (rest,), value)
         elif head == "entities" and rest:
             add("entities_replaced", (rest,), value)
         elif head == "rules" and rest:

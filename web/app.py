@@ -131,17 +131,19 @@ class Web:
     catalog: SharedCatalog
     read_record: Callable
     env: Environment
+    read_media: Callable[[str], bytes | None] = lambda key: None
 
 
 def templates() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(when=present.when, when_dt=present.when_dt, day=present.day, yes_no=present.yes_no,
-                       safe_link=present.safe_link)
+                       safe_link=present.safe_link, size=present.size)
     env.globals.update(EVENT_TYPES_NL=present.EVENT_TYPES_NL, FACETS_NL=present.FACETS_NL,
                        RETENTION_NL=present.RETENTION_NL, VERDICTS_NL=present.VERDICTS_NL,
                        ROLE_NAMES=roles.ROLE_NAMES, may=may, roles=roles, qs=_qs,
-                       facet_label=present.facet_value)
+                       facet_label=present.facet_value, MEDIA_STATUS_NL=present.MEDIA_STATUS_NL,
+                       MEDIA_KIND_NL=present.MEDIA_KIND_NL)
     return env
 
 
@@ -151,9 +153,10 @@ def _qs(**params) -> str:
 
 
 def create_app(cfg, *, catalog: Callable[[], object] | None = None, read_record: Callable | None = None,
-               clock=None) -> "SecurityHeaders":
+               read_media: Callable[[str], bytes | None] | None = None, clock=None) -> "SecurityHeaders":
     """`catalog`: opens the catalog (default Catalog.open(cfg)); `read_record(entry) -> record`
-    (default: the entry's S3 object through catalog.read). The web's own tables are opened
+    (default: the entry's S3 object through catalog.read); `read_media(key) -> bytes` a stored
+    media file of a record (default: from the archive bucket). The web's own tables are opened
     now (the files of an earlier version taken over), so that a database it cannot reach
     stops the start, not the first login."""
     secret = cfg.web.session_secret or secrets.token_urlsafe(32)
@@ -162,12 +165,19 @@ def create_app(cfg, *, catalog: Callable[[], object] | None = None, read_record:
 
         def read_record(entry):
             return read.records(store, [entry])[0]
+    if read_media is None:
+        lazy: list[ArchiveStore] = []   # the bucket is reached at the first download, not at start
+
+        def read_media(key):
+            if not lazy:
+                lazy.append(ArchiveStore(cfg.s3))
+            return lazy[0].get(key)
     own = Store.open(cfg)
     web = Web(cfg=cfg, store=own, users=Users(own),
               sessions=Sessions(cfg.web.session_minutes, **({"clock": clock} if clock else {})),
               login_tokens=LoginTokens(secret), throttle=Throttle(), audit=AuditLog(own),
               catalog=SharedCatalog(catalog or (lambda: Catalog.open(cfg))), read_record=read_record,
-              env=templates())
+              env=templates(), read_media=read_media)
 
     def page(permission: str | None, handler):
         """Wrap a GET page: a session is required (else to the login page), then the role's
@@ -187,6 +197,24 @@ def create_app(cfg, *, catalog: Callable[[], object] | None = None, read_record:
             return _render(web, request, session, name, context, status)
         return endpoint
 
+    async def media_file(request: Request):
+        """GET /bestand: one stored media file of a record, for roles that see content. Only the
+        files the record names can be asked for (by number), never a bucket key."""
+        session = _session(web, request)
+        if session is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse("/login?" + _qs(next=target), status_code=303)
+        if not may(session.role, roles.CONTENT):
+            return _refused(web, request, session, 403,
+                            f"Uw rol ({roles.ROLE_NAMES[session.role]}) geeft geen toegang tot bestanden.")
+        try:
+            data, file_type, name = await run_in_threadpool(_media_bytes, web, request, session)
+        except Refused as r:
+            return _refused(web, request, session, r.status, r.message)
+        # an attachment, never rendered in the page's origin: a kept HTML page cannot run here
+        return Response(data, media_type=file_type, headers={
+            "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
     routes = [
         Route("/", page(None, _home), methods=["GET"]),
         Route("/login", login_form, methods=["GET"]),
@@ -195,6 +223,7 @@ def create_app(cfg, *, catalog: Callable[[], object] | None = None, read_record:
         Route("/zoeken", page(roles.SEARCH, _search), methods=["GET"]),
         Route("/draad", page(roles.THREAD, _thread), methods=["GET"]),
         Route("/record", page(roles.RECORD, _record), methods=["GET"]),
+        Route("/bestand", media_file, methods=["GET"]),
         Route("/audit", page(roles.AUDIT_LOG, _audit), methods=["GET"]),
         Route("/status", page(roles.STATUS, _status), methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
@@ -442,6 +471,29 @@ def _record(web: Web, request: Request, session: Session):
     check = core.integrity(record) if record else None
     return "record.html", {"entry": entry, "record": record, "versions": versions, "record_versions": records,
                            "integrity": check, "problem": problem}, 200
+
+
+def _media_bytes(web: Web, request: Request, session: Session) -> tuple[bytes, str, str]:
+    event_id = (request.query_params.get("id") or "").strip()
+    try:
+        version = int(request.query_params.get("versie") or 0) or None
+        number = int(request.query_params.get("nr") or "")
+    except ValueError:
+        raise Refused(400, "Versie en nr: verwacht gehele getallen.")
+    with web.catalog() as catalog:
+        entry = catalog.get(event_id, version) if event_id else None
+    if entry is None:
+        raise Refused(404, "Dit record staat niet in de catalogus.")
+    files = [f for f in (web.read_record(entry).get("media_files") or []) if f.get("status") == "stored"]
+    if not 1 <= number <= len(files):
+        raise Refused(404, "Dit record heeft geen bewaard bestand met dit nummer.")
+    f = files[number - 1]
+    web.audit.write(user=session.user, role=session.role, page="bestand", record=entry.event_id,
+                    version=entry.record_version)
+    data = web.read_media(f["object_key"])
+    if data is None:
+        raise Refused(404, "Het bestand staat niet (meer) in het archief.")
+    return data, f.get("content_type") or "application/octet-stream", f"{f['sha256']}{present.extension(f)}"
 
 
 def _audit(web: Web, request: Request, session: Session):

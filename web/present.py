@@ -95,3 +95,25 @@ def local_path(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc:
         return default
     return target
+
+
+_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp",
+               "video/mp4": ".mp4", "video/webm": ".webm", "application/pdf": ".pdf", "text/html": ".html"}
+MEDIA_STATUS_NL = {"stored": "bewaard", "failed": "niet bewaard", "skipped": "niet opgehaald"}
+MEDIA_KIND_NL = {"media": "media", "linked_page": "gelinkte pagina"}
+
+
+def extension(media_file: dict) -> str:
+    """A download's file name extension, from the type the bytes showed."""
+    return _EXTENSIONS.get(media_file.get("content_type") or "", "")
+
+
+def size(n: int | None) -> str:
+    """Bytes for people, with a Dutch decimal comma."""
+    if n is None:
+        return "—"
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024 ** 2:
+        return f"{n / 1024:.1f} KiB".replace(".", ",")
+    return f"{n / 1024 ** 2:.1f} MiB".replace(".", ",")

@@ -26,6 +26,7 @@ HOTSPOT = "hotspot"
 LEGAL_HOLD = "legal hold"
 NOT_DUE = "not yet due"
 NO_DATE = "no destroy_after tag"
+GROUP_KEPT = "a record object of its retention group is kept"   # media files (core/media.py)
 
 
 @dataclass(frozen=True)

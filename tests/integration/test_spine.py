@@ -89,7 +89,7 @@ def test_events_in_are_archived_once_with_tags_and_dead_letters(make_cfg):
             lot = dt.date.fromisoformat(t["destroy_after"])
             assert all(u <= lot and (u.year, u.month) == (lot.year, lot.month) for u in untils), (key, untils)
         assert {r["retention"]["category"] for r in recs} == {t["selectielijst_category"]}
-        assert t["schema_version"] == "3" and t["hotspot"] in ("true", "false")
+        assert t["schema_version"] == "4" and t["hotspot"] in ("true", "false")
         months = {r["event"]["created_at"].astimezone(ZoneInfo("Europe/Amsterdam")).strftime("%Y/%m") for r in recs}
         assert months == {key.split("/")[-3] + "/" + key.split("/")[-2]}
 

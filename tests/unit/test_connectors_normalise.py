@@ -313,3 +313,27 @@ def test_mastodon_reply_belongs_to_the_account_it_answers():
     configured = {"id": "9", "handle": "gemeente@social.example", "display_name": "Gemeente"}
     (ev,) = run("mastodon/sse-update-reply.json", "mastodon", account=configured)
     assert ev["account"] == configured
+
+
+def test_x_video_is_its_best_mp4_variant_and_a_photo_its_url():
+    """Written from the X API v2 media object's fields (type, url, preview_image_url, variants with
+    bit_rate, content_type, url), not a recorded payload: none with variants was at hand."""
+    payload = {"data": {"id": "1700000000000000001", "text": "Bekijk de video", "author_id": "1",
+                        "conversation_id": "1700000000000000001", "created_at": "2026-10-01T10:00:00.000Z",
+                        "attachments": {"media_keys": ["7_1", "3_2"]}},
+               "includes": {"users": [{"id": "1", "username": "Rijksoverheid", "name": "Rijksoverheid"}],
+                            "media": [{"media_key": "7_1", "type": "video",
+                                       "preview_image_url": "https://pbs.twimg.com/ext_tw_video_thumb/1/pu/img/p.jpg",
+                                       "variants": [
+                                           {"content_type": "application/x-mpegURL",
+                                            "url": "https://video.twimg.com/ext_tw_video/1/pu/pl/a.m3u8"},
+                                           {"bit_rate": 256000, "content_type": "video/mp4",
+                                            "url": "https://video.twimg.com/ext_tw_video/1/pu/vid/480x270/low.mp4"},
+                                           {"bit_rate": 2176000, "content_type": "video/mp4",
+                                            "url": "https://video.twimg.com/ext_tw_video/1/pu/vid/1280x720/hd.mp4"}]},
+                                      {"media_key": "3_2", "type": "photo", "alt_text": "Kaart",
+                                       "url": "https://pbs.twimg.com/media/F1.jpg"}]}}
+    (ev,) = normalise_text("x", json.dumps(payload), Context(platform="x", captured_at=NOW))
+    assert ev["media"] == [
+        {"url": "https://video.twimg.com/ext_tw_video/1/pu/vid/1280x720/hd.mp4", "media_type": "video", "alt_text": None},
+        {"url": "https://pbs.twimg.com/media/F1.jpg", "media_type": "photo", "alt_text": "Kaart"}]

@@ -52,7 +52,7 @@ CASES = [
      "4: field 'metrics_port': expected a TCP port or null, got -1"),
     # an unknown field: the line of its key
     (Config, "pipline:\n  runner: local\n",
-     "1: field 'pipline': expected a known field (one of: burgerbrief, catalog, data_dir, kafka, pipeline, "
+     "1: field 'pipline': expected a known field (one of: burgerbrief, catalog, data_dir, kafka, media, pipeline, "
      "pseudonymisation, retention, rules, s3, source_file, stack, topics, web), got 'pipline'"),
     (Config, "web:\n  colour:\n    - red\n",
      "2: field 'web.colour': expected a known field (one of: audit_log, host, metrics_host, "

@@ -111,6 +111,16 @@ def test_data_written_with_schema_v2_is_read_with_the_current_schema():
     assert read["decision"]["original"] is None and read["decision"]["version"] is None
 
 
+def test_data_written_with_schema_v3_is_read_with_the_current_schema():
+    v3 = schemas.load_file(schemas.HISTORY_DIR / "archive_record.v3.avsc")
+    rec = _record(generate(3, threads_per_account=1)[0])
+    buf = io.BytesIO()
+    fastavro.writer(buf, v3, [rec])
+    buf.seek(0)
+    (read,) = list(fastavro.reader(buf, reader_schema=schemas.load("archive_record")))
+    assert read["event"]["event_id"] == rec["event"]["event_id"] and read["media_files"] == []
+
+
 def test_archive_files_carry_a_self_contained_schema_readable_by_the_reference_library():
     recs = [_record(r, i) for i, r in enumerate(generate(3, threads_per_account=1)[:20])]
     body = archive_format.encode(recs, "archive/x/key.avro")
