@@ -21,7 +21,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -137,8 +137,12 @@ class Classifier:
     """Build once per process/worker (pipeline + matchers ~0.3 s); then call `classify`/`classify_batch`."""
 
     def __init__(self, model: Model | None = None, *, model_path: Path | None = None,
-                 threshold: float = DEFAULT_THRESHOLD, base_rate: float | None = None):
+                 threshold: float = DEFAULT_THRESHOLD, base_rate: float | None = None,
+                 extra_features: Callable[[str], list[str]] | None = None):
+        """`extra_features(text)`: more feature names per reaction, for a model trained with the same
+        function (train.train's `extra_features`; bench/burgerbrief_registry.py compares such models)."""
         self.model = model or Model.load(model_path or MODEL_FILE)
+        self.extra_features = extra_features
         self.threshold = threshold
         # prior shift: the score is calibrated for the training set's share of burgerbrieven (about half);
         # with the live share given, odds are rescaled so that the score is a probability there too
@@ -158,8 +162,10 @@ class Classifier:
     def _batch(self, analysed: Sequence) -> Batch:
         vocab = self.model.vocab
         ids, ptr = [], [0]
+        extra = self.extra_features
         for doc, hits in analysed:
-            row = {vocab[f] for f in features(doc, hits) if f in vocab}
+            feats = features(doc, hits) + extra(doc.text) if extra else features(doc, hits)
+            row = {vocab[f] for f in feats if f in vocab}
             ids.extend(row)
             ptr.append(len(ids))
         return Batch(np.fromiter(ids, dtype=np.int32, count=len(ids)), np.asarray(ptr, dtype=np.int64))

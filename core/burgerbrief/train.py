@@ -37,10 +37,11 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def _featurise(texts: list[str]) -> list[list[str]]:
+def _featurise(texts: list[str], extra_features=None) -> list[list[str]]:
     nlp = clf.cue_mod.make_nlp()
     finder = clf.cue_mod.CueFinder(nlp)
-    return [sorted(set(clf.features(doc, finder(doc)))) for doc in nlp.pipe(texts, batch_size=512)]
+    return [sorted(set(clf.features(doc, finder(doc)) + (extra_features(doc.text) if extra_features else [])))
+            for doc in nlp.pipe(texts, batch_size=512)]
 
 
 def _to_batch(rows: list[list[str]], vocab: dict[str, int]) -> Batch:
@@ -81,12 +82,15 @@ def _fit_heads(rows, labels, cats, urg, vocab):
     return (w_label, b_label, w_cat, b_cat, w_urg, b_urg)
 
 
-def train(records: list[dict], *, folds: int = 5, seed: int = 5) -> tuple[clf.Model, dict]:
+def train(records: list[dict], *, folds: int = 5, seed: int = 5,
+          extra_features=None) -> tuple[clf.Model, dict]:
+    """`extra_features(text) -> [feature names]`: features beyond core.burgerbrief.classifier.features
+    (a model trained with them is used with a Classifier given the same function)."""
     texts = [r["text"] for r in records]
     labels = np.array([bool(r["label"]) for r in records], dtype=np.int64)
     cats = np.array([CATEGORIES.index(r["category"]) if r.get("category") in CATEGORIES else 0 for r in records])
     urg = np.array([bool(r.get("urgent")) for r in records], dtype=np.int64)
-    rows = _featurise(texts)
+    rows = _featurise(texts, extra_features)
 
     # out-of-fold margins for calibration, folds by source sentence
     groups = sorted({_group(r) for r in records})

@@ -132,3 +132,19 @@ def test_base_rate_rescales_odds(clf):
     r = clf.model.train_rate
     assert low < s
     assert odds(low) == pytest.approx(odds(s) * (0.1 / 0.9) / (r / (1 - r)), rel=1e-6)
+
+
+def test_extra_features_reach_the_scoring_of_each_reaction():
+    """The hook bench/burgerbrief_registry.py trains and scores side-by-side models with."""
+    import numpy as np
+
+    from archiefstroom.core.burgerbrief.classifier import Classifier
+    base = Classifier()
+    names = sorted(base.model.vocab, key=base.model.vocab.get)
+    strongest = names[int(np.argmax(base.model.w_label))]       # the feature that raises the score most
+    seen = []
+    with_extra = Classifier(base.model, extra_features=lambda text: seen.append(text) or [strongest])
+    texts = ["Goedemorgen allemaal", "Mooi weer vandaag"]
+    plain, boosted = base.classify_batch(texts), with_extra.classify_batch(texts)
+    assert seen == texts
+    assert all(b.score > p.score for p, b in zip(plain, boosted))
