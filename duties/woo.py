@@ -12,6 +12,7 @@ with the object keys of its records: while it is open those objects are on hold
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,7 +135,9 @@ def export(cfg, request_id: str, terms: list[str], date_from: dt.date, date_to: 
             catalog.close()
     records = read.records(store, entries)
     assessed = [core.assess(r, e.object_key) for r, e in zip(records, entries)]
-    objects = sorted({e.object_key for e in entries})
+    media = {i: core.media_in_package(i, r, a.decision) for i, (r, a) in enumerate(zip(records, assessed), 1)}
+    # the records' media files are held with them: destruction keeps a held file (duties/destruction.py)
+    objects = sorted({e.object_key for e in entries} | {f["object_key"] for files in media.values() for _, f in files})
     made_at = _now()
     about = {"request_id": request_id, "terms": list(terms or []), "accounts": list(accounts or []),
              "from": date_from.isoformat(), "to": date_to.isoformat(), "made_at": made_at, "made_by": actor}
@@ -153,9 +156,19 @@ def export(cfg, request_id: str, terms: list[str], date_from: dt.date, date_to: 
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [write_csv(out_dir / "inventarislijst.csv", core.INVENTORY_HEADER, core.inventory_rows(assessed))]
     lines = out_dir / "documenten.jsonl"
-    lines.write_text("".join(json.dumps(_record_json(i, a), ensure_ascii=False, sort_keys=True) + "\n"
+    lines.write_text("".join(json.dumps({**_record_json(i, a), "bestanden": [path for path, _ in media[i]]},
+                                        ensure_ascii=False, sort_keys=True) + "\n"
                              for i, a in enumerate(assessed, 1)), encoding="utf-8")
     files.append(lines)
+    for i, record in enumerate(records, 1):
+        for path, f in media[i]:
+            data = store.get(f["object_key"])
+            if data is None or hashlib.sha256(data).hexdigest() != f["sha256"]:
+                raise WooError(f"record {i}: a media file is missing or not the bytes its SHA-256 names; "
+                               f"the package is incomplete (the request stays open and its records held)")
+            (out_dir / path).parent.mkdir(exist_ok=True)
+            (out_dir / path).write_bytes(data)
+            files.append(out_dir / path)
     files += _document(request_id, about, assessed).write(out_dir, f"woo-{request_id}")
     manifest = write_manifest(out_dir, files, **about, records=len(assessed), objects=len(objects),
                               decisions=core.summary(assessed), grounds=core.GROUNDS)

@@ -201,6 +201,30 @@ def test_a_transfer_carries_each_record_s_media_as_bestanden_with_their_checksum
         assert side.findtext(".//m:bestandsformaat/m:begripLabel", namespaces=ns) in ("image/png", "image/jpeg")
 
 
+def test_a_woo_package_holds_the_records_media_and_the_request_holds_them(kept, tmp_path):
+    import datetime as dt
+
+    from archiefstroom.archive.register import Register
+    from archiefstroom.archive.storage import ArchiveStore
+    from archiefstroom.duties import woo
+    cfg = kept["cfg"]
+    first = next(r for _, r in _records_with_media(cfg).values() if len(r["event"]["media"]) == 4)
+    term = max(first["event"]["text"].split(), key=len).strip(".,!?")   # its longest word finds it
+    day = first["event"]["created_at"].date()
+    out = tmp_path / "woo"
+    woo.export(cfg, "woo-media-1", [term], day, day, out, "woo-coordinator")
+    docs = [json.loads(x) for x in (out / "documenten.jsonl").read_text(encoding="utf-8").splitlines()]
+    (doc,) = [d for d in docs if d["bestanden"] and len(d["bestanden"]) == 3]   # the 404 is no file
+    got = [(out / p).read_bytes() for p in doc["bestanden"]]
+    png, jpg = (FIXTURES / "gopher.png").read_bytes(), (FIXTURES / "python.jpg").read_bytes()
+    assert got == [png, jpg, png] and [p.rsplit(".", 1)[1] for p in doc["bestanden"]] == ["png", "jpg", "png"]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert set(doc["bestanden"]) <= {f["path"] for f in manifest["files"]}
+    held = Register(ArchiveStore(cfg.s3)).held_objects()
+    assert all(f["object_key"] in held for f in first["media_files"] if f["status"] == "stored")
+    woo.close(cfg, "woo-media-1", "woo-coordinator")
+
+
 def test_a_media_file_is_destroyed_with_its_group_and_kept_while_a_record_of_it_is_held(kept, tmp_path):
     """The 2012 post's group is due. While a Woo request holds its record object the media file
     stays off the vernietigingslijst; once the request is closed both are listed and destroyed."""
