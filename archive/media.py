@@ -50,17 +50,18 @@ class MediaKeeper:
             if w.fetch_url is None:
                 files.append(core.media_file(w, status=core.SKIPPED, reason=w.skip))
             else:
-                files.append(self._one(w, record["retention"]))
+                files.append(self._one(w, record["retention"], core.media_hosts(record["event"], self.settings)))
         return files
 
-    def _allowed(self, w: core.Wanted) -> Callable[[str], bool]:
+    @staticmethod
+    def _allowed(w: core.Wanted, hosts: list[str]) -> Callable[[str], bool]:
+        """Where a redirect may lead: a medium stays on its media hosts; a linked page may go to
+        any public host (Fetcher refuses private addresses on every hop)."""
         if w.kind == core.LINKED_PAGE:
-            return lambda _url: True          # any public host; Fetcher refuses private addresses
-        first = core.host_of(w.fetch_url)
-        hosts = [*self.settings.hosts, *self.settings.private_hosts, first]
+            return lambda _url: True
         return lambda url: core.host_matches(core.host_of(url), hosts)
 
-    def _one(self, w: core.Wanted, retention: dict) -> dict:
+    def _one(self, w: core.Wanted, retention: dict, hosts: list[str]) -> dict:
         cache_key = (w.fetch_url, layout.retention_dir(retention))
         with self._lock:
             done = self._done.get(cache_key)
@@ -71,7 +72,7 @@ class MediaKeeper:
         while True:
             attempts += 1
             try:
-                got = self.fetcher.get(w.fetch_url, max_bytes=w.max_bytes, allowed=self._allowed(w))
+                got = self.fetcher.get(w.fetch_url, max_bytes=w.max_bytes, allowed=self._allowed(w, hosts))
                 break
             except FetchError as exc:
                 if not exc.retriable or attempts >= self.settings.attempts:

@@ -137,4 +137,16 @@ def video(ctx: Context, raw: str, v: dict, *, video_id: str | None = None) -> di
                  text=text or None, language=sn.get("defaultLanguage") or sn.get("defaultAudioLanguage"),
                  url=f"https://www.youtube.com/watch?v={vid}", hashtags=list(sn.get("tags") or []) + tags,
                  mentions=mentions, urls=urls,
-                 media=[{"url": f"https://www.youtube.com/watch?v={vid}", "media_type": "video", "alt_text": None}])
+                 media=[{"url": f"https://www.youtube.com/watch?v={vid}", "media_type": "video", "alt_text": None},
+                        *_thumbnail(sn)])
+
+
+def _thumbnail(snippet: dict) -> list[dict]:
+    """The video's largest thumbnail, as a file the archive can keep (the video itself is a page:
+    the Data API serves no video bytes; docs/media.md)."""
+    thumbs = [t for t in (snippet.get("thumbnails") or {}).values()
+              if isinstance(t, dict) and isinstance(t.get("url"), str) and t["url"].startswith("https://")]
+    if not thumbs:
+        return []
+    best = max(thumbs, key=lambda t: t.get("width") if isinstance(t.get("width"), int) else 0)
+    return [{"url": best["url"], "media_type": "thumbnail", "alt_text": None}]

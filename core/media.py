@@ -11,6 +11,7 @@ Section `media:` of the main configuration:
       private_hosts: []             # hosts allowed to resolve to a private or loopback address
       max_bytes: 209715200          # a medium larger than this is not kept (recorded as failed)
       max_page_bytes: 5242880
+      max_files: 50                 # files fetched per record at most; the rest are recorded as skipped
       attempts: 3                   # tries per file; then it is recorded as failed, with the reason
       backoff_seconds: 1.0
       timeout_seconds: 20
@@ -50,6 +51,7 @@ MEDIUM, LINKED_PAGE = "media", "linked_page"
 CITIZEN = "citizen's media not fetched (personal data; media.citizen_media)"
 NOT_A_FILE = "a platform page, not a file (the platform's API serves no bytes for it)"
 HOST_NOT_ALLOWED = "host not among media.hosts"
+TOO_MANY = "more files than media.max_files"
 NOT_HTTP = "not an http(s) URL"
 
 DEFAULT_HOSTS = [
@@ -74,6 +76,8 @@ class MediaSettings:
                                               "a list of host names or host:port")] = field(default_factory=list)
     max_bytes: Annotated[int, check(lambda v: 1024 <= v <= 5 * 2**30, "bytes between 1 KiB and 5 GiB (one S3 put)")] = 200 * 2**20
     max_page_bytes: Annotated[int, check(lambda v: 1024 <= v <= 2**30, "bytes between 1 KiB and 1 GiB")] = 5 * 2**20
+    # files fetched per record at most (platforms allow 4 to 20; a hostile payload could name thousands)
+    max_files: Annotated[int, check(lambda v: 1 <= v <= 1000, "a number of files 1..1000")] = 50
     attempts: Annotated[int, check(lambda v: 1 <= v <= 10, "attempts between 1 and 10")] = 3
     backoff_seconds: Annotated[float, check(lambda v: 0 <= v <= 60, "seconds between 0 and 60")] = 1.0
     timeout_seconds: Annotated[float, check(lambda v: 0.5 <= v <= 600, "seconds between 0.5 and 600")] = 20.0
@@ -148,17 +152,24 @@ def _platform_page(url: str) -> bool:
                                   and path.startswith(("/watch", "/shorts/", "/embed/")))
 
 
+def media_hosts(event: dict, settings: MediaSettings) -> list[str]:
+    """The hosts an event's media may come from (and be redirected to): the configured ones, and a
+    Mastodon account's own instance with its subdomains."""
+    allowed = list(settings.hosts) + list(settings.private_hosts)
+    if event.get("platform") == "mastodon":
+        inst = _instance((event.get("account") or {}).get("id") or "")
+        if inst:
+            allowed += [inst, f"*.{inst}"]
+    return allowed
+
+
 def wanted(event: dict, settings: MediaSettings, government: frozenset[str]) -> list[Wanted]:
     """The files of one event, in order: its media, then (with `linked_pages`) its links. Each is
     to be fetched or carries the reason it is not. Duplicate URLs count once."""
     out: list[Wanted] = []
     seen: set[str] = set()
     public = is_government(event, government)
-    allowed = list(settings.hosts) + list(settings.private_hosts)
-    if event.get("platform") == "mastodon":
-        inst = _instance((event.get("account") or {}).get("id") or "")
-        if inst:
-            allowed += [inst, f"*.{inst}"]
+    allowed = media_hosts(event, settings)
     for m in event.get("media") or []:
         url = (m or {}).get("url") or ""
         if not url or url in seen:
@@ -184,6 +195,12 @@ def wanted(event: dict, settings: MediaSettings, government: frozenset[str]) -> 
                 out.append(Wanted(url, LINKED_PAGE, None, NOT_HTTP))
             else:
                 out.append(Wanted(url, LINKED_PAGE, url, max_bytes=settings.max_page_bytes))
+    fetched = 0
+    for i, w in enumerate(out):   # the first max_files to fetch are fetched; the rest say why not
+        if w.fetch_url is not None:
+            fetched += 1
+            if fetched > settings.max_files:
+                out[i] = Wanted(w.url, w.kind, None, TOO_MANY)
     return out
 
 

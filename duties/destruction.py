@@ -56,12 +56,17 @@ def archive_objects(store: ArchiveStore, prefix: str):
             yield key
 
 
-def media_objects(store: ArchiveStore, prefix: str):
-    """Keys of the media files kept beside the records (core.media), each under its records' group."""
+def record_and_media_objects(store: ArchiveStore, prefix: str) -> tuple[list[str], list[str]]:
+    """Keys of the record objects and of the media files kept beside them (core.media), from one
+    listing of the bucket."""
     base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+    records, files = [], []
     for key in store.keys(base):
-        if media.is_media_key(key):
-            yield key
+        if key.endswith(".avro") and layout.parse_object_key(key):
+            records.append(key)
+        elif media.is_media_key(key):
+            files.append(key)
+    return records, files
 
 
 def group_of_key(key: str) -> str:
@@ -121,7 +126,8 @@ def make_list(cfg, *, before: dt.date, out_dir: Path, by: str = "archiefstroom")
     register = Register(store)
     holds = register.held_objects()
     items, left, kept = [], [], set()
-    for key in archive_objects(store, cfg.s3.prefix):
+    record_keys, media_keys = record_and_media_objects(store, cfg.s3.prefix)
+    for key in record_keys:
         tags = store.tags(key)
         quick = core.why_kept(core.ObjectState(key, tags), before=before, holds={})
         if quick == core.HOTSPOT and core.left_out(core.ObjectState(key, tags), quick, before):
@@ -146,7 +152,7 @@ def make_list(cfg, *, before: dt.date, out_dir: Path, by: str = "archiefstroom")
     # a media file goes with its retention group: due when its tags say so and no record object of
     # its group is kept (a hold, a hotspot, a class change), since any of those records may show it
     kept_groups = {group_of_key(x["key"]) for x in left} | {group_of_key(k) for k in kept}
-    for key in media_objects(store, cfg.s3.prefix):
+    for key in media_keys:
         tags = store.tags(key)
         if core.why_kept(core.ObjectState(key, tags), before=before, holds={}) is not None:
             continue
@@ -410,7 +416,8 @@ def retag(cfg, *, dry_run: bool, out_dir: Path, by: str = "archiefstroom", today
     rows: list[core.Retag] = []
     decided: dict[str, core.Retag] = {}     # retention group -> the first record object's retag
     with Catalog.open(cfg) as catalog:
-        for key in [*archive_objects(store, cfg.s3.prefix), *media_objects(store, cfg.s3.prefix)]:
+        record_keys, media_keys = record_and_media_objects(store, cfg.s3.prefix)
+        for key in [*record_keys, *media_keys]:
             tags = store.tags(key)
             if media.is_media_key(key):     # a media file takes its group's decision (after all records)
                 d = _media_retag(key, tags, decided.get(group_of_key(key)))

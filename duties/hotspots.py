@@ -137,9 +137,18 @@ def apply(cfg, name: str, *, by: str) -> Result:
                 if store.locked:
                     store.set_legal_hold(key, True, v["version_id"])
             catalog.set_retention(key, retention_class="B", category=category, hotspot=name, years=None)
+            # the media files its records show are kept with it: the same tags and a legal hold
+            files = sorted({f["object_key"] for r in records for f in r.get("media_files") or []
+                            if f.get("status") == "stored" and f.get("object_key")})
+            for file_key in files:
+                for v in [v for v in store.versions(file_key) if not v["delete_marker"]]:
+                    store.put_tags(file_key, {**new, "schema_version": "media"}, v["version_id"])
+                    if store.locked:
+                        store.set_legal_hold(file_key, True, v["version_id"])
             doc["objects"][key] = {"records": len(records), "matched": len(matched), "category": category,
                                    "category_before":
-                                   tags.get("selectielijst_category", ""), "at": _now(), "by": by}
+                                   tags.get("selectielijst_category", ""), "at": _now(), "by": by,
+                                   **({"media": files} if files else {})}
             out.retagged.append(key)
             out.matched_records += len(matched)
     register.put(KIND, name, doc)

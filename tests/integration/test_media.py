@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,7 @@ from tests.media_fake import FIXTURES, FakeCdn
 from .spine_helpers import archived_records, body, s3_client, tags
 
 pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
 GOPHER = ("bb0f81f512c23c752cf0ffaa3094ab5e205bdcf0372854516cf68610680eea10", 23019)   # sha256sum, wc -c
 UTRECHT = "@gemeente_utrecht@social.overheid.nl"
 PYTHON_JPG = ("0171178ae901e108f56305aff7e36268a690bc49933a24b1aaa587fda00f4d3b", 543)
@@ -27,8 +30,11 @@ def _media(*urls):
 
 
 @pytest.fixture(scope="module")
-def kept(stack_cfg, stack_dir):
+def kept(stack_cfg, stack_dir, tmp_path_factory):
     from tests.conftest import build_cfg
+    reg_dir = tmp_path_factory.mktemp("media-registry")     # `hotspot add` writes its registry file
+    for f in ("hotspots.yaml", "selectielijst.yaml"):
+        shutil.copy(REPO / "deploy" / "registry" / f, reg_dir / f)
     cdn = FakeCdn()
     gopher = cdn.image("/media/gopher.png", "gopher.png", "image/png")
     jpeg = cdn.image("/media/python.jpg", "python.jpg", "application/octet-stream")   # a server that does not know
@@ -39,7 +45,9 @@ def kept(stack_cfg, stack_dir):
     citizen = cdn.image("/media/citizen.png", "gopher.png", "image/png")
     name = "media" + uuid.uuid4().hex[:8]
     cfg = build_cfg(stack_dir, name, "tansu",
-                    media={"hosts": [], "private_hosts": [cdn.host], "attempts": 3, "backoff_seconds": 0.05})
+                    media={"hosts": [], "private_hosts": [cdn.host], "attempts": 3, "backoff_seconds": 0.05},
+                    rules={"hotspots": str(reg_dir / "hotspots.yaml"),
+                           "selectielijst": str(reg_dir / "selectielijst.yaml")})
     stack.ensure(cfg)
     events = []
     posts = replies = old = 0
@@ -52,6 +60,8 @@ def kept(stack_cfg, stack_dir):
         own = isinstance(ev, dict) and ev.get("author", {}).get("id") == ev.get("account", {}).get("id")
         if own and ev.get("platform") == "x" and ev.get("event_type") == "post" and posts < 2:
             ev["media"] = _media(gopher, jpeg, flaky, gone) if posts == 0 else _media(gopher)
+            if posts == 1:   # a hotspot added after the fact keeps it (the last test)
+                ev["hashtags"] = [*ev.get("hashtags", []), "mediastorm"]
             posts += 1
             raw = json.dumps(ev).encode()
         elif (own and ev.get("platform") == "mastodon" and ev.get("event_type") == "post"
@@ -260,3 +270,27 @@ def test_a_media_file_is_destroyed_with_its_group_and_kept_while_a_record_of_it_
 
 def _all_avro_keys(cfg):
     return [k for k in archived_records(cfg)]
+
+
+def test_a_hotspot_keeps_the_media_of_the_records_it_keeps(kept):
+    """The second post (class V) carries #mediastorm: a hotspot added after the fact makes its object
+    permanent, and its media file with it (the same tags, a legal hold)."""
+    import datetime as dt
+
+    from archiefstroom.duties import hotspots
+    cfg = kept["cfg"]
+    (avro_key, record), = [(k, r) for k, r in _records_with_media(cfg).values()
+                           if "mediastorm" in r["event"]["hashtags"]]
+    assert tags(cfg, avro_key)["retention_class"] == "V"
+    (entry,) = record["media_files"]
+    day = record["event"]["created_at"].date()
+    result = hotspots.add(cfg, {"name": "mediastorm-2026", "description": "Storm met beeld",
+                                "start": (day - dt.timedelta(days=1)).isoformat(),
+                                "end": (day + dt.timedelta(days=1)).isoformat(), "hashtags": ["mediastorm"]},
+                          by="archivaris")
+    assert avro_key in result.retagged
+    media_tags = tags(cfg, entry["object_key"])
+    assert media_tags == {**tags(cfg, avro_key), "schema_version": "media"}
+    assert media_tags["hotspot"] == "true" and media_tags["retention_class"] == "B"
+    head = s3_client(cfg).head_object(Bucket=cfg.s3.bucket, Key=entry["object_key"])
+    assert head.get("ObjectLockLegalHoldStatus") == "ON"

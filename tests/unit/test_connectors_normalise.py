@@ -337,3 +337,10 @@ def test_x_video_is_its_best_mp4_variant_and_a_photo_its_url():
     assert ev["media"] == [
         {"url": "https://video.twimg.com/ext_tw_video/1/pu/vid/1280x720/hd.mp4", "media_type": "video", "alt_text": None},
         {"url": "https://pbs.twimg.com/media/F1.jpg", "media_type": "photo", "alt_text": "Kaart"}]
+
+
+def test_youtube_video_keeps_its_largest_thumbnail_as_a_file():
+    (ev,) = run("youtube/videos-list-single.json", "youtube")
+    assert ev["media"] == [
+        {"url": "https://www.youtube.com/watch?v=D-lhorsDlUQ", "media_type": "video", "alt_text": None},
+        {"url": "https://i.ytimg.com/vi/D-lhorsDlUQ/maxresdefault.jpg", "media_type": "thumbnail", "alt_text": None}]

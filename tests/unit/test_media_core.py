@@ -111,3 +111,12 @@ def test_the_bytes_tell_their_type_whatever_the_server_says():
     assert media.content_type(None, (FIXTURES / "python.jpg").read_bytes()[:64]) == "image/jpeg"
     assert media.content_type("text/html; charset=utf-8", b"<!doctype html>") == "text/html"
     assert media.content_type(None, b"\x00\x01") == "application/octet-stream"
+
+
+def test_a_payload_naming_thousands_of_files_has_only_the_first_fetched():
+    ev = _event(media_urls=[f"https://pbs.twimg.com/media/{i}.jpg" for i in range(3000)])
+    got = media.wanted(ev, MediaSettings(max_files=2), GOV)
+    assert len(got) == 3000
+    assert [w.fetch_url for w in got[:3]] == ["https://pbs.twimg.com/media/0.jpg", "https://pbs.twimg.com/media/1.jpg",
+                                              None]
+    assert {w.skip for w in got[2:]} == {media.TOO_MANY}
