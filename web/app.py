@@ -179,9 +179,10 @@ def create_app(cfg, *, catalog: Callable[[], object] | None = None, read_record:
               catalog=SharedCatalog(catalog or (lambda: Catalog.open(cfg))), read_record=read_record,
               env=templates(), read_media=read_media)
 
-    def page(permission: str | None, handler):
+    def page(permission: str | None, handler, respond: Callable | None = None):
         """Wrap a GET page: a session is required (else to the login page), then the role's
-        permission (else 403); the handler's result (template, context) is rendered."""
+        permission (else 403); the handler's result (template, context, status) is rendered, or
+        handed to `respond` for a response that is not a page (a file)."""
         async def endpoint(request: Request):
             session = _session(web, request)
             if session is None:
@@ -191,29 +192,14 @@ def create_app(cfg, *, catalog: Callable[[], object] | None = None, read_record:
                 return _refused(web, request, session, 403,
                                 f"Uw rol ({roles.ROLE_NAMES[session.role]}) geeft geen toegang tot deze pagina.")
             try:
-                name, context, status = await run_in_threadpool(handler, web, request, session)
+                result = await run_in_threadpool(handler, web, request, session)
             except Refused as r:
                 return _refused(web, request, session, r.status, r.message)
+            if respond is not None:
+                return respond(*result)
+            name, context, status = result
             return _render(web, request, session, name, context, status)
         return endpoint
-
-    async def media_file(request: Request):
-        """GET /bestand: one stored media file of a record, for roles that see content. Only the
-        files the record names can be asked for (by number), never a bucket key."""
-        session = _session(web, request)
-        if session is None:
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse("/login?" + _qs(next=target), status_code=303)
-        if not may(session.role, roles.CONTENT):
-            return _refused(web, request, session, 403,
-                            f"Uw rol ({roles.ROLE_NAMES[session.role]}) geeft geen toegang tot bestanden.")
-        try:
-            data, file_type, name = await run_in_threadpool(_media_bytes, web, request, session)
-        except Refused as r:
-            return _refused(web, request, session, r.status, r.message)
-        # an attachment, never rendered in the page's origin: a kept HTML page cannot run here
-        return Response(data, media_type=file_type, headers={
-            "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
     routes = [
         Route("/", page(None, _home), methods=["GET"]),
@@ -223,7 +209,8 @@ def create_app(cfg, *, catalog: Callable[[], object] | None = None, read_record:
         Route("/zoeken", page(roles.SEARCH, _search), methods=["GET"]),
         Route("/draad", page(roles.THREAD, _thread), methods=["GET"]),
         Route("/record", page(roles.RECORD, _record), methods=["GET"]),
-        Route("/bestand", media_file, methods=["GET"]),
+        # one stored media file of a record, by number (never a bucket key), for roles that see content
+        Route("/bestand", page(roles.CONTENT, _media_bytes, _attachment), methods=["GET"]),
         Route("/audit", page(roles.AUDIT_LOG, _audit), methods=["GET"]),
         Route("/status", page(roles.STATUS, _status), methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
@@ -471,6 +458,12 @@ def _record(web: Web, request: Request, session: Session):
     check = core.integrity(record) if record else None
     return "record.html", {"entry": entry, "record": record, "versions": versions, "record_versions": records,
                            "integrity": check, "problem": problem}, 200
+
+
+def _attachment(data: bytes, file_type: str, name: str) -> Response:
+    """A file as an attachment, never rendered in the interface's origin (a kept HTML page cannot run here)."""
+    return Response(data, media_type=file_type, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 def _media_bytes(web: Web, request: Request, session: Session) -> tuple[bytes, str, str]:

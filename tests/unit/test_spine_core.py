@@ -89,36 +89,32 @@ def test_wire_form_round_trips_through_the_schema():
 
 
 def test_data_written_with_schema_v1_is_read_with_the_current_schema():
-    v1 = schemas.load_file(schemas.HISTORY_DIR / "archive_record.v1.avsc")
     rec = _record(generate(3, threads_per_account=1)[0])
-    buf = io.BytesIO()
-    fastavro.writer(buf, v1, [rec])
-    buf.seek(0)
-    (read,) = list(fastavro.reader(buf, reader_schema=schemas.load("archive_record")))
+    (read,) = _written_with("archive_record.v1.avsc", rec)
     assert read["event"]["event_id"] == rec["event"]["event_id"]
     assert read["record_version"] == 1 and read["decision"] is None and read["burgerbrief"] is None
 
 
 def test_data_written_with_schema_v2_is_read_with_the_current_schema():
-    v2 = schemas.load_file(schemas.HISTORY_DIR / "archive_record.v2.avsc")
     rec = _record(generate(3, threads_per_account=1)[0])
     rec["decision"] = {"rules": [], "flags": ["version"], "supersedes": "x:1", "context": []}
-    buf = io.BytesIO()
-    fastavro.writer(buf, v2, [rec])
-    buf.seek(0)
-    (read,) = list(fastavro.reader(buf, reader_schema=schemas.load("archive_record")))
+    (read,) = _written_with("archive_record.v2.avsc", rec)
     assert read["decision"]["supersedes"] == "x:1"
     assert read["decision"]["original"] is None and read["decision"]["version"] is None
 
 
 def test_data_written_with_schema_v3_is_read_with_the_current_schema():
-    v3 = schemas.load_file(schemas.HISTORY_DIR / "archive_record.v3.avsc")
     rec = _record(generate(3, threads_per_account=1)[0])
+    rec["decision"] = {"rules": [], "flags": [], "supersedes": None, "context": [], "original": "x:1", "version": 2}
+    (read,) = _written_with("archive_record.v3.avsc", rec)
+    assert read["decision"]["version"] == 2 and read["media_files"] == []
+
+
+def _written_with(history_file: str, rec: dict) -> list[dict]:
     buf = io.BytesIO()
-    fastavro.writer(buf, v3, [rec])
+    fastavro.writer(buf, schemas.load_file(schemas.HISTORY_DIR / history_file), [rec])
     buf.seek(0)
-    (read,) = list(fastavro.reader(buf, reader_schema=schemas.load("archive_record")))
-    assert read["event"]["event_id"] == rec["event"]["event_id"] and read["media_files"] == []
+    return list(fastavro.reader(buf, reader_schema=schemas.load("archive_record")))
 
 
 def test_archive_files_carry_a_self_contained_schema_readable_by_the_reference_library():

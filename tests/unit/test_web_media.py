@@ -2,20 +2,14 @@
 catalog (tests/web_cases.py) with the S3 reads replaced by the records and bytes themselves."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from starlette.testclient import TestClient
 
-from archiefstroom.catalog.index import Catalog
-from archiefstroom.ground.config import Config
-from archiefstroom.ground.settings import from_dict
-from archiefstroom.web.app import create_app
 from archiefstroom.web.audit import AuditLog
 from archiefstroom.web.store import Store
 from tests import web_cases as wc
 from tests.media_fake import FIXTURES
-from tests.unit.test_web_pages import login
+from tests.unit.test_web_pages import app_over_cases, cfg, login  # noqa: F401 (cfg: the pages' fixture)
 
 SHA = "bb0f81f512c23c752cf0ffaa3094ab5e205bdcf0372854516cf68610680eea10"   # sha256sum gopher.png
 KEY = f"archive/B-1.1-permanent/media/bb/{SHA}"
@@ -30,22 +24,10 @@ FILES = [
 
 
 @pytest.fixture
-def cfg(tmp_path: Path) -> Config:
-    return from_dict({"data_dir": str(tmp_path), "catalog": {"url": "sqlite:///catalog.sqlite"}}, Config) \
-        .resolve_paths(tmp_path)
-
-
-@pytest.fixture
 def client_for(cfg):
-    c = Catalog.open(cfg)
-    c.index(wc.entries())
-    c.close()
-    wc.add_users(cfg.web.users_file)
-    by_id = {(r["event"]["event_id"], r["record_version"]): r for r in wc.records()}
-    by_id[("x:100", 1)] = {**by_id[("x:100", 1)], "media_files": FILES}
+    post = next(r for r in wc.records() if (r["event"]["event_id"], r["record_version"]) == ("x:100", 1))
     png = (FIXTURES / "gopher.png").read_bytes()
-    app = create_app(cfg, read_record=lambda e: by_id[(e.event_id, e.record_version)],
-                     read_media={KEY: png}.get)
+    app = app_over_cases(cfg, {("x:100", 1): {**post, "media_files": FILES}}, read_media={KEY: png}.get)
 
     def make(name):
         client = TestClient(app)

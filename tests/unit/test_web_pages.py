@@ -26,14 +26,20 @@ def cfg(tmp_path: Path) -> Config:
                       "web": {"session_minutes": 30}}, Config).resolve_paths(tmp_path)
 
 
-@pytest.fixture
-def app(cfg):
+def app_over_cases(cfg, changed: dict | None = None, **kw):
+    """The web app over the cases' catalog and users, S3 reads replaced by the cases' records
+    (`changed`: (event id, version) -> a record to show instead)."""
     c = Catalog.open(cfg)
     c.index(wc.entries())
     c.close()
     wc.add_users(cfg.web.users_file)
-    by_id = {(r["event"]["event_id"], r["record_version"]): r for r in wc.records()}
-    return create_app(cfg, read_record=lambda e: by_id[(e.event_id, e.record_version)])
+    by_id = {(r["event"]["event_id"], r["record_version"]): r for r in wc.records()} | (changed or {})
+    return create_app(cfg, read_record=lambda e: by_id[(e.event_id, e.record_version)], **kw)
+
+
+@pytest.fixture
+def app(cfg):
+    return app_over_cases(cfg)
 
 
 def login(client: TestClient, name: str, password: str = wc.PASSWORD):
