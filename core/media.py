@@ -213,6 +213,20 @@ def is_media_key(key: str) -> bool:
     return re.search(rf"/{MEDIA_DIR}/[0-9a-f]{{2}}/[0-9a-f]{{64}}$", key) is not None
 
 
+# file name extensions of the types a medium's bytes can show (`content_type`), for packages and downloads
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp",
+              "video/mp4": "mp4", "video/webm": "webm", "application/pdf": "pdf", "text/html": "html"}
+
+
+def extension(content_type: str | None, default: str = "bin") -> str:
+    return EXTENSIONS.get(content_type or "", default)
+
+
+def stored(record: dict) -> list[dict]:
+    """The record's media files that are in the bucket, in the record's order."""
+    return [f for f in record.get("media_files") or [] if f.get("status") == STORED and f.get("object_key")]
+
+
 def media_file(w: Wanted, *, status: str, reason: str | None = None, attempts: int = 0,
                object_key: str | None = None, sha256: str | None = None, content_type: str | None = None,
                size: int | None = None, final_url: str | None = None, fetched_at=None) -> dict:

@@ -21,7 +21,7 @@ import yaml
 from archiefstroom.archive.register import Register
 from archiefstroom.archive.storage import ArchiveStore
 from archiefstroom.catalog.index import Catalog
-from archiefstroom.core import layout
+from archiefstroom.core import layout, media
 from archiefstroom.core.duties import hotspots as core
 from archiefstroom.core.rules.registry import Hotspot, HotspotsFile
 from archiefstroom.duties.destruction import DutyError, archive_objects
@@ -138,8 +138,7 @@ def apply(cfg, name: str, *, by: str) -> Result:
                     store.set_legal_hold(key, True, v["version_id"])
             catalog.set_retention(key, retention_class="B", category=category, hotspot=name, years=None)
             # the media files its records show are kept with it: the same tags and a legal hold
-            files = sorted({f["object_key"] for r in records for f in r.get("media_files") or []
-                            if f.get("status") == "stored" and f.get("object_key")})
+            files = sorted({f["object_key"] for r in records for f in media.stored(r)})
             for file_key in files:
                 for v in [v for v in store.versions(file_key) if not v["delete_marker"]]:
                     store.put_tags(file_key, {**new, "schema_version": "media"}, v["version_id"])

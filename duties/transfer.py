@@ -31,6 +31,7 @@ from archiefstroom.archive.storage import ArchiveStore
 from archiefstroom.catalog import read as catalog_read
 from archiefstroom.catalog.index import Catalog
 from archiefstroom.core import catalog as core_catalog
+from archiefstroom.core import media as core_media
 from archiefstroom.core.catalog import Entry, Query
 from archiefstroom.core.duties import mdto
 from archiefstroom.core.duties import transfer as core
@@ -222,7 +223,7 @@ def _package(root: Path, items: dict[str, list[Entry]], records: dict, ctx: core
                 b = core.bestand(file_name, data, rec, item_ref, ctx.now)
                 _write_sidecar(folder / f"{file_name}.bestand.mdto.xml", mdto.bestand(b))
                 files.append(b.ref)
-                for k, media in enumerate(core.media_files(rec), start=1):
+                for k, media in enumerate(core_media.stored(rec), start=1):
                     data = _media_bytes(store, rec, media)
                     media_name = core.media_name(base, n, k, media.get("content_type"))
                     (folder / media_name).write_bytes(data)

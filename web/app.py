@@ -31,6 +31,7 @@ from archiefstroom.archive.storage import ArchiveStore
 from archiefstroom.catalog import read
 from archiefstroom.catalog.index import Catalog
 from archiefstroom.core import catalog as core
+from archiefstroom.core import media
 from archiefstroom.core.catalog import Query
 from archiefstroom.ground import metrics as ground_metrics
 from archiefstroom.web import present, roles
@@ -477,7 +478,7 @@ def _media_bytes(web: Web, request: Request, session: Session) -> tuple[bytes, s
         entry = catalog.get(event_id, version) if event_id else None
     if entry is None:
         raise Refused(404, "Dit record staat niet in de catalogus.")
-    files = [f for f in (web.read_record(entry).get("media_files") or []) if f.get("status") == "stored"]
+    files = media.stored(web.read_record(entry))
     if not 1 <= number <= len(files):
         raise Refused(404, "Dit record heeft geen bewaard bestand met dit nummer.")
     f = files[number - 1]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import urllib.parse
 
+from archiefstroom.core import media
+
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
           "oktober", "november", "december")
 
@@ -97,15 +99,14 @@ def local_path(target: str | None, default: str) -> str:
     return target
 
 
-_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp",
-               "video/mp4": ".mp4", "video/webm": ".webm", "application/pdf": ".pdf", "text/html": ".html"}
 MEDIA_STATUS_NL = {"stored": "bewaard", "failed": "niet bewaard", "skipped": "niet opgehaald"}
 MEDIA_KIND_NL = {"media": "media", "linked_page": "gelinkte pagina"}
 
 
 def extension(media_file: dict) -> str:
     """A download's file name extension, from the type the bytes showed."""
-    return _EXTENSIONS.get(media_file.get("content_type") or "", "")
+    ext = media.extension(media_file.get("content_type"), default="")
+    return f".{ext}" if ext else ""
 
 
 def size(n: int | None) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from archiefstroom import schemas
-from archiefstroom.core import layout
+from archiefstroom.core import layout, media
 from archiefstroom.core.catalog import Entry, order_key
 from archiefstroom.core.duties import mdto
 from archiefstroom.core.duties.mdto import Begrip, Beperking, Event, Ref, Relatie, Termijn
@@ -108,17 +108,10 @@ def bestand(name: str, data: bytes, record: dict, item: Ref, now: dt.datetime) -
 # identifier needs a format identification tool's verdict (DROID, Siegfried), which is the
 # e-depot's intake step, not a guess made here.
 MEDIA_TYPES = "IANA Media Types"
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp",
-               "video/mp4": "mp4", "video/webm": "webm", "application/pdf": "pdf", "text/html": "html"}
-
-
-def media_files(record: dict) -> list[dict]:
-    """The record's stored media files, in the record's order."""
-    return [f for f in record.get("media_files") or [] if f.get("status") == "stored" and f.get("object_key")]
 
 
 def media_name(base: str, version: int, n: int, content_type: str | None) -> str:
-    return f"{base}.{version}.media-{n}.{_EXTENSIONS.get(content_type or '', 'bin')}"
+    return f"{base}.{version}.media-{n}.{media.extension(content_type)}"
 
 
 def media_bestand(name: str, data: bytes, record: dict, file: dict, item: Ref, now: dt.datetime) -> mdto.Bestand:

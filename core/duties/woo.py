@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from archiefstroom.core import media
 from archiefstroom.core.pseudonymise.entities import LABELS
 
 OPENBAAR, DEELS_OPENBAAR, NIET_OPENBAAR = "openbaar", "deels openbaar", "niet openbaar"
@@ -200,14 +201,11 @@ def summary(assessed: list[Assessment]) -> dict[str, int]:
 # media files of a record (core/media.py) in the package: the bytes as archived, for the Woo
 # coordinator to assess (an image can show people: lakken an image is their judgement, not a rule)
 MEDIA_DIR = "bestanden"
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp",
-               "video/mp4": "mp4", "video/webm": "webm", "application/pdf": "pdf", "text/html": "html"}
 
 
 def media_in_package(nr: int, record: dict, decision: str) -> list[tuple[str, dict]]:
     """(package path, media file) of a record's stored files; none for a record that is not made public."""
     if decision == NIET_OPENBAAR:
         return []
-    stored = [f for f in record.get("media_files") or [] if f.get("status") == "stored" and f.get("object_key")]
-    return [(f"{MEDIA_DIR}/{nr:05d}-{k}.{_EXTENSIONS.get(f.get('content_type') or '', 'bin')}", f)
-            for k, f in enumerate(stored, start=1)]
+    return [(f"{MEDIA_DIR}/{nr:05d}-{k}.{media.extension(f.get('content_type'))}", f)
+            for k, f in enumerate(media.stored(record), start=1)]
