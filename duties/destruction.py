@@ -287,6 +287,7 @@ def apply(cfg, list_id: str, *, by: str, out_dir: Path | None = None, today: dt.
     outcomes = doc.setdefault("outcomes", {})
     out = Applied(list_id)
     register.audit("retention.apply.start", by, list_id=list_id, sha256=doc["sha256"])
+    groups_seen: dict[str, bool] = {}   # a group's answer, asked once: its records are all done by then
     with Catalog.open(cfg) as catalog:
         # record objects first, then the media files whose groups they decide (_group_has_records)
         for item in sorted(doc["objects"], key=lambda i: (media.is_media_key(i["key"]), i["key"])):
@@ -301,7 +302,7 @@ def apply(cfg, list_id: str, *, by: str, out_dir: Path | None = None, today: dt.
                 reason = None if state is None else core.why_kept(state, before=min(before, today), holds=holds)
             else:
                 reason = core.why_not_destroy(item, state, today=today, before=before, holds=holds)
-            if reason is None and media.is_media_key(key) and _group_has_records(store, key):
+            if reason is None and media.is_media_key(key) and _group_has_records(store, key, groups_seen):
                 reason = core.GROUP_KEPT   # records of its group are still there (kept, or written since)
             if reason is None:
                 outcomes[key] = {"status": "destroying", "at": _now()}
@@ -330,11 +331,13 @@ def apply(cfg, list_id: str, *, by: str, out_dir: Path | None = None, today: dt.
     return out
 
 
-def _group_has_records(store: ArchiveStore, media_key: str) -> bool:
-    """Whether a record object is still in the media file's retention group (its records come
-    first in key order, so those on the same list are gone by now)."""
+def _group_has_records(store: ArchiveStore, media_key: str, seen: dict[str, bool]) -> bool:
+    """Whether a record object is still in the media file's retention group (record objects are
+    applied before media files, so those on the same list are gone by now; one listing per group)."""
     group_dir = media_key.rsplit("/", 3)[0]
-    return any(k.endswith(".avro") for k in store.keys(group_dir + "/"))
+    if group_dir not in seen:
+        seen[group_dir] = any(k.endswith(".avro") for k in store.keys(group_dir + "/"))
+    return seen[group_dir]
 
 
 def _delete_all(store: ArchiveStore, key: str) -> str | None:
