@@ -24,8 +24,7 @@ Names (a trailing `.x` is a family, one counter per value of x):
   rules.RULE.ACTION        archiving-rule verdicts (e.g. rules.R4-account-post.archive)
   rules.sentiment.KIND, rules.route1_misconfigured[.ACCOUNT], rules.R10-versions.*
   rules.seals, seals_written                  threads sealed when their harvest window closed, seal objects put
-  rules.R-late-reaction.count|addendum        reactions after the seal (docs/harvest-window.md), and
-  rules.R-late-reaction.thread.THREAD         per thread key
+  rules.R-late-reaction.count|addendum        reactions after the seal (docs/harvest-window.md)
   dead_lettered.CODE       dead letters per validation code (core/validation.py InvalidEvent.code)
   quarantined.ERROR        quarantined records per error class of the failing stage
   bytes_written            bytes of the Avro objects put
@@ -168,8 +167,7 @@ def declare() -> dict:
 
 def series(counters: dict[str, int]) -> dict[tuple[str, tuple], int]:
     """Beam counter values -> {(Prometheus name without PREFIX, label values): value}.
-    Per-thread counters (rules.R-late-reaction.thread.*) are not exported: one series per
-    thread would grow without bound (they stay in the run's summary)."""
+    No label takes a value per thread, event or person: counter names are bounded sets."""
     out: dict[tuple[str, tuple], int] = {}
 
     def add(name, labels, value):
@@ -198,7 +196,7 @@ def series(counters: dict[str, int]) -> dict[tuple[str, tuple], int]:
                     add("rule_misconfigured", (detail,), value)
             elif kind == "seals" and not detail:
                 add("threads_sealed", (), value)
-            elif ".thread." not in rest and "." in rest:
+            elif "." in rest:
                 rule, _, action = rest.rpartition(".")
                 add("rule_outcomes", (rule, action), value)
     return out

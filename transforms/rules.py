@@ -420,8 +420,10 @@ class _Seals(beam.DoFn):
         if got != "late":
             return record
         sid = seal_core.seal_id(st.thread)
+        # counted per mode only: a counter per thread would be a new metric name per late
+        # thread, kept by the worker and the runner for the whole run (the soak found it);
+        # the ledger entry or the addendum names the seal
         _count(f"{seal_core.RULE}.{self.late_mode}")
-        _count(f"{seal_core.RULE}.thread.{st.thread}")
         if self.late_mode == "addendum":
             return seal_core.late_addendum(record, sid, st.sealed_closes)
         return seal_core.late_disposition(record, sid)

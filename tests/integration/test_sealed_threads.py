@@ -118,7 +118,6 @@ def test_reactions_after_the_window_are_counted_and_archived_as_addenda_linked_t
         assert d["rules"][-1]["rule"] == "R-late-reaction"
     late = [r.counters.get("rules.R-late-reaction.addendum", 0) for r in sealed["runs"]]
     assert late == [0, 1, 1]
-    assert sealed["runs"][2].counters.get("rules.R-late-reaction.thread.mastodon:8100") == 1
     # every offset is accounted for in the ledgers: nothing silently dropped
     assert {e["kind"] for e in ledger_entries(cfg) if e.get("event_id")} == {"archived", "dropped"}
 
