@@ -25,6 +25,7 @@ handler when it starts, which only the main thread may do); producers run beside
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import json
 import statistics
@@ -61,12 +62,24 @@ def make_cfg(data_dir: Path, name: str, *, ensure: bool = True, ports: dict = PO
     return cfg
 
 
-def stream_events(n: int, fresh_objects: bool = False):
+TIME_FIELDS = ("created_at", "edited_at", "captured_at")
+
+
+def stream_events(n: int, fresh_objects: bool = False, periods_ending: dt.datetime | None = None):
     """The sample set repeated to n events, generated lazily; repetitions get fresh event ids so
     that they are not duplicates (the sample's deliberately malformed lines stay malformed).
     `fresh_objects`: fresh object ids too (and the thread links that name them), so that a
-    repetition holds new posts and reactions rather than new versions of the same ones."""
+    repetition holds new posts and reactions rather than new versions of the same ones.
+    `periods_ending`: each repetition is moved in time to follow the one before it (the sample's
+    span and an hour apart), the last ending at this moment; so event time moves on as in a live
+    stream, faster than the clock, and holds expire and harvest windows close during a soak."""
     base = generate()
+    shift = period = None
+    if periods_ending is not None:
+        times = [t for d in _docs(base) for f in TIME_FIELDS if (t := _time_or_none(d.get(f)))]
+        period = max(times) - min(times) + dt.timedelta(hours=1)
+        last = -(-n // len(base)) - 1
+        shift = periods_ending - max(times) - last * period
     sent = i = 0
     while sent < n:
         for raw in base:
@@ -79,11 +92,43 @@ def stream_events(n: int, fresh_objects: bool = False):
                     for k in ("object_id", "in_reply_to", "thread_root"):
                         if doc.get(k):
                             doc[k] = f"{doc[k]}~{i}"
+                if shift is not None:
+                    _move(doc, shift + i * period)
                 yield json.dumps(doc, ensure_ascii=False).encode()
             except (ValueError, KeyError, TypeError):
                 yield raw
             sent += 1
         i += 1
+
+
+def _move(doc: dict, by: dt.timedelta) -> None:
+    """The event's times moved by `by`; a time that is not one stays as it is (validation's to judge)."""
+    for f in TIME_FIELDS:
+        try:
+            doc[f] = (_when(doc[f]) + by).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass
+
+
+def _when(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(dt.timezone.utc)
+
+
+def _time_or_none(value) -> dt.datetime | None:
+    try:
+        return _when(value)
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _docs(base: list[bytes]):
+    for raw in base:
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(doc, dict):
+            yield doc
 
 
 def events(n: int) -> list[bytes]:
