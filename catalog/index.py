@@ -59,6 +59,7 @@ def _schema(dialect: str) -> list[str]:
   event_id TEXT, kind TEXT NOT NULL, reason TEXT, detail TEXT,
   PRIMARY KEY (ledger, "offset", kind))""",
            "CREATE INDEX IF NOT EXISTS outcomes_event ON outcomes (event_id)",
+           "CREATE INDEX IF NOT EXISTS outcomes_reason ON outcomes (reason)",
            "CREATE TABLE IF NOT EXISTS batches (ledger TEXT PRIMARY KEY, records INTEGER NOT NULL, outcomes INTEGER NOT NULL)",
            """CREATE TABLE IF NOT EXISTS destroyed (
   event_id TEXT NOT NULL, record_version INTEGER NOT NULL, object_key TEXT NOT NULL, list_id TEXT NOT NULL,
@@ -335,16 +336,21 @@ class Catalog:
 
     def outcomes(self, event_ids: list[str]) -> list[dict]:
         marks = ", ".join("?" * len(event_ids))
-        rows = self.db.execute(f'SELECT ledger, "offset", topic, "partition", event_id, kind, reason, detail '
-                               f'FROM outcomes WHERE event_id IN ({marks}) ORDER BY "offset"', event_ids)
-        return [{"ledger": r[0], "kind": r[5], "reason": r[6], "detail": json.loads(r[7] or "{}"), "event_id": r[4],
-                 "source": {"topic": r[2], "partition": r[3], "offset": r[1]}} for r in rows]
+        return self._outcomes(f"WHERE event_id IN ({marks})", event_ids, order='"offset"')
+
+    def outcomes_with_reason(self, reason: str) -> list[dict]:
+        """The fates given for one exact reason (an index lookup: e.g. every reaction counted as
+        late after a seal), in the shape of `outcomes`."""
+        return self._outcomes("WHERE reason = ?", [reason])
 
     def all_outcomes(self) -> list[dict]:
         """Every indexed fate that is not an archived record, in the shape of `outcomes` (the
         compliance report counts them per organisation and account)."""
-        rows = self.db.execute('SELECT ledger, "offset", topic, "partition", event_id, kind, reason, detail '
-                               'FROM outcomes ORDER BY ledger, "offset"')
+        return self._outcomes("", [])
+
+    def _outcomes(self, where: str, params: list, order: str = 'ledger, "offset"') -> list[dict]:
+        rows = self.db.execute(f'SELECT ledger, "offset", topic, "partition", event_id, kind, reason, detail '
+                               f'FROM outcomes {where} ORDER BY {order}', params)
         return [{"ledger": r[0], "kind": r[5], "reason": r[6], "detail": json.loads(r[7] or "{}"), "event_id": r[4],
                  "source": {"topic": r[2], "partition": r[3], "offset": r[1]}} for r in rows]
 

@@ -33,6 +33,7 @@ from archiefstroom import schemas
 from archiefstroom.core.envelope import Disposition, Position, thread_key
 
 RULE = "R-late-reaction"
+LATE_REASON = f"{RULE}: arrived after the thread was sealed"   # the ledger's reason for a counted one
 LATE_FLAG = "late_addendum"
 SCHEMA = "sealed_thread"
 Late = Literal["count", "addendum"]
@@ -283,8 +284,21 @@ def late_addendum(record: dict, datum_or_id: str, closes: dt.datetime | None) ->
 
 def late_disposition(record: dict, sid: str) -> Disposition:
     ev = record["event"]
-    return Disposition(Position.of(record), "dropped", f"{RULE}: arrived after the thread was sealed",
+    return Disposition(Position.of(record), "dropped", LATE_REASON,
                        event_id=ev["event_id"], detail={"rule": RULE, "seal": sid, "event_type": ev["event_type"]})
+
+
+def late_reactions(sid: str, outcomes: Iterable[dict], records: Iterable[dict]) -> dict[str, list[str]]:
+    """What arrived for the sealed thread `sid` after its seal, by how R-late-reaction dealt with
+    it: `counted` (not archived; the ledger's outcomes) and `addendum` (archived, linked to the
+    seal) — the count per thread that `archive thread` shows, read back from the archive's own
+    fates rather than from a metric per thread."""
+    counted = sorted({o["event_id"] for o in outcomes
+                      if o.get("reason") == LATE_REASON and (o.get("detail") or {}).get("seal") == sid})
+    addenda = sorted({r["event"]["event_id"] for r in records
+                      if LATE_FLAG in ((r.get("decision") or {}).get("flags") or [])
+                      and sid in ((r.get("decision") or {}).get("context") or [])})
+    return {"counted": counted, "addendum": addenda}
 
 
 # -- the compacted threads topic --------------------------------------------------

@@ -55,7 +55,8 @@ def sealed(stack_cfg, stack_dir):
     the window (the crash window: nothing has passed the window yet). Run 2 brings a
     reaction after the window and another account's post 40 days on, which moves the
     watermark past the window: the seal is written. Run 3, after the seal, brings one more
-    late reaction."""
+    late reaction, archived as an addendum. Run 4, with late reactions only counted (the
+    default), brings one more: dropped, its ledger entry naming the seal."""
     from tests.conftest import build_cfg
     name = "seal" + uuid.uuid4().hex[:8]
     extra = {"pseudonymisation": {"key_id": "test-2026", "key": "a-test-key-that-is-long-enough-for-hmac",
@@ -74,6 +75,8 @@ def sealed(stack_cfg, stack_dir):
     second = [_reply("8105", 35), _post("8200", 40, account=OTHER, author={**GOV, "handle": "rijksoverheid"})]
     runs.append(runner.run(cfg, stop_at=replay.produce(cfg, [_wire(e) for e in second]), progress=False))
     runs.append(runner.run(cfg, stop_at=replay.produce(cfg, [_wire(_reply("8106", 36))]), progress=False))
+    counting = build_cfg(stack_dir, name, "tansu", **{**extra, "rules": {**extra["rules"], "late_reactions": "count"}})
+    runs.append(runner.run(counting, stop_at=replay.produce(counting, [_wire(_reply("8107", 37))]), progress=False))
     return {"cfg": cfg, "runs": runs, "keys_after_first": keys_after_first}
 
 
@@ -117,7 +120,12 @@ def test_reactions_after_the_window_are_counted_and_archived_as_addenda_linked_t
         assert seal.LATE_FLAG in d["flags"] and "seal:mastodon:8100" in d["context"]
         assert d["rules"][-1]["rule"] == "R-late-reaction"
     late = [r.counters.get("rules.R-late-reaction.addendum", 0) for r in sealed["runs"]]
-    assert late == [0, 1, 1]
+    assert late == [0, 1, 1, 0]
+    assert [r.counters.get("rules.R-late-reaction.count", 0) for r in sealed["runs"]] == [0, 0, 0, 1]
+    assert ("mastodon:8107", 1) not in archived
+    (counted,) = [e for e in ledger_entries(cfg) if e.get("event_id") == "mastodon:8107"]
+    assert (counted["kind"], counted["reason"], counted["detail"]["seal"]) == (
+        "dropped", "R-late-reaction: arrived after the thread was sealed", "seal:mastodon:8100")
     # every offset is accounted for in the ledgers: nothing silently dropped
     assert {e["kind"] for e in ledger_entries(cfg) if e.get("event_id")} == {"archived", "dropped"}
 
@@ -139,4 +147,8 @@ def test_archive_thread_shows_the_seal_and_verifies_it(sealed):
         lines = _seal_lines(cfg, catalog, catalog.thread(ROOT))
     assert lines[0].startswith("seal: seal:mastodon:8100 sealed at 2026-04-01T09:00:00+00:00 (30 days")
     assert "3 reactions, not archived: R2-sentiment 1" in lines[0]
-    assert lines[-1] == "  verified: the seal's hash and all 4 records match the archive"
+    assert lines[2] == "  verified: the seal's hash and all 4 records match the archive"
+    # counted per thread: the two reactions after the window archived as addenda, the third counted
+    assert lines[3:] == ["  after the seal (R-late-reaction): 1 counted, not archived; 2 archived as addenda "
+                         "linked to the seal", "    counted: mastodon:8107",
+                         "    addendum: mastodon:8105", "    addendum: mastodon:8106"]

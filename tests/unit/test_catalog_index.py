@@ -64,6 +64,21 @@ def test_outcomes_are_kept_per_ledger_once(catalog):
     assert catalog.indexed("_ledger/raw/00000/7.json")
 
 
+def test_outcomes_are_found_by_their_exact_reason(catalog):
+    late = "R-late-reaction: arrived after the thread was sealed"
+    rows = [{"offset": 8, "topic": "raw", "partition": 1, "event_id": "x:9", "kind": "dropped", "reason": late,
+             "detail": {"rule": "R-late-reaction", "seal": "seal:x:1"}},
+            {"offset": 9, "topic": "raw", "partition": 1, "event_id": "x:10", "kind": "dropped", "reason": "R3: x"},
+            {"offset": 10, "topic": "raw", "partition": 1, "event_id": "x:11", "kind": "dropped",
+             "reason": late + " (not quite)"}]
+    catalog.record_outcomes("_ledger/raw/00001/10.json", rows, records=0)
+    assert catalog.outcomes_with_reason(late) == [
+        {"ledger": "_ledger/raw/00001/10.json", "kind": "dropped", "reason": late,
+         "detail": {"rule": "R-late-reaction", "seal": "seal:x:1"}, "event_id": "x:9",
+         "source": {"topic": "raw", "partition": 1, "offset": 8}}]
+    assert catalog.outcomes_with_reason("R9: nothing") == []
+
+
 def test_a_tombstone_indexed_after_its_post_is_found_by_the_text_before_it(tmp_path):
     with open_catalog(tmp_path, "sqlite:///later.sqlite") as c:
         everything = entries()

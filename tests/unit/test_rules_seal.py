@@ -117,6 +117,21 @@ def test_a_reaction_after_the_seal_is_late_unless_the_seal_holds_it():
                                                    "seal:x:700")
 
 
+def test_late_reactions_of_a_seal_are_read_back_from_the_ledger_and_the_addenda():
+    late = "R-late-reaction: arrived after the thread was sealed"
+    outcomes = [{"event_id": "x:801", "reason": late, "detail": {"rule": "R-late-reaction", "seal": "seal:x:700"}},
+                {"event_id": "x:802", "reason": late, "detail": {"rule": "R-late-reaction", "seal": "seal:x:900"}},
+                {"event_id": "x:803", "reason": "R2-sentiment: a like", "detail": {"seal": "seal:x:700"}},
+                {"event_id": "x:801", "reason": late, "detail": {"rule": "R-late-reaction", "seal": "seal:x:700"}}]
+    flagged = lambda eid, ctx: {"event": {"event_id": eid},  # noqa: E731
+                                "decision": {"flags": ["late_addendum"], "context": ctx}}
+    records = [flagged("x:804", ["seal:x:700"]), flagged("x:805", ["seal:x:900"]),
+               {"event": {"event_id": "x:806"}, "decision": {"flags": [], "context": ["seal:x:700"]}},
+               {"event": {"event_id": "x:807"}}]
+    assert seal.late_reactions("seal:x:700", outcomes, records) == {"counted": ["x:801"], "addendum": ["x:804"]}
+    assert seal.late_reactions("seal:x:1", outcomes, records) == {"counted": [], "addendum": []}
+
+
 def test_a_reaction_created_after_the_close_is_late_even_before_the_seal():
     st = thread_state()
     assert seal.add_record(st, reply("798", 60 * 24 * 31, 8), 30, "corporate") == "late"
