@@ -212,7 +212,7 @@ def soak(cfg, tmp: Path, minutes: float, rate: float, every_s: float, warm_s: fl
             continue
         per_process[name] = {"after_warm_up_mib": pts[0][1], "end_mib": pts[-1][1],
                              "max_mib": max(v for _, v in pts), "slope_mib_per_hour": round(slope_per_hour(pts), 1)}
-    return {"minutes": minutes, "rate_per_s": rate, "broker": cfg.stack.broker, "event_time_moves": moving_time, "events_produced": sent[0], "warm_up_s": warm_s,
+    return {"minutes": minutes, "rate_per_s": rate, "broker": cfg.stack.broker, "durable_broker": cfg.stack.durable_broker, "event_time_moves": moving_time, "events_produced": sent[0], "warm_up_s": warm_s,
             "samples": len(samples), "lag_at_end": runner.lag(cfg), "returncode": proc.returncode,
             "outcomes": dict(final), "accounted": sum(final.values()), "archived_twice": twice,
             "memory": per_process,
@@ -258,6 +258,9 @@ def main() -> None:
                     help="every repetition keeps the sample's own times (event time stands still: no hold "
                          "expires, no harvest window closes)")
     ap.add_argument("--broker", choices=("tansu", "kafka"), default="tansu")
+    ap.add_argument("--durable-broker", action="store_true",
+                    help="Tansu keeps its log in the embedded S3 server, as `run` does by default "
+                         "(the isolated stack of the tests and benchmarks keeps it in memory)")
     ap.add_argument("--profile", type=Path, help="a directory for object censuses and heap profiles (see the module docstring)")
     ap.add_argument("--profile-minutes", type=float, default=10, help="between censuses")
     args = ap.parse_args()
@@ -266,10 +269,11 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         ports = {**PORTS, **(KAFKA if args.broker == "kafka" else {})}
-        base = make_cfg(Path(tmp), "setup", ensure=False, ports=ports)
+        sections = {"stack": {"durable_broker": args.durable_broker}}
+        base = make_cfg(Path(tmp), "setup", ensure=False, ports=ports, **sections)
         try:
             stack.up(base, quiet=True)
-            cfg = make_cfg(Path(tmp), "s" + uuid.uuid4().hex[:6], ports=ports)
+            cfg = make_cfg(Path(tmp), "s" + uuid.uuid4().hex[:6], ports=ports, **sections)
             print(json.dumps(soak(cfg, Path(tmp), args.minutes, args.rate, args.sample_seconds,
                                   args.warm_minutes * 60, args.profile, args.profile_minutes * 60,
                                   not args.sample_times), indent=2))

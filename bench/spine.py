@@ -52,8 +52,8 @@ PORTS = {"broker_port": 45092, "s3_port": 44333, "weed_port_base": 45333}
 PIPELINE: dict = {}   # pipeline settings of this benchmark run (--batch-max-seconds)
 
 
-def make_cfg(data_dir: Path, name: str, *, ensure: bool = True, ports: dict = PORTS) -> Config:
-    doc = stack.isolated_config(data_dir, name, ports)
+def make_cfg(data_dir: Path, name: str, *, ensure: bool = True, ports: dict = PORTS, **sections) -> Config:
+    doc = stack.isolated_config(data_dir, name, ports, **sections)
     doc.setdefault("pipeline", {}).update(PIPELINE)
     cfg = from_dict(doc, Config).resolve_paths(data_dir)
     cfg.as_dict = doc

@@ -233,6 +233,7 @@ def _seal_lines(cfg, catalog: Catalog, nodes: list[core.ThreadNode]) -> list[str
 
 
 def _members(nodes: list[core.ThreadNode]):
+    """Every node of the thread's trees (latest versions), depth first."""
     for n in nodes:
         yield n
         yield from _members(n.children)
