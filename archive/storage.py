@@ -11,6 +11,7 @@ import json
 from typing import Iterator
 
 from archiefstroom.archive import format as avro
+from archiefstroom.core.rules import seal as seal_core
 from archiefstroom.ground import s3 as s3io
 
 
@@ -40,6 +41,11 @@ class ArchiveStore:
         """The archive records of one Avro object; None when the object is not there."""
         body = self.s3.get(key)
         return avro.decode(body) if body is not None else None
+
+    def seal(self, thread: str) -> dict | None:
+        """The sealed-thread datum (issue 17) of `thread`, found by its deterministic key; None when not sealed."""
+        found = self.records(seal_core.object_key(thread))
+        return found[0] if found else None
 
     def get_json(self, key: str, default=None):
         body = self.s3.get(key)

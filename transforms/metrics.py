@@ -24,6 +24,8 @@ Names (a trailing `.x` is a family, one counter per value of x):
   rules.RULE.ACTION        archiving-rule verdicts (e.g. rules.R4-account-post.archive)
   rules.sentiment.KIND, rules.route1_misconfigured[.ACCOUNT], rules.R10-versions.*
   rules.seals, seals_written                  threads sealed when their harvest window closed, seal objects put
+  rules.seals.forgotten|read_back             sealed threads dropped from the seal stage's state
+                                              (rules.sealed_memory_hours), and read back from their seal object
   rules.R-late-reaction.count|addendum        reactions after the seal (docs/harvest-window.md)
   dead_lettered.CODE       dead letters per validation code (core/validation.py InvalidEvent.code)
   quarantined.ERROR        quarantined records per error class of the failing stage
@@ -86,6 +88,8 @@ PROMETHEUS = {
     "rule_sentiment": ("counter", "reactions the sentiment rule saw, by kind", ("kind",)),
     "rule_misconfigured": ("counter", "records of accounts whose route 1 is misconfigured", ("account",)),
     "threads_sealed": ("counter", "threads sealed when their harvest window closed", ()),
+    "seals_forgotten": ("counter", "sealed threads the seal stage dropped from its state (their seal object keeps them)", ()),
+    "seals_read_back": ("counter", "sealed threads the seal stage read back from their seal object", ()),
     "entities_replaced": ("counter", "personal values the pseudonymiser replaced, by entity label", ("label",)),
     "objects_written": ("counter", "Avro objects the sink put in the archive", ()),
     "bytes_written": ("counter", "bytes of the Avro objects the sink put in the archive", ()),
@@ -194,8 +198,9 @@ def series(counters: dict[str, int]) -> dict[tuple[str, tuple], int]:
             elif kind == "route1_misconfigured":
                 if detail:
                     add("rule_misconfigured", (detail,), value)
-            elif kind == "seals" and not detail:
-                add("threads_sealed", (), value)
+            elif kind == "seals":
+                if detail in ("", "forgotten", "read_back"):
+                    add(f"seals_{detail}" if detail else "threads_sealed", (), value)
             elif "." in rest:
                 rule, _, action = rest.rpartition(".")
                 add("rule_outcomes", (rule, action), value)

@@ -42,6 +42,8 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from apache_beam.transforms.window import GlobalWindow, TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
+from archiefstroom.archive.storage import ArchiveStore
+from archiefstroom.archive.writer import through_outage
 from archiefstroom.core.envelope import thread_key
 from archiefstroom.core.rules import engine, holds, versions
 from archiefstroom.core.rules import seal as seal_core
@@ -364,11 +366,24 @@ class _Seals(beam.DoFn):
         self.topic = cfg.rules.threads_topic
         self.late_mode = cfg.rules.late_reactions
         self.slack_ms = int(cfg.pipeline.event_time_slack_seconds * 1000)
+        self.memory_hours = cfg.rules.sealed_memory_hours
 
     def setup(self):
-        self.producer = resources.shared(("kafka.producer.threads", tuple(self.cfg.kafka.bootstrap_servers)),
-                                         lambda: kafka_clients.producer(self.cfg.kafka))
+        cfg = self.cfg
+        self.producer = resources.shared(("kafka.producer.threads", tuple(cfg.kafka.bootstrap_servers)),
+                                         lambda: kafka_clients.producer(cfg.kafka))
+        self.store = resources.shared(("archive.store", cfg.s3.endpoint_url, cfg.s3.bucket, cfg.s3.prefix),
+                                      lambda: ArchiveStore(cfg.s3))
         self.pending = []
+
+    def _sealed_in_bucket(self, thread: str) -> seal_core.ThreadSeal | None:
+        """A thread this stage knows nothing of may have been sealed and forgotten (its ids left
+        the state `rules.sealed_memory_hours` after the close): its seal object says so."""
+        datum = through_outage(self.cfg.pipeline.outage_seconds, "a thread's seal", self.store.seal, thread)
+        if datum is None:
+            return None
+        _count("seals.read_back")
+        return seal_core.sealed_state(datum)
 
     def _restored(self) -> dict:
         """The threads topic as it was when this pipeline started, read once per process (not a
@@ -388,7 +403,10 @@ class _Seals(beam.DoFn):
         st = state.read()
         if st is None:   # first item of this thread in this run: start from what the topic kept
             known = self._restored().get(thread)
-            st = copy.deepcopy(known) if known is not None else seal_core.ThreadSeal(thread)
+            if known is not None:
+                st = copy.deepcopy(known)
+            else:
+                st = self._sealed_in_bucket(thread) or seal_core.ThreadSeal(thread)
         out = None
         if isinstance(item, seal_core.Restored):
             seal_core.merge(st, item.state)
@@ -401,10 +419,9 @@ class _Seals(beam.DoFn):
         else:
             out = self._record(st, item)
         state.write(st)
-        if st.sealed is None:
-            when = st.closes() or st.forget_at()
-            if when is not None:
-                timer.set(_timer_time(when))
+        when = st.forget_sealed_at(self.memory_hours) if st.sealed is not None else (st.closes() or st.forget_at())
+        if when is not None:
+            timer.set(_timer_time(when))
         if out is not None:
             yield out
 
@@ -439,28 +456,34 @@ class _Seals(beam.DoFn):
             self.pending = []
 
     @on_timer(CLOSE)
-    def close(self, state=beam.DoFn.StateParam(STATE)):
-        yield from self._close(state)
+    def close(self, state=beam.DoFn.StateParam(STATE), timer=beam.DoFn.TimerParam(CLOSE)):
+        yield from self._close(state, timer)
 
     @on_timer(END)
-    def end_of_input(self, state=beam.DoFn.StateParam(STATE)):
+    def end_of_input(self, state=beam.DoFn.StateParam(STATE), timer=beam.DoFn.TimerParam(CLOSE)):
         """A bounded run's input ended: seal what an event read in this run shows is past its
         window (its close timer may have fired before that event reached this stage)."""
-        yield from self._close(state)
+        yield from self._close(state, timer)
 
-    def _close(self, state):
+    def _close(self, state, timer):
         if self.drain is not None and self.drain.requested():
             return   # a drain is not the window passing: the next run restores the thread
         st = state.read()
-        if st is None or st.sealed is not None:
+        if st is None:
             return
-        when = st.closes() or st.forget_at()
+        sealed = st.sealed is not None
+        when = st.forget_sealed_at(self.memory_hours) if sealed else (st.closes() or st.forget_at())
         if when is None:
             return
         read_ms = _SEEN_MS.get(self.run, -(2 ** 62)) if self.run is not None else None
         if read_ms is not None and read_ms - self.slack_ms < _timer_time(when).micros // 1000:
             # a bounded run: only an event read past the window (minus the slack) seals; the end
             # of the input moves the watermark to the end of time, which is not the window passing
+            return
+        if sealed:   # the seal's memory ends: its ids stay in the seal object, read back if need be
+            state.clear()
+            _count("seals.forgotten")
+            yield beam.pvalue.TaggedOutput(SEALS, seal_core.forget_sealed(st.thread))
             return
         if st.closes() is None:   # nothing archived in the window: nothing to seal
             state.clear()
@@ -470,6 +493,7 @@ class _Seals(beam.DoFn):
         keys, retention = tuple(st.note_keys()), st.retention
         seal_core.mark_sealed(st, datum)
         state.write(st)
+        timer.set(_timer_time(st.forget_sealed_at(self.memory_hours)))   # the seal's memory ends
         _count("seals")
         yield beam.pvalue.TaggedOutput(SEALS, seal_core.Seal(datum, retention, keys))
 

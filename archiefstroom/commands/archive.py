@@ -206,10 +206,9 @@ def _seal_lines(cfg, catalog: Catalog, nodes: list[core.ThreadNode]) -> list[str
     root = nodes[0].entry
     thread = root.thread_root or root.in_reply_to or root.object_id
     store = ArchiveStore(cfg.s3)
-    found = store.records(seal_core.object_key(thread))
-    if not found:
+    datum = store.seal(thread)
+    if datum is None:
         return ["seal: none (the harvest window is open, or the pipeline does not seal threads)"]
-    datum = found[0]
     rows = ([datum["root"]] if datum.get("root") else []) + list(datum["reactions"])
     entries = [e for e in (catalog.get(r["event_id"], int(r["record_version"])) for r in rows) if e is not None]
     problems = seal_core.verify(datum, catalog_read.records(store, entries))

@@ -169,6 +169,10 @@ class ThreadSeal:
         """A thread with nothing archived is forgotten a window after its first item."""
         return self.first_seen + dt.timedelta(days=self.days) if self.first_seen and self.days else None
 
+    def forget_sealed_at(self, hours: float) -> dt.datetime | None:
+        """When a sealed thread's ids leave the stage's state (its seal object keeps them)."""
+        return self.sealed_closes + dt.timedelta(hours=hours) if self.sealed_closes is not None else None
+
     def note_keys(self) -> list[str]:
         keys = [_rec_key(*e.key) for e in ([self.root] if self.root else []) + list(self.records.values())]
         return sorted(keys + [_drop_key(eid) for eid in self.not_archived])
@@ -242,8 +246,20 @@ def digest(datum: dict) -> str:
 def mark_sealed(state: ThreadSeal, datum: dict) -> None:
     """The thread is sealed: keep only what a later reaction is checked against."""
     state.sealed, state.sealed_ids = datum["sha256"], frozenset(_ids(datum))
-    state.sealed_closes = datum["window"]["closes"]
+    state.sealed_closes = _utc(datum["window"]["closes"])
     state.root, state.records, state.not_archived, state.retention = None, {}, {}, None
+
+
+def sealed_state(datum: dict) -> ThreadSeal:
+    """A sealed thread's state read back from its seal object (a thread the stage forgot)."""
+    state = ThreadSeal(datum["thread"])
+    mark_sealed(state, datum)
+    return state
+
+
+def forget_sealed(thread: str) -> Forget:
+    """The sealed thread leaves the stage's state: its marker on the threads topic goes too."""
+    return Forget(thread, (sealed_key(thread),))
 
 
 def _ids(datum: dict) -> list[tuple[str, int]]:

@@ -49,6 +49,9 @@ class RulesSettings:
     # a reaction after the seal: counted and dropped (R-late-reaction), or archived as a late
     # addendum linked to the seal (and counted)
     late_reactions: Literal["count", "addendum"] = "count"
+    # how long (event time) after its close the seal stage keeps a sealed thread's ids in its
+    # state; later, the seal object in the bucket answers (one GET), so the state stays bounded
+    sealed_memory_hours: Annotated[float, check(lambda v: 0 <= v <= 24 * 366, "hours between 0 and 8784")] = 24.0
     # rule 6: text attached to government reposts of third-party content
     disclaimer: Annotated[str, check(lambda v: bool(v.strip()), "a non-empty disclaimer text")] = DEFAULT_DISCLAIMER
 

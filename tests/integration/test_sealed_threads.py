@@ -55,7 +55,7 @@ def sealed(stack_cfg, stack_dir):
     the window (the crash window: nothing has passed the window yet). Run 2 brings a
     reaction after the window and another account's post 40 days on, which moves the
     watermark past the window: the seal is written. Run 3, after the seal, brings one more
-    late reaction, archived as an addendum. Run 4, with late reactions only counted (the
+    late reaction, archived as an addendum, and a replay of a sealed reply. Run 4, with late reactions only counted (the
     default), brings one more: dropped, its ledger entry naming the seal."""
     from tests.conftest import build_cfg
     name = "seal" + uuid.uuid4().hex[:8]
@@ -74,7 +74,10 @@ def sealed(stack_cfg, stack_dir):
     keys_after_first = _seal_keys(cfg)
     second = [_reply("8105", 35), _post("8200", 40, account=OTHER, author={**GOV, "handle": "rijksoverheid"})]
     runs.append(runner.run(cfg, stop_at=replay.produce(cfg, [_wire(e) for e in second]), progress=False))
-    runs.append(runner.run(cfg, stop_at=replay.produce(cfg, [_wire(_reply("8106", 36))]), progress=False))
+    # run 3 starts with the sealed thread forgotten (24 h after the close, the default memory):
+    # the seal object answers, for a new late reaction and for a replay of a sealed reply
+    runs.append(runner.run(cfg, stop_at=replay.produce(cfg, [_wire(_reply("8106", 36)), _wire(_reply("8101", 1))]),
+                           progress=False))
     counting = build_cfg(stack_dir, name, "tansu", **{**extra, "rules": {**extra["rules"], "late_reactions": "count"}})
     runs.append(runner.run(counting, stop_at=replay.produce(counting, [_wire(_reply("8107", 37))]), progress=False))
     return {"cfg": cfg, "runs": runs, "keys_after_first": keys_after_first}
@@ -126,17 +129,28 @@ def test_reactions_after_the_window_are_counted_and_archived_as_addenda_linked_t
     (counted,) = [e for e in ledger_entries(cfg) if e.get("event_id") == "mastodon:8107"]
     assert (counted["kind"], counted["reason"], counted["detail"]["seal"]) == (
         "dropped", "R-late-reaction: arrived after the thread was sealed", "seal:mastodon:8100")
-    # every offset is accounted for in the ledgers: nothing silently dropped
-    assert {e["kind"] for e in ledger_entries(cfg) if e.get("event_id")} == {"archived", "dropped"}
+    # every offset is accounted for in the ledgers: nothing silently dropped; the replay of
+    # sealed reply 8101 is known to the seal read back from the bucket, not late
+    assert {e["kind"] for e in ledger_entries(cfg) if e.get("event_id")} == {"archived", "dropped", "duplicate"}
+    assert [e["kind"] for e in ledger_entries(cfg) if e.get("event_id") == "mastodon:8101"] == ["archived", "duplicate"]
 
 
-def test_the_threads_topic_keeps_the_seal_marker_and_forgets_the_sealed_notes(sealed):
+def test_a_sealed_thread_leaves_the_stage_state_and_is_read_back_from_its_seal_object(sealed):
+    # run 2 seals and, its input reaching day 40, forgets the thread (close + 24 h); runs 3 and 4
+    # read the seal back from the bucket (their first item of the thread) and forget it again
+    assert [r.counters.get("rules.seals", 0) for r in sealed["runs"]] == [0, 1, 0, 0]
+    assert [r.counters.get("rules.seals.forgotten", 0) for r in sealed["runs"]] == [0, 1, 1, 1]
+    assert [r.counters.get("rules.seals.read_back", 0) for r in sealed["runs"]] == [0, 0, 1, 1]
+
+
+def test_the_threads_topic_forgets_the_sealed_notes_and_then_the_seal_marker(sealed):
     cfg = sealed["cfg"]
-    latest = {}
+    latest, seen = {}, set()
     for m in topic_messages(cfg, cfg.rules.threads_topic, timeout_s=3):
         latest[m.key.decode()] = m.value
+        seen.add(m.key.decode())
     live = {k for k, v in latest.items() if v is not None}
-    assert "seal|mastodon:8100" in live
+    assert "seal|mastodon:8100" in seen and "seal|mastodon:8100" not in live   # written, then tombstoned
     assert not {k for k in live if k.startswith(("rec|mastodon:81", "drop|mastodon:81"))}
     assert "rec|mastodon:8200|1" in live       # the other account's thread is still open
 

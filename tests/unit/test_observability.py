@@ -196,13 +196,14 @@ def test_beam_counters_become_labelled_series():
         "events_read": 10, "archived": 7, "dead_lettered": 2, "dead_lettered.bad_json": 2, "quarantined.ValueError": 1,
         "rules.R4-account-post.archive": 5, "rules.R-late-reaction.addendum": 1,
         "rules.sentiment.negative": 3, "rules.route1_misconfigured": 1, "rules.route1_misconfigured.gemeente-x": 1,
-        "rules.seals": 2, "entities.PERSON": 4, "bytes_written": 999, "unknown_counter": 5})
+        "rules.seals": 2, "rules.seals.forgotten": 3, "rules.seals.read_back": 1, "entities.PERSON": 4, "bytes_written": 999, "unknown_counter": 5})
     assert got == {
         ("events", ("read", "read")): 10, ("events", ("sink", "archived")): 7,
         ("events", ("validate", "dead_lettered")): 2, ("dead_letters", ("bad_json",)): 2,
         ("quarantined", ("ValueError",)): 1, ("rule_outcomes", ("R4-account-post", "archive")): 5,
         ("rule_outcomes", ("R-late-reaction", "addendum")): 1, ("rule_sentiment", ("negative",)): 3,
         ("rule_misconfigured", ("gemeente-x",)): 1, ("threads_sealed", ()): 2,
+        ("seals_forgotten", ()): 3, ("seals_read_back", ()): 1,
         ("entities_replaced", ("PERSON",)): 4, ("bytes_written", ()): 999}
 
 

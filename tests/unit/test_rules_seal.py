@@ -117,6 +117,26 @@ def test_a_reaction_after_the_seal_is_late_unless_the_seal_holds_it():
                                                    "seal:x:700")
 
 
+def test_a_forgotten_seal_read_back_from_its_object_judges_as_the_state_did():
+    st = thread_state()
+    datum = seal.seal(st)
+    seal.mark_sealed(st, datum)
+    # the seal's memory ends a given number of hours (event time) after the window's close
+    assert st.forget_sealed_at(24) == dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.timezone.utc)
+    assert st.forget_sealed_at(0) == dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.timezone.utc)
+    assert seal.ThreadSeal("x:1").forget_sealed_at(24) is None
+    # the object as the bucket gives it back (Avro, written and read), not the datum in memory
+    back = avro.decode(avro.encode_as(seal.SCHEMA, [datum], seal.object_key("x:700"), "deflate"))[0]
+    again = seal.sealed_state(back)
+    assert (again.thread, again.sealed, again.sealed_closes) == (
+        "x:700", datum["sha256"], dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.timezone.utc))
+    assert again.sealed_ids == {("x:700", 1), ("x:701", 1), ("x:702", 1)}
+    assert seal.add_record(again, reply("701", 60, 2), 30, "corporate") == "known"     # a replay
+    assert seal.add_record(again, reply("799", 60 * 24 * 40, 9), 30, "corporate") == "late"
+    # forgetting tombstones the seal's marker on the threads topic, nothing else
+    assert seal.forget_sealed("x:700") == seal.Forget("x:700", ("seal|x:700",))
+
+
 def test_late_reactions_of_a_seal_are_read_back_from_the_ledger_and_the_addenda():
     late = "R-late-reaction: arrived after the thread was sealed"
     outcomes = [{"event_id": "x:801", "reason": late, "detail": {"rule": "R-late-reaction", "seal": "seal:x:700"}},
