@@ -6,7 +6,8 @@
   text       SQLite: an FTS5 table over the Dutch-stemmed, accent-folded text (unicode61);
              PostgreSQL: a tsvector of the folded text in the `dutch` configuration, GIN index
   outcomes   every offset's fate that is not an archived record (dropped, held, dead letter,
-             duplicate, ...), from the ledgers, for `explain`
+             duplicate, ...), from the ledgers, for `explain`; `seal` is the sealed thread a fate
+             names (a reaction counted as late, issue 17), indexed for `archive thread`
   batches    the ledgers indexed, so `catalog run` and `rebuild` know what they have done
   destroyed  a tombstone per record destroyed by a vernietigingslijst (issue 13): its id, object
              and list, nothing of its content; its entry is gone, so no search finds it as live
@@ -16,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import operator
+import sqlite3
 from collections import Counter
 
 from archiefstroom.core import catalog as core
@@ -56,10 +58,9 @@ def _schema(dialect: str) -> list[str]:
            "CREATE INDEX IF NOT EXISTS entries_account ON entries (account_handle, created_at)",
            """CREATE TABLE IF NOT EXISTS outcomes (
   ledger TEXT NOT NULL, "offset" BIGINT NOT NULL, topic TEXT NOT NULL, "partition" INTEGER NOT NULL,
-  event_id TEXT, kind TEXT NOT NULL, reason TEXT, detail TEXT,
+  event_id TEXT, kind TEXT NOT NULL, reason TEXT, detail TEXT, seal TEXT,
   PRIMARY KEY (ledger, "offset", kind))""",
            "CREATE INDEX IF NOT EXISTS outcomes_event ON outcomes (event_id)",
-           "CREATE INDEX IF NOT EXISTS outcomes_reason ON outcomes (reason)",
            "CREATE TABLE IF NOT EXISTS batches (ledger TEXT PRIMARY KEY, records INTEGER NOT NULL, outcomes INTEGER NOT NULL)",
            """CREATE TABLE IF NOT EXISTS destroyed (
   event_id TEXT NOT NULL, record_version INTEGER NOT NULL, object_key TEXT NOT NULL, list_id TEXT NOT NULL,
@@ -72,6 +73,11 @@ def _schema(dialect: str) -> list[str]:
     else:
         out.append("CREATE INDEX IF NOT EXISTS entries_tsv ON entries USING GIN (tsv)")
     return out
+
+
+def _seal_of(detail: dict) -> str | None:
+    seal = detail.get("seal")
+    return seal if isinstance(seal, str) else None
 
 
 def _period(e: Entry) -> str:
@@ -90,7 +96,27 @@ class Catalog:
     def __init__(self, db: Database):
         self.db = db
         db.script(_schema(db.dialect))
+        self._add_seal_column()
+        db.script(["CREATE INDEX IF NOT EXISTS outcomes_seal ON outcomes (seal)"])
         db.commit()
+
+    def _add_seal_column(self) -> None:
+        """A catalog made before outcomes had `seal`: add it and fill it from the details."""
+        if "seal" in self.db.columns("outcomes"):
+            return
+        if self.db.dialect == "postgresql":
+            self.db.script(["ALTER TABLE outcomes ADD COLUMN IF NOT EXISTS seal TEXT"])
+        else:
+            try:
+                self.db.script(["ALTER TABLE outcomes ADD COLUMN seal TEXT"])
+            except sqlite3.OperationalError:   # another process opening the same file added it first
+                if "seal" not in self.db.columns("outcomes"):
+                    raise
+                return
+        rows = self.db.execute("SELECT ledger, \"offset\", kind, detail FROM outcomes WHERE detail LIKE ?",
+                               ('%"seal"%',))
+        self.db.executemany('UPDATE outcomes SET seal = ? WHERE ledger = ? AND "offset" = ? AND kind = ?',
+                            [(_seal_of(json.loads(r[3] or "{}")), r[0], r[1], r[2]) for r in rows])
 
     @classmethod
     def open(cls, cfg) -> "Catalog":
@@ -207,10 +233,11 @@ class Catalog:
         db = self.db
         conflict = "ON CONFLICT DO NOTHING" if db.dialect == "postgresql" else ""
         verb = "INSERT" if conflict else "INSERT OR IGNORE"
-        db.executemany(f'{verb} INTO outcomes (ledger, "offset", topic, "partition", event_id, kind, reason, detail) '
-                       f"VALUES (?, ?, ?, ?, ?, ?, ?, ?) {conflict}",
+        db.executemany(f'{verb} INTO outcomes (ledger, "offset", topic, "partition", event_id, kind, reason, detail, '
+                       f"seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) {conflict}",
                        [(ledger, r["offset"], r["topic"], r["partition"], r.get("event_id"), r["kind"],
-                         r.get("reason"), json.dumps(r.get("detail") or {}, sort_keys=True)) for r in rows])
+                         r.get("reason"), json.dumps(r.get("detail") or {}, sort_keys=True),
+                         _seal_of(r.get("detail") or {})) for r in rows])
         db.execute(f"{verb} INTO batches (ledger, records, outcomes) VALUES (?, ?, ?) {conflict}",
                    (ledger, records, len(rows)))
         db.commit()
@@ -338,10 +365,10 @@ class Catalog:
         marks = ", ".join("?" * len(event_ids))
         return self._outcomes(f"WHERE event_id IN ({marks})", event_ids, order='"offset"')
 
-    def outcomes_with_reason(self, reason: str) -> list[dict]:
-        """The fates given for one exact reason (an index lookup: e.g. every reaction counted as
-        late after a seal), in the shape of `outcomes`."""
-        return self._outcomes("WHERE reason = ?", [reason])
+    def outcomes_of_seal(self, seal_id: str) -> list[dict]:
+        """The fates that name one sealed thread (its reactions counted as late): an index lookup
+        whose cost is that thread's, not the archive's."""
+        return self._outcomes("WHERE seal = ?", [seal_id])
 
     def all_outcomes(self) -> list[dict]:
         """Every indexed fate that is not an archived record, in the shape of `outcomes` (the

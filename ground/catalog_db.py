@@ -63,6 +63,15 @@ class Database:
             self.executemany(f"INSERT INTO {table} ({', '.join(chr(34) + c + chr(34) for c in columns)}) "
                              f"VALUES ({marks})", rows)
 
+    def columns(self, table: str) -> list[str]:
+        """The column names of `table` (to add one to a catalog created before it existed)."""
+        if self.dialect == "postgresql":
+            rows = self.execute("SELECT column_name FROM information_schema.columns "
+                                "WHERE table_schema = current_schema() AND table_name = ?", (table,))
+        else:
+            rows = [(r[1],) for r in self.execute(f"PRAGMA table_info({table})")]
+        return [r[0] for r in rows]
+
     def script(self, statements: list[str]) -> None:
         with self._lock:
             for s in statements:

@@ -223,7 +223,7 @@ def _seal_lines(cfg, catalog: Catalog, nodes: list[core.ThreadNode]) -> list[str
         lines.append(f"  verified: the seal's hash and all {len(rows)} records match the archive")
     sealed = {(r["event_id"], int(r["record_version"])) for r in rows}
     others = [n.entry for n in _members(nodes) if (n.entry.event_id, n.entry.record_version) not in sealed]
-    late = seal_core.late_reactions(datum["seal_id"], catalog.outcomes_with_reason(seal_core.LATE_REASON),
+    late = seal_core.late_reactions(datum["seal_id"], catalog.outcomes_of_seal(datum["seal_id"]),
                                     catalog_read.records(store, others))
     lines.append(f"  after the seal ({seal_core.RULE}): {len(late['counted'])} counted, not archived; "
                  f"{len(late['addendum'])} archived as addenda linked to the seal")

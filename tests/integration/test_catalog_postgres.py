@@ -10,7 +10,7 @@ import pytest
 
 from archiefstroom.core import catalog as core
 from archiefstroom.core.catalog import Query
-from tests.catalog_cases import EDIT_ID, each_search, entries, filled_catalog, search_ids
+from tests.catalog_cases import EDIT_ID, each_search, entries, filled_catalog, open_catalog, search_ids
 
 pytestmark = pytest.mark.integration
 
@@ -47,3 +47,18 @@ def test_the_sqlite_stems_are_postgresqls_dutch_stems(postgres):
         for w in WORDS:
             (lexemes,) = conn.execute("SELECT tsvector_to_array(to_tsvector('dutch', %s))", (core.fold(w),)).fetchone()
             assert [core.stem(core.fold(w))] == lexemes, w
+
+
+def test_a_catalog_made_before_the_seal_column_gets_it_filled_on_postgresql(postgres, tmp_path):
+    import json
+    url = postgres.create_database("old" + uuid.uuid4().hex[:8])
+    with psycopg.connect(url) as conn:   # the outcomes table as catalogs before this column made it
+        conn.execute("""CREATE TABLE outcomes (ledger TEXT NOT NULL, "offset" BIGINT NOT NULL, topic TEXT NOT NULL,
+                        "partition" INTEGER NOT NULL, event_id TEXT, kind TEXT NOT NULL, reason TEXT, detail TEXT,
+                        PRIMARY KEY (ledger, "offset", kind))""")
+        conn.execute("INSERT INTO outcomes VALUES ('L', 1, 'raw', 0, 'x:2', 'dropped', 'late', %s), "
+                     "('L', 2, 'raw', 0, 'x:3', 'dropped', 'R3: x', %s)",
+                     (json.dumps({"seal": "seal:x:1"}), json.dumps({"rule": "R3"})))
+    for _ in range(2):   # the second open finds the column there
+        with open_catalog(tmp_path, url) as c:
+            assert [o["event_id"] for o in c.outcomes_of_seal("seal:x:1")] == ["x:2"]

@@ -64,19 +64,41 @@ def test_outcomes_are_kept_per_ledger_once(catalog):
     assert catalog.indexed("_ledger/raw/00000/7.json")
 
 
-def test_outcomes_are_found_by_their_exact_reason(catalog):
+def test_outcomes_are_found_by_the_seal_they_name(catalog):
     late = "R-late-reaction: arrived after the thread was sealed"
     rows = [{"offset": 8, "topic": "raw", "partition": 1, "event_id": "x:9", "kind": "dropped", "reason": late,
              "detail": {"rule": "R-late-reaction", "seal": "seal:x:1"}},
             {"offset": 9, "topic": "raw", "partition": 1, "event_id": "x:10", "kind": "dropped", "reason": "R3: x"},
-            {"offset": 10, "topic": "raw", "partition": 1, "event_id": "x:11", "kind": "dropped",
-             "reason": late + " (not quite)"}]
-    catalog.record_outcomes("_ledger/raw/00001/10.json", rows, records=0)
-    assert catalog.outcomes_with_reason(late) == [
-        {"ledger": "_ledger/raw/00001/10.json", "kind": "dropped", "reason": late,
+            {"offset": 10, "topic": "raw", "partition": 1, "event_id": "x:11", "kind": "dropped", "reason": late,
+             "detail": {"rule": "R-late-reaction", "seal": "seal:x:12"}},
+            {"offset": 11, "topic": "raw", "partition": 1, "event_id": "x:13", "kind": "dropped", "reason": "R3: x",
+             "detail": {"seal": 5}}]
+    catalog.record_outcomes("_ledger/raw/00001/11.json", rows, records=0)
+    assert catalog.outcomes_of_seal("seal:x:1") == [
+        {"ledger": "_ledger/raw/00001/11.json", "kind": "dropped", "reason": late,
          "detail": {"rule": "R-late-reaction", "seal": "seal:x:1"}, "event_id": "x:9",
          "source": {"topic": "raw", "partition": 1, "offset": 8}}]
-    assert catalog.outcomes_with_reason("R9: nothing") == []
+    assert [o["event_id"] for o in catalog.outcomes_of_seal("seal:x:12")] == ["x:11"]
+    assert catalog.outcomes_of_seal("seal:x") == [] and catalog.outcomes_of_seal("5") == []
+
+
+def test_a_catalog_made_before_the_seal_column_gets_it_filled_from_the_details(tmp_path):
+    import json
+    import sqlite3
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)   # the outcomes table as catalogs before this column made it
+    db.execute("""CREATE TABLE outcomes (ledger TEXT NOT NULL, "offset" BIGINT NOT NULL, topic TEXT NOT NULL,
+                  "partition" INTEGER NOT NULL, event_id TEXT, kind TEXT NOT NULL, reason TEXT, detail TEXT,
+                  PRIMARY KEY (ledger, "offset", kind))""")
+    db.executemany("INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   [("L", 1, "raw", 0, "x:2", "dropped", "late", json.dumps({"seal": "seal:x:1"})),
+                    ("L", 2, "raw", 0, "x:3", "dropped", "R3: x", json.dumps({"rule": "R3"}))])
+    db.commit()
+    db.close()
+    with open_catalog(tmp_path, f"sqlite:///{path.name}") as c:
+        assert [o["event_id"] for o in c.outcomes_of_seal("seal:x:1")] == ["x:2"]
+    with open_catalog(tmp_path, f"sqlite:///{path.name}") as c:   # opened again: nothing to add
+        assert [o["event_id"] for o in c.outcomes_of_seal("seal:x:1")] == ["x:2"]
 
 
 def test_a_tombstone_indexed_after_its_post_is_found_by_the_text_before_it(tmp_path):
