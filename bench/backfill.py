@@ -66,6 +66,21 @@ def rss_tree(pid: int) -> dict[str, int]:
     return out
 
 
+def cpu_tree(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) of `pid` and its descendants, by 'pid:command'."""
+    out, todo, tick = {}, [pid], os.sysconf("SC_CLK_TCK")
+    while todo:
+        p = todo.pop()
+        try:
+            name = Path(f"/proc/{p}/status").read_text().split("\n", 1)[0].split()[-1]
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            out[f"{p}:{name}"] = round((int(fields[11]) + int(fields[12])) / tick, 1)   # utime, stime
+            todo.extend(int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
 def backfill(cfg: Config, tmp: Path, n: int, argv: list[str], every_s: float, log: Path | None = None) -> dict:
     ends = produce(cfg, n)
     path = tmp / "backfill.yaml"

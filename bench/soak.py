@@ -59,7 +59,7 @@ from archiefstroom import replay, runner, stack  # noqa: E402
 from archiefstroom.core import layout  # noqa: E402
 from archiefstroom.ground import kafka as kafka_clients  # noqa: E402
 from archiefstroom.ground import s3 as s3io  # noqa: E402
-from bench.backfill import rss_tree  # noqa: E402  (one way to read a process tree's memory)
+from bench.backfill import cpu_tree, rss_tree  # noqa: E402  (one way to read a process tree's memory and CPU)
 from bench.spine import make_cfg, stream_events  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,10 +181,14 @@ def soak(cfg, tmp: Path, minutes: float, rate: float, every_s: float, warm_s: fl
                 heap_at += profile_every_s
             if proc.poll() is not None:
                 raise RuntimeError("the run ended during the soak:\n" + log.read_text()[-3000:])
-            rss = {f"run/{k.split(':', 1)[1]}:{k.split(':', 1)[0]}": v for k, v in rss_tree(proc.pid).items()}
+            label = lambda group, k: f"{group}/{k.split(':', 1)[1]}:{k.split(':', 1)[0]}"  # noqa: E731
+            rss = {label("run", k): v for k, v in rss_tree(proc.pid).items()}
+            cpu = {label("run", k): v for k, v in cpu_tree(proc.pid).items()}
             for name, pid in services.items():
-                rss.update({f"{name}/{k.split(':', 1)[1]}:{k.split(':', 1)[0]}": v for k, v in rss_tree(pid).items()})
-            samples.append({"s": round(time.monotonic() - t0), "sent": sent[0], "lag": runner.lag(cfg), "rss_mib": rss})
+                rss.update({label(name, k): v for k, v in rss_tree(pid).items()})
+                cpu.update({label(name, k): v for k, v in cpu_tree(pid).items()})
+            samples.append({"s": round(time.monotonic() - t0), "sent": sent[0], "lag": runner.lag(cfg), "rss_mib": rss,
+                            "cpu_s": cpu})
             print(json.dumps(samples[-1]), file=sys.stderr, flush=True)
         producer.join()
         if profile is not None:
@@ -211,13 +215,28 @@ def soak(cfg, tmp: Path, minutes: float, rate: float, every_s: float, warm_s: fl
         if len(pts) < 3:        # a short-lived process (e.g. a worker replaced early): not a trend
             continue
         per_process[name] = {"after_warm_up_mib": pts[0][1], "end_mib": pts[-1][1],
-                             "max_mib": max(v for _, v in pts), "slope_mib_per_hour": round(slope_per_hour(pts), 1)}
+                             "max_mib": max(v for _, v in pts), "slope_mib_per_hour": round(slope_per_hour(pts), 1),
+                             "cpu_share_by_quarter": cpu_shares(samples, name, warm_s)}
     return {"minutes": minutes, "rate_per_s": rate, "broker": cfg.stack.broker, "durable_broker": cfg.stack.durable_broker, "event_time_moves": moving_time, "events_produced": sent[0], "warm_up_s": warm_s,
             "samples": len(samples), "lag_at_end": runner.lag(cfg), "returncode": proc.returncode,
             "outcomes": dict(final), "accounted": sum(final.values()), "archived_twice": twice,
             "memory": per_process,
             "lag_max": max((s["lag"] or 0 for s in samples), default=None),
             "lag_samples": " ".join(f"{s['s']}s:{s['lag']}" for s in samples)}
+
+
+def cpu_shares(samples: list[dict], name: str, warm_s: float) -> list[float]:
+    """The process's share of one core in each quarter of the soak after the warm-up: a process
+    whose work per event grows with what it holds shows it here before the lag does."""
+    pts = [(s["s"], s.get("cpu_s", {}).get(name)) for s in samples if s["s"] >= warm_s]
+    pts = [(t, c) for t, c in pts if c is not None]
+    if len(pts) < 5:
+        return []
+    out, n = [], len(pts) - 1
+    for q in range(4):
+        (t0, c0), (t1, c1) = pts[q * n // 4], pts[(q + 1) * n // 4]
+        out.append(round((c1 - c0) / (t1 - t0), 2) if t1 > t0 else 0.0)
+    return out
 
 
 def caches(people: int) -> None:
