@@ -221,8 +221,6 @@ def up(cfg: Config, *, quiet: bool = False) -> None:
                 "-admin.ui=false", f"-master.port={b}", f"-volume.port={b + 1}", f"-filer.port={b + 2}",
                 f"-webdav.port={b + 3}", f"-s3.port.iceberg={b + 4}", f"-s3.port.lance={b + 5}",
                 f"-admin.port={b + 6}", f"-s3.port={st.s3_port}"]
-        if st.s3_heap_profile:
-            argv.append(f"-memprofile={cfg.data_dir / st.s3_heap_profile}")
         pid = _spawn(cfg, "seaweedfs", argv, _s3_env(cfg))
         say(f"started SeaweedFS S3 on {HOST}:{st.s3_port} (pid {pid})")
     _wait("SeaweedFS", lambda: s3io.client(cfg.s3).list_buckets() is not None, 120, pid,

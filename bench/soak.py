@@ -289,9 +289,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ports = {**PORTS, **(KAFKA if args.broker == "kafka" else {})}
         sections = {"stack": {"durable_broker": args.durable_broker}}
-        if args.profile is not None:   # SeaweedFS writes its heap profile when the stack stops
-            args.profile.mkdir(parents=True, exist_ok=True)
-            sections["stack"]["s3_heap_profile"] = str((args.profile / "seaweedfs-heap.pb.gz").resolve())
         base = make_cfg(Path(tmp), "setup", ensure=False, ports=ports, **sections)
         try:
             stack.up(base, quiet=True)
@@ -303,17 +300,6 @@ def main() -> None:
                 print(report_profile(args.profile))
         finally:
             stack.down(base, quiet=True)
-        if args.profile is not None:
-            print(report_seaweedfs(args.profile / "seaweedfs-heap.pb.gz"))
-
-
-def report_seaweedfs(heap: Path) -> str:
-    """What SeaweedFS's Go heap held when it stopped (its `-memprofile`)."""
-    if not heap.exists() or not shutil.which("go"):
-        return f"no heap profile from SeaweedFS ({heap})"
-    out = subprocess.run(["go", "tool", "pprof", "-top", "-nodecount=25", "-sample_index=inuse_space", str(heap)],
-                         capture_output=True, text=True)
-    return "\n".join(["SeaweedFS (Go heap in use when it stopped):", *("  " + x for x in (out.stdout or out.stderr).splitlines())])
 
 
 if __name__ == "__main__":

@@ -147,9 +147,6 @@ class StackSettings:
     weed_port_base: Annotated[int, check(lambda v: 1024 < v < 55500,
                                          "a TCP port 1025..55499 (uses base..base+6 and +10000)")] = 9333
     durable_broker: bool = True
-    # a file (relative to data_dir) SeaweedFS writes its Go heap profile to when it stops
-    # (`weed -memprofile`), to see what its memory holds; off by default
-    s3_heap_profile: str | None = None
 
 
 @dataclass
