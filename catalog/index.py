@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import operator
-import sqlite3
 from collections import Counter
 
 from archiefstroom.core import catalog as core
@@ -109,7 +108,7 @@ class Catalog:
         else:
             try:
                 self.db.script(["ALTER TABLE outcomes ADD COLUMN seal TEXT"])
-            except sqlite3.OperationalError:   # another process opening the same file added it first
+            except self.db.SchemaError:   # another process opening the same file added it first
                 if "seal" not in self.db.columns("outcomes"):
                     raise
                 return

@@ -24,6 +24,8 @@ class Database:
 
     # a unique key refused a row: another writer got there first
     IntegrityError = (sqlite3.IntegrityError, psycopg.errors.IntegrityError)
+    # SQLite refused a schema change (e.g. a column another process added first)
+    SchemaError = sqlite3.OperationalError
 
     def __init__(self, dialect: str, conn, where: str):
         self.dialect, self.conn, self.where = dialect, conn, where
