@@ -49,35 +49,34 @@ def produce(cfg: Config, n: int) -> dict[int, int]:
     return runner.end_offsets(cfg)
 
 
-def rss_tree(pid: int) -> dict[str, int]:
-    """VmRSS in MiB of `pid` and its descendants, by 'pid:command'."""
-    out, todo = {}, [pid]
+def _tree(pid: int):
+    """(pid, command, /proc status text) of `pid` and its descendants; gone processes are skipped."""
+    todo = [pid]
     while todo:
         p = todo.pop()
         try:
             status = Path(f"/proc/{p}/status").read_text()
-            name = status.split("\n", 1)[0].split()[-1]
-            rss = next((int(line.split()[1]) // 1024 for line in status.splitlines() if line.startswith("VmRSS")), 0)
-            out[f"{p}:{name}"] = rss
-            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
-            todo.extend(int(c) for c in children)
-        except (OSError, ValueError):
+            yield p, status.split("\n", 1)[0].split()[-1], status
+            todo.extend(int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split())
+        except (OSError, ValueError, IndexError):
             continue
-    return out
+
+
+def rss_tree(pid: int) -> dict[str, int]:
+    """VmRSS in MiB of `pid` and its descendants, by 'pid:command'."""
+    return {f"{p}:{name}": next((int(line.split()[1]) // 1024 for line in status.splitlines()
+                                 if line.startswith("VmRSS")), 0) for p, name, status in _tree(pid)}
 
 
 def cpu_tree(pid: int) -> dict[str, float]:
     """CPU seconds (user + system) of `pid` and its descendants, by 'pid:command'."""
-    out, todo, tick = {}, [pid], os.sysconf("SC_CLK_TCK")
-    while todo:
-        p = todo.pop()
+    out, tick = {}, os.sysconf("SC_CLK_TCK")
+    for p, name, _ in _tree(pid):
         try:
-            name = Path(f"/proc/{p}/status").read_text().split("\n", 1)[0].split()[-1]
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            out[f"{p}:{name}"] = round((int(fields[11]) + int(fields[12])) / tick, 1)   # utime, stime
-            todo.extend(int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split())
-        except (OSError, ValueError, IndexError):
+        except OSError:
             continue
+        out[f"{p}:{name}"] = round((int(fields[11]) + int(fields[12])) / tick, 1)   # utime, stime
     return out
 
 

@@ -419,7 +419,7 @@ class _Seals(beam.DoFn):
         else:
             out = self._record(st, item)
         state.write(st)
-        when = st.forget_sealed_at(self.memory_hours) if st.sealed is not None else (st.closes() or st.forget_at())
+        when = st.next_timer(self.memory_hours)
         if when is not None:
             timer.set(_timer_time(when))
         if out is not None:
@@ -472,7 +472,7 @@ class _Seals(beam.DoFn):
         if st is None:
             return
         sealed = st.sealed is not None
-        when = st.forget_sealed_at(self.memory_hours) if sealed else (st.closes() or st.forget_at())
+        when = st.next_timer(self.memory_hours)
         if when is None:
             return
         read_ms = _SEEN_MS.get(self.run, -(2 ** 62)) if self.run is not None else None
@@ -493,7 +493,7 @@ class _Seals(beam.DoFn):
         keys, retention = tuple(st.note_keys()), st.retention
         seal_core.mark_sealed(st, datum)
         state.write(st)
-        timer.set(_timer_time(st.forget_sealed_at(self.memory_hours)))   # the seal's memory ends
+        timer.set(_timer_time(st.next_timer(self.memory_hours)))   # the seal's memory ends
         _count("seals")
         yield beam.pvalue.TaggedOutput(SEALS, seal_core.Seal(datum, retention, keys))
 

@@ -173,6 +173,13 @@ class ThreadSeal:
         """When a sealed thread's ids leave the stage's state (its seal object keeps them)."""
         return self.sealed_closes + dt.timedelta(hours=hours) if self.sealed_closes is not None else None
 
+    def next_timer(self, memory_hours: float) -> dt.datetime | None:
+        """When the stage's timer for this thread fires: an open thread's close (or, with nothing
+        archived, when it is forgotten), a sealed one's end of memory."""
+        if self.sealed is not None:
+            return self.forget_sealed_at(memory_hours)
+        return self.closes() or self.forget_at()
+
     def note_keys(self) -> list[str]:
         keys = [_rec_key(*e.key) for e in ([self.root] if self.root else []) + list(self.records.values())]
         return sorted(keys + [_drop_key(eid) for eid in self.not_archived])

@@ -119,8 +119,10 @@ def test_a_reaction_after_the_seal_is_late_unless_the_seal_holds_it():
 
 def test_a_forgotten_seal_read_back_from_its_object_judges_as_the_state_did():
     st = thread_state()
+    assert st.next_timer(24) == dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.timezone.utc)   # open: the close
     datum = seal.seal(st)
     seal.mark_sealed(st, datum)
+    assert st.next_timer(24) == dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.timezone.utc)   # sealed: memory's end
     # the seal's memory ends a given number of hours (event time) after the window's close
     assert st.forget_sealed_at(24) == dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.timezone.utc)
     assert st.forget_sealed_at(0) == dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.timezone.utc)
